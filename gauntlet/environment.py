@@ -1,0 +1,465 @@
+"""The environment model: one YAML file per target deployment, validated.
+
+Every field is typed and unknown fields are refused, so a typo is an error
+that names the file, the field and what was expected, never a silent default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+import yaml
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from gauntlet import paths
+from gauntlet.exceptions import ConfigError
+
+CLAIM_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+NAME = r"^[a-z0-9]+([-.][a-z0-9]+)*$"
+EVIDENCE_KINDS = ("conformance", "load", "chaos")
+
+
+def conformance_suites() -> tuple[str, ...]:
+    """The suites that exist: one folder per area under ``conformance/``."""
+    root = paths.ROOT / "conformance"
+    return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))))
+
+
+def chaos_experiments() -> tuple[str, ...]:
+    """The experiments that exist: one file per experiment under ``chaos_experiments/``."""
+    root = paths.ROOT / "chaos_experiments"
+    return tuple(sorted(p.stem for p in root.glob("*.json")) + sorted(p.stem for p in root.glob("*.yaml")))
+
+
+Flag = Annotated[bool, Field(strict=True)]
+_EXPECT = {
+    "url_parsing": "expected an absolute URL such as https://host:port/",
+    "url_scheme": "expected an http or https URL",
+    "date_from_datetime_parsing": "expected a date as YYYY-MM-DD",
+    "date_parsing": "expected a date as YYYY-MM-DD",
+    "date_type": "expected a date as YYYY-MM-DD",
+    "bool_type": "expected true or false",
+}
+_PATTERNS = {CLAIM_ID: "expected a kebab-case id (lower-case letters and digits joined by dashes)",
+             NAME: "expected a lower-case name (letters, digits, dashes, dots)"}
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Model):
+    """Where a claim comes from: the seed file and the sentence, quoted."""
+
+    seed: Annotated[str, Field(min_length=1)]
+    quote: Annotated[str, Field(min_length=1)]
+
+
+class Claim(Model):
+    """One stated promise, the evidence that can prove or break it, and whether it gates."""
+
+    id: Annotated[str, Field(pattern=CLAIM_ID)]
+    statement: Annotated[str, Field(min_length=1)]
+    source: Source
+    evidence: tuple[str, ...] = ()
+    gates: Flag = False
+    known_risk: Flag = Field(
+        default=False,
+        description="The seed itself states this promise is not kept: a violation is expected and reported as a known risk.",
+    )
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence_syntax(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for ref in value:
+            kind, _, name = ref.partition(":")
+            if kind not in EVIDENCE_KINDS or not name:
+                raise ValueError(f"expected 'conformance:<suite>', 'load:<profile>' or 'chaos:<experiment>', got {ref!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _risk_does_not_gate(self) -> "Claim":
+        if self.gates and self.known_risk:
+            raise ValueError("a known risk cannot gate cutover: set gates: false or known_risk: false")
+        return self
+
+
+class Endpoint(Model):
+    """An HTTP(S) address of the target: the edge, an origin, a replica, an API."""
+
+    name: Annotated[str, Field(pattern=NAME)]
+    url: AnyHttpUrl
+    role: Literal["edge", "origin", "replica", "service", "api"]
+    ca_bundle: Optional[str] = Field(default=None, description="PEM bundle to trust besides the system store; {cache} is the cache folder.")
+    http2: Flag = True
+    server_name: Optional[str] = Field(default=None, description="TLS SNI and Host header when the URL is an address.")
+
+    @property
+    def ca_path(self) -> Optional[Path]:
+        return paths.expand(self.ca_bundle) if self.ca_bundle else None
+
+
+class Tls(Model):
+    """TLS expectations at the edge."""
+
+    hosts: tuple[str, ...] = ()
+    min_version: Literal["1.2", "1.3"] = "1.2"
+    min_days_to_expiry: Annotated[int, Field(ge=0)] = 14
+    hsts_min_max_age: Annotated[int, Field(ge=0)] = 15552000
+    redirect_http: Flag = True
+
+
+class RequestClass(Model):
+    """A class of requests with one caching expectation (immutable artefacts, mutable lists, errors)."""
+
+    name: Annotated[str, Field(pattern=NAME)]
+    paths: tuple[str, ...] = Field(min_length=1)
+    cache: Literal["immutable", "mutable", "no-store"]
+    min_max_age: Annotated[int, Field(ge=0)] = 0
+    max_max_age: Optional[Annotated[int, Field(ge=0)]] = None
+
+
+class Cdn(Model):
+    """The CDN edge in front of the origin and what it should do."""
+
+    provider: Literal["front-door", "cloudfront", "none"]
+    request_classes: tuple[RequestClass, ...] = ()
+    error_max_ttl: Annotated[int, Field(ge=0)] = 60
+    maintenance_page: Optional[str] = Field(default=None, description="Text the edge shows when the origin fails.")
+    forbidden_headers: tuple[str, ...] = ("Server-Version", "X-Powered-By")
+
+
+class ModuleVersion(Model):
+    module: Annotated[str, Field(min_length=1)]
+    version: Annotated[str, Field(pattern=r"^v\d")]
+
+
+class Goproxy(Model):
+    """A Go module proxy target: what to probe and what the proxy promises."""
+
+    probe_set: tuple[ModuleVersion, ...] = Field(min_length=1)
+    go_sum: Optional[str] = Field(default=None, description="Known-good go.sum lines, relative to fixtures/.")
+    athens: Flag = True
+    sumdb: tuple[str, ...] = ()
+    budgets_ms: dict[Literal["artefact", "list"], Annotated[int, Field(gt=0)]] = {}
+
+
+class Hpa(Model):
+    min: Annotated[int, Field(ge=1)]
+    max: Annotated[int, Field(ge=1)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Hpa":
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class Workload(Model):
+    """A workload the claims speak about, and the capacity they promise for it."""
+
+    namespace: Annotated[str, Field(pattern=NAME)]
+    name: Annotated[str, Field(pattern=NAME)]
+    kind: Literal["Deployment", "StatefulSet", "Job", "CronJob"] = "Deployment"
+    replicas: Optional[Annotated[int, Field(ge=0)]] = None
+    replica_sets: Optional[Annotated[int, Field(ge=1)]] = None
+    hpa: Optional[Hpa] = None
+    readiness_gate: Flag = False
+    zones: Optional[Annotated[int, Field(ge=1)]] = None
+    pdb: Flag = False
+    deregistration_delay_s: Optional[Annotated[int, Field(ge=0)]] = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class Kubernetes(Model):
+    """The cluster: which kubeconfig context, which API server, which workloads."""
+
+    context: Annotated[str, Field(min_length=1)]
+    api_server: AnyHttpUrl
+    kubeconfig: Optional[str] = None
+    namespaces: tuple[str, ...] = ()
+    readiness_gate_namespaces: tuple[str, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    allow_exec: Flag = False
+
+    @property
+    def kubeconfig_path(self) -> Optional[Path]:
+        return paths.expand(self.kubeconfig) if self.kubeconfig else None
+
+
+class Aws(Model):
+    """AWS identifiers of the target; read-only calls only."""
+
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
+    profile: Optional[str] = None
+    endpoint_url: Optional[AnyHttpUrl] = Field(default=None, description="Another AWS API endpoint, e.g. the local moto server.")
+    rds_instances: tuple[str, ...] = ()
+    cloudfront_distribution: Optional[str] = None
+    load_balancer: Optional[str] = None
+    hosted_zone: Optional[str] = None
+    domain: Optional[str] = None
+    certificate_arn: Optional[str] = None
+    web_acl: Optional[str] = None
+    eks_cluster: Optional[str] = None
+    node_group: Optional[str] = None
+    ecr_repositories: tuple[str, ...] = ()
+
+
+class Azure(Model):
+    """Azure identifiers of the target."""
+
+    subscription: Optional[str] = None
+    resource_group: Optional[str] = None
+    cosmos_account: Optional[str] = None
+    front_door: Optional[str] = None
+
+
+class Slo(Model):
+    """One service-level objective of a load profile, evidence for a claim."""
+
+    claim: Annotated[str, Field(pattern=CLAIM_ID)]
+    metric: Literal["rps", "p50_ms", "p95_ms", "p99_ms", "error_rate"]
+    min: Optional[float] = None
+    max: Optional[float] = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> "Slo":
+        if (self.min is None) == (self.max is None):
+            raise ValueError("expected exactly one of min or max")
+        return self
+
+
+class StopCondition(Model):
+    """Ends a load run early: error rate or p95 beyond the limit for ``for_s`` seconds."""
+
+    error_rate: Optional[Annotated[float, Field(ge=0, le=1)]] = None
+    p95_ms: Optional[Annotated[float, Field(gt=0)]] = None
+    for_s: Annotated[int, Field(ge=1)] = 5
+
+
+class LoadProfile(Model):
+    """A bounded load run: who, what shape, for how long, how many requests at most."""
+
+    user: Literal["goproxy", "web", "artifacthub"]
+    endpoint: Annotated[str, Field(pattern=NAME)]
+    shape: Literal["steady", "step", "spike", "soak"] = "steady"
+    users: Annotated[int, Field(ge=1)]
+    spawn_rate: Annotated[float, Field(gt=0)] = 10
+    duration_s: Annotated[int, Field(ge=1, le=86400)]
+    max_requests: Annotated[int, Field(ge=1)]
+    steps: Annotated[int, Field(ge=1)] = 1
+    stop: StopCondition = StopCondition(error_rate=0.05)
+    slos: tuple[Slo, ...] = ()
+
+
+class ChaosPolicy(Model):
+    """What chaos may do here. The default is: nothing."""
+
+    allowed: Flag = False
+    namespaces: tuple[str, ...] = ()
+    max_pods_per_action: Annotated[int, Field(ge=0)] = 1
+    confirm: Flag = True
+    steady_state_deadline_s: Annotated[int, Field(ge=1)] = 120
+
+
+class Waiver(Model):
+    """Lets a known violation pass the gate until it expires."""
+
+    claim: Annotated[str, Field(pattern=CLAIM_ID)]
+    reason: Annotated[str, Field(min_length=1)]
+    owner: Annotated[str, Field(min_length=1)]
+    expires: dt.date
+
+    def active(self, today: dt.date) -> bool:
+        return today <= self.expires
+
+
+class Environment(Model):
+    """One target deployment and its claims."""
+
+    name: Annotated[str, Field(pattern=NAME)]
+    description: Annotated[str, Field(min_length=1)]
+    target: Literal["athens", "castle", "artifacthub", "local"]
+    production: Flag = False
+    endpoints: tuple[Endpoint, ...] = ()
+    tls: Optional[Tls] = None
+    cdn: Optional[Cdn] = None
+    goproxy: Optional[Goproxy] = None
+    kubernetes: Optional[Kubernetes] = None
+    aws: Optional[Aws] = None
+    azure: Optional[Azure] = None
+    load_profiles: dict[str, LoadProfile] = {}
+    chaos: ChaosPolicy = ChaosPolicy()
+    waivers: tuple[Waiver, ...] = ()
+    claims: tuple[Claim, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> "Environment":
+        ids = [c.id for c in self.claims]
+        for i, claim_id in enumerate(ids):
+            if claim_id in ids[:i]:
+                raise _at(("claims", i, "id"), f"duplicate claim id {claim_id!r}: each claim id must be unique")
+        endpoint_names = {e.name for e in self.endpoints}
+        for name, profile in self.load_profiles.items():
+            if profile.endpoint not in endpoint_names:
+                raise _at(("load_profiles", name, "endpoint"), f"expected one of the endpoints {sorted(endpoint_names)}, got {profile.endpoint!r}")
+            for j, slo in enumerate(profile.slos):
+                if slo.claim not in ids:
+                    raise _at(("load_profiles", name, "slos", j, "claim"), f"expected a claim id of this environment, got {slo.claim!r}")
+        for i, waiver in enumerate(self.waivers):
+            if waiver.claim not in ids:
+                raise _at(("waivers", i, "claim"), f"expected a claim id of this environment, got {waiver.claim!r}")
+        suites, experiments = conformance_suites(), chaos_experiments()
+        for i, claim in enumerate(self.claims):
+            for ref in claim.evidence:
+                kind, _, name = ref.partition(":")
+                known = {"conformance": suites, "load": tuple(self.load_profiles), "chaos": experiments}[kind]
+                if name not in known:
+                    raise _at(("claims", i, "evidence"), f"unknown {kind} {name!r}: expected one of {sorted(known)}")
+        if self.chaos.allowed and self.kubernetes is None and not self.endpoints:
+            raise _at(("chaos", "allowed"), "chaos is allowed but the environment names no cluster and no endpoint")
+        return self
+
+    def claim(self, claim_id: str) -> Claim:
+        for claim in self.claims:
+            if claim.id == claim_id:
+                return claim
+        raise ConfigError(f"environment {self.name!r}: unknown claim {claim_id!r}: expected one of {[c.id for c in self.claims]}")
+
+    def endpoint(self, name: str) -> Endpoint:
+        for endpoint in self.endpoints:
+            if endpoint.name == name:
+                return endpoint
+        raise ConfigError(f"environment {self.name!r}: unknown endpoint {name!r}: expected one of {[e.name for e in self.endpoints]}")
+
+    def load_profile(self, name: str) -> LoadProfile:
+        if name not in self.load_profiles:
+            raise ConfigError(f"environment {self.name!r}: unknown load profile {name!r}: expected one of {sorted(self.load_profiles)}")
+        return self.load_profiles[name]
+
+    def active_waiver(self, claim_id: str, today: dt.date) -> Optional[Waiver]:
+        return next((w for w in self.waivers if w.claim == claim_id and w.active(today)), None)
+
+
+class _LocatedError(ValueError):
+    """A cross-field error that knows the field it belongs to."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _at(loc: tuple[str | int, ...], message: str) -> _LocatedError:
+    return _LocatedError(loc, message)
+
+
+def _field(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(error: dict) -> tuple[str, str]:
+    """(field, expectation) of pydantic's first error, in an on-call engineer's words."""
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
+    ctx = error.get("ctx") or {}
+    cause = ctx.get("error")
+    if isinstance(cause, _LocatedError):
+        return _field(cause.loc), str(cause)
+    kind, got = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        return _field(loc), "unknown field (check its spelling)"
+    if kind == "missing":
+        return _field(loc), "required field is missing"
+    pattern = ctx.get("pattern")
+    if kind in _EXPECT:
+        message = _EXPECT[kind]
+    elif kind == "string_pattern_mismatch" and pattern in _PATTERNS:
+        message = _PATTERNS[pattern]
+    elif cause is not None:
+        message = str(cause)
+    else:
+        message = (error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
+                   .replace("String should match pattern", "expected text matching").replace("Input ", "expected input "))
+    if kind != "value_error" and not isinstance(got, (dict, list)):
+        message += f", got {got!r}"
+    return _field(loc), message
+
+
+def parse_environment(text: str, file: Path) -> Environment:
+    """Validate the YAML text of an environment file; errors name the file and the field."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{file}:{where}: not valid YAML ({problem})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: expected a mapping of environment fields at the top level, got {type(data).__name__}")
+    if "name" in data and data["name"] != file.stem:
+        raise ConfigError(f"{file}: name: expected {file.stem!r} (the file's name), got {data['name']!r}")
+    try:
+        return Environment.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        field, expectation = _describe(errors[0])
+        more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+        raise ConfigError(f"{file}: {field}: {expectation}{more}") from None
+
+
+def environment_names(directory: Optional[Path] = None) -> list[str]:
+    directory = directory or paths.environments_dir()
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: environments folder not found (set --environments-dir or GAUNTLET_ENVIRONMENTS_DIR)")
+    return sorted(p.stem for p in directory.glob("*.yaml"))
+
+
+def load_environment(name: str, directory: Optional[Path] = None) -> Environment:
+    """Load ``<directory>/<name>.yaml``; an unknown name lists the known ones."""
+    directory = directory or paths.environments_dir()
+    names = environment_names(directory)
+    if not re.match(NAME, name) or name not in names:
+        raise ConfigError(f"{directory}: unknown environment {name!r}: expected one of {names}")
+    file = directory / f"{name}.yaml"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read the environment file ({exc})") from exc
+    return parse_environment(text, file)
+
+
+def load_all(directory: Optional[Path] = None) -> list[Environment]:
+    directory = directory or paths.environments_dir()
+    return [load_environment(name, directory) for name in environment_names(directory)]
+
+
+def known_claim_ids(directory: Optional[Path] = None) -> set[str]:
+    """Claim ids declared by any environment file here or in the bundled ``environments/``.
+
+    Read leniently: a broken file elsewhere must not break the run at hand.
+    """
+    ids: set[str] = set()
+    for folder in {directory or paths.environments_dir(), paths.ROOT / "environments"}:
+        for file in folder.glob("*.yaml") if folder.is_dir() else ():
+            try:
+                data = yaml.safe_load(file.read_text(encoding="utf-8"))
+                ids.update(c["id"] for c in data.get("claims", ()) if isinstance(c, dict) and "id" in c)
+            except (OSError, yaml.YAMLError, AttributeError, TypeError):
+                continue
+    return ids

@@ -1,0 +1,43 @@
+"""Errors raised by gauntlet.
+
+The hierarchy keeps "you configured it wrong" apart from "the target deviated"
+(Chaos Toolkit's ``InvalidExperiment`` vs ``ActivityFailed``)::
+
+    GauntletError
+    ├── ConfigError            invalid input: environment file, CLI argument (exit 2)
+    │   └── NotLandedYet       a subcommand whose issue has not landed (exit 2)
+    ├── SafetyRefusal          an action the environment's policy forbids (exit 2)
+    ├── LocalStackError        the local stack could not be set up or started
+    └── TargetError            the target deviated from what was expected
+        └── TargetUnreachable  no answer at all: refused, timed out, DNS
+"""
+
+from __future__ import annotations
+
+
+class GauntletError(Exception):
+    """Base class of every error gauntlet raises on purpose."""
+
+
+class ConfigError(GauntletError):
+    """Invalid configuration; the message names the file, the field and the expectation."""
+
+
+class NotLandedYet(ConfigError):
+    """A subcommand that exists in the design but is not built yet."""
+
+
+class SafetyRefusal(GauntletError):
+    """Refused before acting: the environment's policy does not allow it."""
+
+
+class LocalStackError(GauntletError):
+    """The local stack could not be installed, started or stopped."""
+
+
+class TargetError(GauntletError):
+    """The target answered, but not as the claim requires."""
+
+
+class TargetUnreachable(TargetError):
+    """The target did not answer: connection refused, timeout, name resolution."""

@@ -1,0 +1,206 @@
+"""Run folders: ``reports/<timestamp>-<env>-<kind>/``.
+
+A run is written as it goes: ``run.json`` (what and when) and ``checks.jsonl``
+(one line per finished check, appended and flushed), so an interrupted run
+still has its evidence. :func:`finish` judges the claims and writes
+``results.json``, ``junit.xml`` and ``index.html``, each atomically (temporary
+file, then rename), and points ``reports/latest`` at the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Literal, Optional
+
+import jinja2
+
+from gauntlet import paths
+from gauntlet.environment import Environment
+from gauntlet.exceptions import ConfigError
+from gauntlet.ledger import CheckResult, ClaimVerdict, Verdict, judge, passes_gate
+from gauntlet.redact import redact
+
+Status = Literal["running", "complete", "interrupted"]
+RUN_FILE, CHECKS_FILE, RESULTS_FILE = "run.json", "checks.jsonl", "results.json"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run folder and what it is a run of."""
+
+    dir: Path
+
+    @property
+    def meta(self) -> dict:
+        return json.loads((self.dir / RUN_FILE).read_text(encoding="utf-8"))
+
+    def record(self, result: CheckResult) -> None:
+        """Append one finished check; flushed at once so an interruption keeps it."""
+        data = result.to_json()
+        data["message"] = redact(data["message"])
+        with open(self.dir / CHECKS_FILE, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, sort_keys=True) + "\n")
+            handle.flush()
+
+    def results(self) -> list[CheckResult]:
+        path = self.dir / CHECKS_FILE
+        if not path.exists():
+            return []
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [CheckResult.from_json(json.loads(line)) for line in lines if line.strip()]
+
+    def add_ran(self, *evidence: str) -> None:
+        """Note evidence sources this run executed."""
+        meta = self.meta
+        meta["ran"] = sorted(set(meta.get("ran", [])) | set(evidence))
+        write_atomic(self.dir / RUN_FILE, json.dumps(meta, indent=2))
+
+    def add_unavailable(self, evidence: str, why: str) -> None:
+        """Note an evidence source this run could not execute, and why."""
+        meta = self.meta
+        meta.setdefault("unavailable", {})[evidence] = why
+        write_atomic(self.dir / RUN_FILE, json.dumps(meta, indent=2))
+
+
+def new_run(env: Environment, kind: str, command: str, reports: Optional[Path] = None) -> Run:
+    """Create ``reports/<timestamp>-<env>-<kind>/`` with its ``run.json``."""
+    reports = reports or paths.reports_dir()
+    started = _now()
+    base = f"{started:%Y%m%dT%H%M%SZ}-{env.name}-{kind}"
+    for n in range(1, 1000):
+        folder = reports / (base if n == 1 else f"{base}-{n}")
+        try:
+            folder.mkdir(parents=True)
+            break
+        except FileExistsError:
+            continue
+    meta = {"id": folder.name, "environment": env.name, "kind": kind, "command": redact(command),
+            "started": started.isoformat(timespec="seconds"), "finished": None, "status": "running", "ran": [], "unavailable": {}}
+    write_atomic(folder / RUN_FILE, json.dumps(meta, indent=2))
+    return Run(folder)
+
+
+def find_run(name: Optional[str] = None, reports: Optional[Path] = None) -> Run:
+    """A run folder by name (or path), or the newest one."""
+    reports = reports or paths.reports_dir()
+    if name is None:
+        latest = reports / "latest"
+        if not latest.exists():
+            raise ConfigError(f"{reports}: no run yet (reports/latest does not exist)")
+        return Run(latest.resolve())
+    folder = Path(name) if Path(name).is_absolute() or os.sep in name else reports / name
+    if not (folder / RUN_FILE).is_file():
+        known = sorted(p.name for p in reports.glob("*") if (p / RUN_FILE).is_file())[-5:]
+        raise ConfigError(f"{folder}: not a run folder (no {RUN_FILE}); recent runs: {known}")
+    return Run(folder)
+
+
+def finish(run: Run, env: Environment, status: Status, extra: Optional[dict] = None) -> dict:
+    """Judge the run's claims and write results.json, junit.xml and index.html."""
+    meta = run.meta
+    if meta["status"] == "running" or status != "complete":
+        meta["status"] = status
+    meta["finished"] = meta.get("finished") or _now().isoformat(timespec="seconds")
+    meta.update(extra or {})
+    write_atomic(run.dir / RUN_FILE, json.dumps(meta, indent=2))
+    results = run.results()
+    verdicts = judge(env, results, ran=meta.get("ran", ()), unavailable=meta.get("unavailable", {}))
+    document = _results_document(run, meta, results, verdicts)
+    write_atomic(run.dir / RESULTS_FILE, json.dumps(document, indent=2))
+    write_atomic(run.dir / "junit.xml", junit_xml(meta, results, verdicts))
+    write_atomic(run.dir / "index.html", html(document))
+    _point_latest(run)
+    return document
+
+
+def rebuild(run: Run, env: Environment) -> dict:
+    """Write the report again from the run's evidence; a run that never finished is interrupted."""
+    status = run.meta["status"]
+    return finish(run, env, "interrupted" if status == "running" else status)
+
+
+def _results_document(run: Run, meta: dict, results: list[CheckResult], verdicts: list[ClaimVerdict]) -> dict:
+    counts = {v.value: sum(1 for c in verdicts if c.verdict is v) for v in Verdict}
+    return {
+        "run": meta,
+        "environment": meta["environment"],
+        "report": str(run.dir),
+        "summary": counts,
+        "claims": [v.to_json() for v in verdicts],
+        "checks": [r.to_json() for r in results],
+    }
+
+
+def _point_latest(run: Run) -> None:
+    latest = run.dir.parent / "latest"
+    tmp = run.dir.parent / ".latest.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(run.dir.name)
+    os.replace(tmp, latest)
+
+
+def junit_xml(meta: dict, results: Iterable[CheckResult], verdicts: Iterable[ClaimVerdict]) -> str:
+    """JUnit XML: one suite per check kind, and a ``claims`` suite with one case per claim."""
+    root = ET.Element("testsuites", name=f"gauntlet {meta['id']}")
+    by_kind: dict[str, list[CheckResult]] = {}
+    for result in results:
+        by_kind.setdefault(result.kind, []).append(result)
+    for kind, items in sorted(by_kind.items()):
+        suite = ET.SubElement(root, "testsuite", name=f"{meta['environment']}.{kind}", tests=str(len(items)),
+                              failures=str(sum(r.outcome == "failed" for r in items)),
+                              errors=str(sum(r.outcome == "error" for r in items)),
+                              skipped=str(sum(r.outcome == "skipped" for r in items)))
+        for r in items:
+            case = ET.SubElement(suite, "testcase", classname=f"{meta['environment']}.{kind}", name=r.id, time=f"{r.duration_s:.3f}")
+            props = ET.SubElement(case, "properties")
+            for claim in r.claims:
+                ET.SubElement(props, "property", name="claim", value=claim)
+            if r.outcome in ("failed", "error"):
+                ET.SubElement(case, "failure" if r.outcome == "failed" else "error", message=r.message[:200]).text = r.message
+            elif r.outcome == "skipped":
+                ET.SubElement(case, "skipped", message=r.message)
+    verdicts = list(verdicts)
+    suite = ET.SubElement(root, "testsuite", name=f"{meta['environment']}.claims", tests=str(len(verdicts)),
+                          failures=str(sum(v.verdict is Verdict.VIOLATED and not passes_gate(v.to_json()) for v in verdicts)),
+                          skipped=str(sum(v.verdict is Verdict.NOT_CHECKED for v in verdicts)))
+    for v in verdicts:
+        case = ET.SubElement(suite, "testcase", classname=f"{meta['environment']}.claims", name=v.claim.id)
+        text = "\n".join(v.evidence)
+        if v.verdict is Verdict.VIOLATED and not passes_gate(v.to_json()):
+            ET.SubElement(case, "failure", message=f"violated: {v.claim.statement}").text = text
+        elif v.verdict is Verdict.NOT_CHECKED:
+            ET.SubElement(case, "skipped", message=text[:500])
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+_templates = jinja2.Environment(
+    loader=jinja2.PackageLoader("gauntlet", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def html(document: dict) -> str:
+    """The self-contained report page: claims matrix first, details below."""
+    return _templates.get_template("report.html").render(doc=document)

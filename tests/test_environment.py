@@ -1,0 +1,171 @@
+"""The environment model: valid files load, every bad input gets one line naming file, field, expectation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from gauntlet import environment
+from gauntlet.environment import load_all, load_environment, parse_environment
+from gauntlet.exceptions import ConfigError
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+def test_minimal_environment_loads(write_env, env_data):
+    write_env(env_data)
+    env = load_environment("sample")
+    assert [c.id for c in env.claims] == ["sample-protocol", "sample-fast", "sample-risk"]
+    assert env.chaos.allowed is False, "chaos must be refused unless the environment allows it"
+    assert env.load_profile("smoke").max_requests == 100
+
+
+def _set(path: str, value) -> Callable[[dict], None]:
+    def mutate(data: dict) -> None:
+        *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+        node = data
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    return mutate
+
+
+def _drop(path: str) -> Callable[[dict], None]:
+    def mutate(data: dict) -> None:
+        *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+        node = data
+        for part in parents:
+            node = node[part]
+        del node[last]
+    return mutate
+
+
+def _dup_claim(data: dict) -> None:
+    data["claims"].append(dict(data["claims"][0]))
+
+
+BAD = [
+    ("duplicate-claim-id", _dup_claim, "claims[3].id", "duplicate claim id 'sample-protocol'"),
+    ("claim-id-not-kebab", _set("claims.0.id", "Sample_Protocol"), "claims[0].id", "kebab-case"),
+    ("claim-without-id", _drop("claims.0.id"), "claims[0].id", "required field is missing"),
+    ("claim-without-source", _drop("claims.0.source"), "claims[0].source", "required field is missing"),
+    ("source-without-quote", _drop("claims.0.source.quote"), "claims[0].source.quote", "required field is missing"),
+    ("gates-not-boolean", _set("claims.0.gates", "yes"), "claims[0].gates", "expected true or false"),
+    ("unknown-suite", _set("claims.0.evidence", ["conformance:nope"]), "claims[0].evidence", "unknown conformance 'nope'"),
+    ("unknown-profile", _set("claims.0.evidence", ["load:nightly"]), "claims[0].evidence", "unknown load 'nightly'"),
+    ("unknown-experiment", _set("claims.0.evidence", ["chaos:meteor-strike"]), "claims[0].evidence", "unknown chaos 'meteor-strike'"),
+    ("evidence-without-kind", _set("claims.0.evidence", ["goproxy"]), "claims[0].evidence", "expected 'conformance:<suite>'"),
+    ("known-risk-gates", _set("claims.2.gates", True), "claims[2]", "a known risk cannot gate"),
+    ("no-claims", _set("claims", []), "claims", "at least 1 item"),
+    ("unknown-top-level-field", _set("endpionts", []), "endpionts", "unknown field"),
+    ("missing-target", _drop("target"), "target", "required field is missing"),
+    ("unknown-target", _set("target", "mainframe"), "target", "expected 'athens', 'castle', 'artifacthub' or 'local'"),
+    ("bad-endpoint-url", _set("endpoints.0.url", "not a url"), "endpoints[0].url", "expected an absolute URL"),
+    ("bad-endpoint-role", _set("endpoints.0.role", "gateway"), "endpoints[0].role", "expected 'edge'"),
+    ("profile-without-duration", _drop("load_profiles.smoke.duration_s"), "load_profiles.smoke.duration_s", "required field is missing"),
+    ("profile-without-request-bound", _drop("load_profiles.smoke.max_requests"), "load_profiles.smoke.max_requests", "required field is missing"),
+    ("profile-unknown-endpoint", _set("load_profiles.smoke.endpoint", "cdn"), "load_profiles.smoke.endpoint", "expected one of the endpoints ['edge']"),
+    ("profile-zero-users", _set("load_profiles.smoke.users", 0), "load_profiles.smoke.users", "greater than or equal to 1"),
+    ("slo-unknown-claim", _set("load_profiles.smoke.slos.0.claim", "sample-nope"), "load_profiles.smoke.slos[0].claim", "expected a claim id of this environment"),
+    ("slo-two-bounds", _set("load_profiles.smoke.slos.0.min", 1), "load_profiles.smoke.slos[0]", "exactly one of min or max"),
+    ("slo-unknown-metric", _set("load_profiles.smoke.slos.0.metric", "p42"), "load_profiles.smoke.slos[0].metric", "expected 'rps'"),
+    ("waiver-unknown-claim", _set("waivers", [{"claim": "sample-nope", "reason": "r", "owner": "o", "expires": "2030-01-01"}]), "waivers[0].claim", "expected a claim id of this environment"),
+    ("waiver-bad-date", _set("waivers", [{"claim": "sample-fast", "reason": "r", "owner": "o", "expires": "next week"}]), "waivers[0].expires", "expected a date as YYYY-MM-DD"),
+    ("waiver-without-owner", _set("waivers", [{"claim": "sample-fast", "reason": "r", "expires": "2030-01-01"}]), "waivers[0].owner", "required field is missing"),
+    ("chaos-negative-blast-radius", _set("chaos", {"allowed": True, "max_pods_per_action": -1}), "chaos.max_pods_per_action", "greater than or equal to 0"),
+    ("hpa-min-above-max", _set("kubernetes", {"context": "c", "api_server": "https://127.0.0.1:6443",
+                                              "workloads": [{"namespace": "castle", "name": "www", "hpa": {"min": 5, "max": 2}}]}),
+     "kubernetes.workloads[0].hpa", "min (5) must not exceed max (2)"),
+    ("aws-bad-region", _set("aws", {"region": "mars-1"}), "aws.region", "expected text matching"),
+    ("name-differs-from-file", _set("name", "other"), "name", "expected 'sample' (the file's name)"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "field", "expectation"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_environment_is_one_clear_line(write_env, env_data, mutate, field, expectation):
+    mutate(env_data)
+    path = write_env(env_data, name="sample")
+    with pytest.raises(ConfigError) as caught:
+        load_environment("sample")
+    message = str(caught.value)
+    assert "\n" not in message, f"the error must be one line, got {message!r}"
+    assert message.startswith(f"{path}: {field}: "), f"expected the file and the field {field!r} first, got {message!r}"
+    assert expectation in message, f"expected {expectation!r} in {message!r}"
+
+
+@pytest.mark.parametrize(("text", "expectation"), [
+    ("name: sample\nclaims: [\n", "not valid YAML"),
+    ("- just\n- a list\n", "expected a mapping of environment fields at the top level, got list"),
+    ("", "expected a mapping of environment fields at the top level, got NoneType"),
+    ("name: sample\n\tdescription: tabs\n", "not valid YAML"),
+])
+def test_malformed_file_is_one_clear_line(env_dir, text, expectation):
+    (env_dir / "sample.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(expectation)) as caught:
+        load_environment("sample")
+    assert str(caught.value).startswith(str(env_dir / "sample.yaml"))
+    assert "\n" not in str(caught.value)
+
+
+def test_unknown_environment_lists_the_known_ones(write_env, env_data):
+    write_env(env_data)
+    with pytest.raises(ConfigError, match=r"unknown environment 'prod': expected one of \['sample'\]"):
+        load_environment("prod")
+
+
+def test_missing_environments_folder(tmp_path):
+    with pytest.raises(ConfigError, match="environments folder not found"):
+        load_environment("local", tmp_path / "nowhere")
+
+
+def test_undecodable_file(env_dir):
+    (env_dir / "sample.yaml").write_bytes(b"name: \xff\xfe sample\n")
+    with pytest.raises(ConfigError, match="cannot read the environment file"):
+        load_environment("sample")
+
+
+def test_parse_keeps_the_given_file_name():
+    with pytest.raises(ConfigError, match=r"^elsewhere/x\.yaml: "):
+        parse_environment("claims: 3\n", Path("elsewhere/x.yaml"))
+
+
+def test_active_and_expired_waivers(write_env, env_data):
+    import datetime as dt
+
+    env_data["waivers"] = [{"claim": "sample-fast", "reason": "r", "owner": "o", "expires": "2030-01-31"}]
+    write_env(env_data)
+    env = load_environment("sample")
+    assert env.active_waiver("sample-fast", dt.date(2030, 1, 31)) is not None
+    assert env.active_waiver("sample-fast", dt.date(2030, 2, 1)) is None, "an expired waiver must not count"
+
+
+def test_cache_placeholder_expands(write_env, env_data, monkeypatch, tmp_path):
+    monkeypatch.setenv("GAUNTLET_CACHE_DIR", str(tmp_path / "cache"))
+    env_data["endpoints"][0]["ca_bundle"] = "{cache}/ca/ca.pem"
+    write_env(env_data)
+    assert load_environment("sample").endpoints[0].ca_path == tmp_path / "cache" / "ca" / "ca.pem"
+
+
+# The real environment files of the repository.
+
+
+def test_every_bundled_environment_loads():
+    names = [env.name for env in load_all(environment.paths.ROOT / "environments")]
+    assert set(names) >= {"athens-production", "athens-staging", "castle", "artifacthub-production", "artifacthub-staging", "local"}
+
+
+@pytest.mark.parametrize("env", load_all(environment.paths.ROOT / "environments") if (environment.paths.ROOT / "environments" / "local.yaml").exists() else [],
+                         ids=lambda e: e.name)
+def test_every_claim_quotes_its_seed(env):
+    """A claim's quote must be the seed's own words (whitespace folded)."""
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed documents not found at {SEEDS}")
+    for claim in env.claims:
+        seed = SEEDS / claim.source.seed
+        assert seed.is_file(), f"{env.name}: claim {claim.id}: source.seed {claim.source.seed} is not a seed file"
+        text = " ".join(seed.read_text(encoding="utf-8", errors="replace").split())
+        quote = " ".join(claim.source.quote.split())
+        assert quote in text, f"{env.name}: claim {claim.id}: quote not found verbatim in {claim.source.seed}: {quote!r}"

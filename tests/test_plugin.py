@@ -1,0 +1,115 @@
+"""The pytest plugin: claim markers, deselection, recording under xdist, bad markers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+CHECKS = '''
+import pytest
+
+@pytest.mark.claim("sample-protocol")
+def test_list_is_served(environment):
+    assert environment.name == "sample"
+
+@pytest.mark.claim("sample-protocol")
+def test_zip_is_valid():
+    assert False, "GET http://127.0.0.1:9/x/@v/v1.0.0.zip: expected a zip, got text/html"
+
+@pytest.mark.claim("sample-fast")
+def test_skipped_when_no_go():
+    pytest.skip("no go binary on PATH")
+
+@pytest.mark.claim("other-target-claim")
+def test_for_another_target():
+    assert False, "must never run against sample"
+'''
+
+
+@pytest.fixture
+def checks(pytester: pytest.Pytester, write_env, env_data, env_dir: Path) -> pytest.Pytester:
+    write_env(env_data)
+    other = dict(env_data, name="other", claims=[dict(env_data["claims"][0], id="other-target-claim")])
+    write_env(other)
+    (pytester.path / "conformance" / "goproxy").mkdir(parents=True)
+    (pytester.path / "conformance" / "goproxy" / "test_sample.py").write_text(CHECKS)
+    return pytester
+
+
+def latest_results(env_dir: Path) -> dict:
+    return json.loads((env_dir.parent / "reports" / "latest" / "results.json").read_text())
+
+
+def verdicts(results: dict) -> dict[str, str]:
+    return {c["id"]: c["verdict"] for c in results["claims"]}
+
+
+def test_checks_become_claim_verdicts(checks, env_dir):
+    outcome = checks.runpytest("--env", "sample", "conformance")
+    outcome.assert_outcomes(passed=1, failed=1, skipped=1, deselected=1)
+    results = latest_results(env_dir)
+    assert verdicts(results) == {"sample-protocol": "violated", "sample-fast": "not-checked", "sample-risk": "not-checked"}
+    protocol = next(c for c in results["claims"] if c["id"] == "sample-protocol")
+    assert protocol["evidence"] == ["conformance/goproxy/test_sample.py::test_zip_is_valid: AssertionError: "
+                                    "GET http://127.0.0.1:9/x/@v/v1.0.0.zip: expected a zip, got text/html\nassert False"]
+    fast = next(c for c in results["claims"] if c["id"] == "sample-fast")
+    assert "no go binary on PATH" in fast["evidence"][0]
+    assert "gauntlet report:" in outcome.stdout.str()
+
+
+def test_results_merge_under_xdist(checks, env_dir):
+    outcome = checks.runpytest_subprocess("--env", "sample", "-n", "2", "conformance")
+    outcome.assert_outcomes(passed=1, failed=1, skipped=1)
+    results = latest_results(env_dir)
+    assert sorted(c["id"].split("::")[1] for c in results["checks"]) == ["test_list_is_served", "test_skipped_when_no_go", "test_zip_is_valid"]
+    assert verdicts(results)["sample-protocol"] == "violated"
+
+
+def test_claims_option_selects_checks(checks, env_dir):
+    outcome = checks.runpytest("--env", "sample", "--claims", "sample-fast", "conformance")
+    outcome.assert_outcomes(skipped=1, deselected=3)
+
+
+def test_unknown_claim_in_claims_option(checks):
+    outcome = checks.runpytest("--env", "sample", "--claims", "sample-nope", "conformance")
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    outcome.stderr.fnmatch_lines(["*--claims: unknown claim 'sample-nope' for environment 'sample'*"])
+
+
+def test_check_without_claim_marker_is_refused(checks):
+    (checks.path / "conformance" / "goproxy" / "test_unmarked.py").write_text("def test_orphan():\n    assert True\n")
+    outcome = checks.runpytest("--env", "sample", "conformance")
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    outcome.stderr.fnmatch_lines(["*test_unmarked.py::test_orphan: a check must name the claims it is evidence for*"])
+
+
+def test_unknown_claim_id_in_marker_is_refused(checks):
+    (checks.path / "conformance" / "goproxy" / "test_typo.py").write_text(
+        "import pytest\n\n@pytest.mark.claim('sample-protocl')\ndef test_typo():\n    assert True\n")
+    outcome = checks.runpytest("--env", "sample", "conformance")
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    outcome.stderr.fnmatch_lines(["*test_typo.py::test_typo: @pytest.mark.claim: unknown claim id 'sample-protocl'*"])
+
+
+def test_unknown_environment_is_a_usage_error(checks):
+    outcome = checks.runpytest("--env", "nowhere", "conformance")
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    outcome.stderr.fnmatch_lines(["*unknown environment 'nowhere'*"])
+
+
+def test_interrupted_session_is_marked(checks, env_dir):
+    (checks.path / "conformance" / "goproxy" / "test_ctrl_c.py").write_text(
+        "import pytest\n\n@pytest.mark.claim('sample-fast')\ndef test_ctrl_c():\n    raise KeyboardInterrupt\n")
+    checks.runpytest_subprocess("--env", "sample", "conformance")
+    assert latest_results(env_dir)["run"]["status"] == "interrupted"
+
+
+def test_harness_tests_outside_conformance_write_no_report(pytester, env_dir, write_env, env_data):
+    write_env(env_data)
+    pytester.makepyfile(test_plain="def test_plain():\n    assert 1 + 1 == 2\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert not (env_dir.parent / "reports").exists()

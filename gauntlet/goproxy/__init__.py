@@ -1,0 +1,1 @@
+"""The Go module proxy protocol: paths and versions, zips and hashes, a client."""

@@ -1,0 +1,121 @@
+"""Module zips and go.mod files, read the way the go command reads them.
+
+Rules from golang.org/x/mod ``zip`` (``CheckZip``): every entry starts with
+``<module>@<version>/``; names are clean, valid file paths, distinct under case
+folding; ``go.mod`` only at the root, spelled in lower case; at most 500 MiB
+in all, go.mod and LICENSE at most 16 MiB each; declared sizes are true.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from typing import Optional
+
+MAX_ZIP = 500 << 20
+MAX_GO_MOD = 16 << 20
+MAX_LICENSE = 16 << 20
+_BAD_CHARS = set('"\'*<>?`|:\\')
+_MODULE_LINE = re.compile(r"""^\s*module\s+(?:"((?:[^"\\]|\\.)*)"|`([^`]*)`|(\S+?))\s*(?://.*)?$""")
+
+
+def module_path(go_mod: bytes) -> Optional[str]:
+    """The path of the ``module`` directive of a go.mod file, or None when there is none."""
+    for line in go_mod.decode("utf-8", errors="replace").splitlines():
+        match = _MODULE_LINE.match(line)
+        if match:
+            return next(g for g in match.groups() if g is not None)
+    return None
+
+
+def _file_path_problem(name: str) -> Optional[str]:
+    """x/mod ``module.CheckFilePath``, the parts a proxy can get wrong."""
+    for element in name.split("/"):
+        if element in ("", ".", ".."):
+            return "empty, '.' or '..' path element"
+        if element.endswith((".", " ")) and element.strip(". ") == "":
+            return "path element of only dots or spaces"
+        bad = next((c for c in element if c in _BAD_CHARS or ord(c) < 0x20 or c == "\x7f"), None)
+        if bad is not None:
+            return f"invalid char {bad!r}"
+    return None
+
+
+def _first_difference(zipped: bytes, served: bytes) -> str:
+    a, b = zipped.splitlines(), served.splitlines()
+    for n, (x, y) in enumerate(zip(a, b), start=1):
+        if x != y:
+            return f"line {n} is {x.decode(errors='replace')!r} in the zip, {y.decode(errors='replace')!r} in .mod"
+    return f"{len(zipped)} bytes in the zip, {len(served)} bytes in .mod"
+
+
+def zip_problems(data: bytes, module: str, version: str, mod: Optional[bytes] = None) -> list[str]:
+    """Everything the go command would refuse in this module zip; empty when it is valid.
+
+    With ``mod`` (the ``.mod`` response), also checks that the zip's go.mod is
+    the same file, or that ``.mod`` is the synthesized ``module <path>`` when the zip has none.
+    """
+    if len(data) > MAX_ZIP:
+        return [f"zip is {len(data)} bytes, above the 500 MiB limit"]
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        return [f"not a zip file ({exc}; first bytes {data[:32]!r})"]
+    prefix = f"{module}@{version}/"
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    total = 0
+    go_mod: Optional[bytes] = None
+    with archive:
+        for info in archive.infolist():
+            if not info.filename.startswith(prefix):
+                problems.append(f"{info.filename}: path does not have prefix {prefix!r}")
+                continue
+            name = info.filename[len(prefix):].removesuffix("/")
+            if not name:
+                continue
+            if posixpath.normpath(name) != name:
+                problems.append(f"{info.filename}: file path is not clean")
+                continue
+            problem = _file_path_problem(name)
+            if problem:
+                problems.append(f"{info.filename}: {problem}")
+                continue
+            folded = name.casefold()
+            if folded in seen:
+                problems.append(f"{info.filename}: case-insensitive file name collision with {seen[folded]!r}")
+                continue
+            seen[folded] = name
+            if info.is_dir():
+                continue
+            base = posixpath.basename(name)
+            if base.lower() == "go.mod" and base != name:
+                problems.append(f"{info.filename}: go.mod file not in module root directory")
+                continue
+            if base.lower() == "go.mod" and name != "go.mod":
+                problems.append(f"{info.filename}: go.mod files must have lowercase names")
+                continue
+            total += info.file_size
+            limit = {"go.mod": MAX_GO_MOD, "LICENSE": MAX_LICENSE}.get(name)
+            if limit is not None and info.file_size > limit:
+                problems.append(f"{info.filename}: {info.file_size} bytes, above the {limit} byte limit")
+                continue
+            try:
+                content = archive.read(info)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                problems.append(f"{info.filename}: unreadable ({exc})")
+                continue
+            if len(content) != info.file_size:
+                problems.append(f"{info.filename}: declares {info.file_size} bytes, holds {len(content)}")
+            if name == "go.mod":
+                go_mod = content
+    if total > MAX_ZIP:
+        problems.append(f"total uncompressed size {total} bytes is above the 500 MiB limit")
+    if mod is not None and not problems:
+        if go_mod is not None and go_mod != mod:
+            problems.append(f"{prefix}go.mod differs from the .mod response: {_first_difference(go_mod, mod)}")
+        if go_mod is None and module_path(mod) != module:
+            problems.append(f"zip has no go.mod, and .mod does not declare module {module!r}")
+    return problems

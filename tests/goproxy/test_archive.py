@@ -65,22 +65,23 @@ def test_hashes_equal_what_go_computes(tmp_path, compression):
     assert zip_problems(data, MODULE, VERSION, GO_MOD) == []
 
 
-BAD = {
-    "wrong-prefix": ({**GOOD, "example.com/other@v2.1.0/x.go": b"package x\n"}, "path does not have prefix"),
-    "case-collision": ({**GOOD, PREFIX + "A.go": b"package vectors\n", PREFIX + "a.GO": b"x"}, "case-insensitive file name collision"),
-    "nested-go-mod": ({**GOOD, PREFIX + "sub/go.mod": b"module example.com/sub\n"}, "go.mod file not in module root directory"),
-    "upper-case-go-mod": ({k: v for k, v in GOOD.items() if not k.endswith("go.mod")} | {PREFIX + "GO.MOD": GO_MOD}, "go.mod files must have lowercase names"),
-    "unclean-path": ({**GOOD, PREFIX + "sub/../c.go": b"package vectors\n"}, "file path is not clean"),
+BAD = {  # case: (files, our problem, what go says)
+    "wrong-prefix": ({**GOOD, "example.com/other@v2.1.0/x.go": b"package x\n"}, "path does not have prefix", "has unexpected file"),
+    "case-collision": ({**GOOD, PREFIX + "A.go": b"package vectors\n"}, "case-insensitive file name collision", "case-insensitive file name collision"),
+    "nested-go-mod": ({**GOOD, PREFIX + "sub/go.mod": b"module example.com/sub\n"}, "go.mod file not in module root directory", "go.mod file not in module root directory"),
+    "upper-case-go-mod": ({k: v for k, v in GOOD.items() if not k.endswith("go.mod")} | {PREFIX + "GO.MOD": GO_MOD}, "go.mod files must have lowercase names", "go.mod files must have lowercase names"),
+    "unclean-path": ({**GOOD, PREFIX + "sub/../c.go": b"package vectors\n"}, "file path is not clean", "file path is not clean"),
 }
 
 
 @needs_go
 @pytest.mark.parametrize("case", BAD, ids=list(BAD))
 def test_go_refuses_what_the_check_refuses(tmp_path, case):
-    files, problem = BAD[case]
+    files, problem, go_says = BAD[case]
     data = make_zip(files)
     assert any(problem in p for p in zip_problems(data, MODULE, VERSION)), zip_problems(data, MODULE, VERSION)
-    assert go_download(tmp_path, data).returncode != 0, "the go command accepted a zip the check refuses"
+    proc = go_download(tmp_path, data)
+    assert proc.returncode != 0 and go_says in proc.stdout + proc.stderr, f"go did not refuse it for {go_says!r}: {proc.stdout}{proc.stderr}"
 
 
 def test_truncated_zip_is_a_problem_not_a_crash():

@@ -148,6 +148,7 @@ class ModuleVersion(Model):
 class Goproxy(Model):
     """A Go module proxy target: what to probe and what the proxy promises."""
 
+    endpoints: tuple[str, ...] = Field(default=(), description="Endpoints serving the protocol: the edge and each origin/replica.")
     probe_set: tuple[ModuleVersion, ...] = Field(min_length=1)
     go_sum: Optional[str] = Field(default=None, description="Known-good go.sum lines, relative to fixtures/.")
     athens: Flag = True
@@ -323,6 +324,9 @@ class Environment(Model):
         for i, waiver in enumerate(self.waivers):
             if waiver.claim not in ids:
                 raise _at(("waivers", i, "claim"), f"expected a claim id of this environment, got {waiver.claim!r}")
+        for name in self.goproxy.endpoints if self.goproxy else ():
+            if name not in endpoint_names:
+                raise _at(("goproxy", "endpoints"), f"expected one of the endpoints {sorted(endpoint_names)}, got {name!r}")
         suites, experiments = conformance_suites(), chaos_experiments()
         for i, claim in enumerate(self.claims):
             for ref in claim.evidence:

@@ -48,7 +48,7 @@ def _environments_dir(config: pytest.Config) -> Optional[Path]:
     return Path(value) if value else None
 
 
-def _environment(config: pytest.Config) -> Environment:
+def environment_of(config: pytest.Config) -> Environment:
     cached = getattr(config, "_gauntlet_environment", None)
     if cached is None:
         try:
@@ -72,7 +72,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     checks = [item for item in items if is_check(item)]
     if not checks:
         return
-    env = _environment(config)
+    env = environment_of(config)
     declared = {c.id for c in env.claims}
     known = known_claim_ids(_environments_dir(config)) | declared
     wanted = _wanted_claims(config, declared)
@@ -124,7 +124,7 @@ class ClaimsReporter:
             if given:
                 self.run = Run(Path(given))
             else:
-                env = _environment(self.config)
+                env = environment_of(self.config)
                 self.run = new_run(env, "conformance", "pytest " + " ".join(self.config.invocation_params.args))
                 self.owns_run = True
         return self.run
@@ -147,15 +147,16 @@ class ClaimsReporter:
             state["outcome"], state["message"] = outcome, message
         if report.when == "teardown":
             del self.partial[report.nodeid]
+            details = {k: v for k, v in report.user_properties if k != CLAIMS_PROPERTY}
             result = CheckResult(id=report.nodeid, kind="conformance", claims=tuple(claims), outcome=state["outcome"],
-                                 message=state["message"], duration_s=round(state["duration"], 3))
+                                 message=state["message"], duration_s=round(state["duration"], 3), details=details)
             self._ensure_run().record(result)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.run is not None and self.owns_run:
             status = "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "complete"
-            finish(self.run, _environment(self.config), status)
+            finish(self.run, environment_of(self.config), status)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.run is not None and self.owns_run:
@@ -186,7 +187,7 @@ def _phase_outcome(report: pytest.TestReport) -> tuple[Optional[Outcome], str]:
 @pytest.fixture(scope="session")
 def environment(pytestconfig: pytest.Config) -> Environment:
     """The environment under test (``--env``)."""
-    return _environment(pytestconfig)
+    return environment_of(pytestconfig)
 
 
 def ssl_context(env: Environment) -> ssl.SSLContext:

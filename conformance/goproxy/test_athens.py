@@ -1,0 +1,39 @@
+"""Athens' operational endpoints, which the load balancer's health checks rely on.
+
+Rules: gomods/athens `cmd/proxy/actions`: `/healthz` answers 200 while the process
+serves, `/readyz` 200 when its storage answers, `/version` JSON build information.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gauntlet.goproxy.client import request
+
+pytestmark = pytest.mark.claim("athens-replica-failover")
+
+
+@pytest.fixture
+def athens(target, environment):
+    if not (environment.goproxy and environment.goproxy.athens):
+        pytest.skip(f"environment {environment.name} does not say the proxy is Athens")
+    if target.role != "replica":
+        pytest.skip(f"{target.name} is not an Athens replica (role {target.role}): its health endpoints are not exposed")
+    return str(target.url).rstrip("/")
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_endpoints_answer_200(athens, http_client, path):
+    answer = request(http_client, "GET", athens + path)
+    assert answer.status == 200, f"{answer.describe()}: expected 200, so the load balancer keeps this replica in the pool"
+
+
+def test_version_endpoint_is_json(athens, http_client):
+    answer = request(http_client, "GET", athens + "/version")
+    assert answer.status == 200, f"{answer.describe()}: expected 200 with Athens' build information"
+    try:
+        json.loads(answer.body)
+    except ValueError:
+        pytest.fail(f"{answer.describe()}: expected JSON build information")

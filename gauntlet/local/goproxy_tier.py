@@ -1,0 +1,249 @@
+"""The GOPROXY tier's processes: render configurations, start, stop, probe.
+
+edge (nginx: TLS, HTTP/2, cache) -> lb (HAProxy, active health checks) ->
+replica-1, replica-2 (nginx serving the module corpus) -> corpus on disk.
+
+Every process runs in the foreground in its own session, logs under
+``state_dir()/goproxy/logs`` and has a pid file under ``.../run``; ``down``
+signals only process groups whose leader's command line names our config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import jinja2
+
+from gauntlet.exceptions import LocalStackError
+from gauntlet.local import certs, corpus, install
+from gauntlet.local.faults import FAULTS
+from gauntlet.local.ports import HOST, PORTS, address, ensure_free
+from gauntlet.paths import ROOT, state_dir
+
+EDGE_URL = f"https://{HOST}:{PORTS['edge https']}"
+CDN_VOCABULARIES = ("frontdoor", "cloudfront")
+_TEMPLATES = ROOT / "fixtures" / "local"
+_HEALTHY_WITHIN_S = 30.0
+
+
+@dataclass(frozen=True)
+class Component:
+    """One process of the tier."""
+
+    name: str
+    listeners: tuple[str, ...]  # keys of PORTS; the first is its address
+    health_url: str
+
+    @property
+    def address(self) -> str:
+        return address(self.listeners[0])
+
+
+COMPONENTS = (
+    Component("replica-1", ("replica-1",), f"http://{address('replica-1')}/healthz"),
+    Component("replica-2", ("replica-2",), f"http://{address('replica-2')}/healthz"),
+    Component("lb", ("lb", "lb stats"), f"http://{address('lb stats')}/healthz"),
+    Component("edge", ("edge https", "edge http"), f"{EDGE_URL}/healthz"),
+)
+
+
+def tier_dir() -> Path:
+    return state_dir() / "goproxy"
+
+
+def _conf(name: str) -> Path:
+    return tier_dir() / "conf" / (f"{name}.cfg" if name == "lb" else f"{name}.nginx.conf")
+
+
+def _pid_file(name: str) -> Path:
+    return tier_dir() / "run" / f"{name}.pid"
+
+
+def _log(name: str) -> Path:
+    return tier_dir() / "logs" / f"{name}.log"
+
+
+def _state_file() -> Path:
+    return tier_dir() / "run" / "state.json"
+
+
+def render(faults: Sequence[str] = (), cdn: str = "frontdoor") -> dict[str, str]:
+    """The configuration text of each component for these fault profiles and CDN vocabulary."""
+    if cdn not in CDN_VOCABULARIES:
+        raise LocalStackError(f"unknown CDN vocabulary {cdn!r}: expected one of {', '.join(CDN_VOCABULARIES)}")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES), undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    base = tier_dir()
+    common = {
+        "faults": sorted(faults),
+        "user": "root" if os.geteuid() == 0 else None,
+        "run_dir": base / "run",
+        "log_dir": base / "logs",
+    }
+    texts = {}
+    for name in ("replica-1", "replica-2"):
+        broken = name == "replica-2" and "replica-500" in faults
+        storage = corpus.corpus_dir()
+        texts[name] = env.get_template("replica.nginx.conf.j2").render(
+            common, name=name, address=address(name), tmp_dir=base / "tmp" / name, ready_marker=corpus.READY_MARKER,
+            broken_storage=broken, storage=storage.with_name("corpsu") if broken else storage,
+        )
+    texts["lb"] = env.get_template("haproxy.cfg.j2").render(
+        common, lb_address=address("lb"), stats_address=address("lb stats"),
+        replicas=[(name, address(name)) for name in ("replica-1", "replica-2")],
+    )
+    texts["edge"] = env.get_template("edge.nginx.conf.j2").render(
+        common, cdn=cdn, tmp_dir=base / "tmp" / "edge", cache_dir=base / "edge-cache",
+        edge_js=_TEMPLATES / "edge.js", lb_address=address("lb"),
+        http_address=address("edge http"), https_address=address("edge https"), https_port=PORTS["edge https"],
+        cert=certs.edge_cert(expired="edge-expired-cert" in faults),
+    )
+    return texts
+
+
+def _argv(name: str) -> list[str]:
+    if name == "lb":
+        return [str(install.HAPROXY), "-db", "-f", str(_conf(name))]
+    return [str(install.NGINX), "-p", str(tier_dir()), "-e", str(_log(name)), "-c", str(_conf(name))]
+
+
+def running_pid(name: str) -> int | None:
+    """The pid of our process for this component, if it runs (its command line names our config)."""
+    try:
+        pid = int(_pid_file(name).read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except (OSError, ValueError):
+        return None
+    return pid if str(_conf(name)) in cmdline else None  # nginx's master rewrites its argv into one string
+
+
+def _start(name: str) -> subprocess.Popen:
+    if name == "edge":  # a new edge starts with an empty cache: no answer survives a change of faults
+        shutil.rmtree(tier_dir() / "edge-cache", ignore_errors=True)
+    tmp = tier_dir() / "tmp" / name
+    tmp.mkdir(parents=True, exist_ok=True)
+    with _log(name).open("ab") as log:
+        proc = subprocess.Popen(
+            _argv(name), stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
+        )
+    _pid_file(name).write_text(f"{proc.pid}\n")
+    return proc
+
+
+def _healthy(component: Component, client: httpx.Client) -> bool:
+    try:
+        return client.get(component.health_url).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _probe_client() -> httpx.Client:
+    # Health is "the process answers"; whether the edge's certificate is valid is a conformance question.
+    return httpx.Client(verify=False, timeout=1.0)
+
+
+def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print, cdn: str = "frontdoor") -> dict:
+    """Start what is not running, with these fault profiles; wait until every component is healthy."""
+    unknown = sorted(set(faults) - FAULTS.keys())
+    if unknown:
+        raise LocalStackError(f"unknown fault profile(s) {', '.join(unknown)}: known are {', '.join(FAULTS)}")
+    wanted = {"faults": sorted(set(faults)), "cdn": cdn}
+    install.install(progress)
+    configs = render(wanted["faults"], cdn)
+    if _read_state() != wanted and any(running_pid(c.name) for c in COMPONENTS):
+        progress("fault profiles changed: restarting the GOPROXY tier")
+        down()
+    to_start = [c for c in COMPONENTS if running_pid(c.name) is None]
+    for component in to_start:
+        for listener in component.listeners:
+            ensure_free(listener)
+    for sub in ("conf", "run", "logs", "tmp"):
+        (tier_dir() / sub).mkdir(parents=True, exist_ok=True)
+    _state_file().write_text(json.dumps(wanted))
+    for name, text in configs.items():
+        _conf(name).write_text(text)
+    started = {}
+    for component in to_start:
+        progress(f"starting {component.name} on {component.address}")
+        started[component.name] = _start(component.name)
+    _wait_healthy(started)
+    return status()
+
+
+def _wait_healthy(started: dict[str, subprocess.Popen]) -> None:
+    deadline = time.monotonic() + _HEALTHY_WITHIN_S
+    with _probe_client() as client:
+        while True:
+            dead = [name for name, proc in started.items() if proc.poll() is not None]
+            if dead:
+                raise LocalStackError(f"{', '.join(dead)} exited at start: see {_log(dead[0])}")
+            sick = [c for c in COMPONENTS if not _healthy(c, client)]
+            if not sick:
+                return
+            if time.monotonic() > deadline:
+                raise LocalStackError(
+                    f"{', '.join(c.name for c in sick)} not healthy within {_HEALTHY_WITHIN_S:.0f} s "
+                    f"({sick[0].health_url}): see {_log(sick[0].name)}"
+                )
+            time.sleep(0.1)
+
+
+def down() -> None:
+    """Stop the processes this tier started (by their pid files), and nothing else."""
+    pids = {c.name: running_pid(c.name) for c in COMPONENTS}
+    for pid in filter(None, pids.values()):
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5.0
+    while any(running_pid(n) for n in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for name, pid in pids.items():
+        if pid is not None and running_pid(name):
+            _signal_group(pid, signal.SIGKILL)
+        _pid_file(name).unlink(missing_ok=True)
+    _state_file().unlink(missing_ok=True)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal the process group our process leads (start_new_session): the nginx master and its workers."""
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _read_state() -> dict | None:
+    try:
+        return json.loads(_state_file().read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def status() -> dict:
+    """Each component's health, address and pid, and what clients need to reach the edge."""
+    state = _read_state() or {"faults": [], "cdn": "frontdoor"}
+    pids = {c.name: running_pid(c.name) for c in COMPONENTS}
+    with _probe_client() as client:
+        components = {
+            c.name: {"healthy": pids[c.name] is not None and _healthy(c, client), "address": c.address, "pid": pids[c.name]}
+            for c in COMPONENTS
+        }
+    return {
+        "components": components,
+        "edge_url": EDGE_URL,
+        "ca_bundle": str(certs.ca_bundle()),
+        "faults": state["faults"],
+        "cdn": state["cdn"],
+        "goproxy_upstream": corpus.corpus_dir().as_uri(),
+        "replica_software": "nginx serving the file-based GOPROXY (Athens is not installable from the module proxy)",
+    }

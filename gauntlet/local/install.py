@@ -1,0 +1,67 @@
+"""Set-up of the GOPROXY tier: Debian packages, module corpus, local CA. Idempotent.
+
+Athens itself cannot be installed here: the Go module proxy this workplace
+reaches answers ``403 This module version is not available`` for every version
+of ``github.com/gomods/athens`` (and of the other GOPROXY servers,
+``github.com/goproxy/goproxy`` and ``github.com/goproxyio/goproxy``). The
+replicas are therefore nginx serving the file-based GOPROXY that the real go
+command built, with Athens' routes and caching headers (see
+``fixtures/local/README.md``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from gauntlet.exceptions import LocalStackError
+from gauntlet.local import certs, corpus
+
+NGINX = Path("/usr/sbin/nginx")
+HAPROXY = Path("/usr/sbin/haproxy")
+NJS_MODULE = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
+APT_PACKAGES = ("nginx", "haproxy", "libnginx-mod-http-js")
+_POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+
+
+def packages_installed() -> bool:
+    return NGINX.is_file() and HAPROXY.is_file() and NJS_MODULE.is_file()
+
+
+def _run(argv: list[str], progress: Callable[[str], None]) -> None:
+    progress("$ " + " ".join(argv))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        raise LocalStackError(f"{' '.join(argv)} failed: {proc.stderr.strip()[-500:]}")
+
+
+def install_packages(progress: Callable[[str], None] = print) -> None:
+    """apt-get install nginx, HAProxy and nginx's njs module; never leave their system services running."""
+    if packages_installed():
+        return
+    if os.geteuid() != 0:
+        raise LocalStackError("nginx, haproxy and libnginx-mod-http-js are missing: run as root, or "
+                              f"sudo apt-get install -y {' '.join(APT_PACKAGES)}")
+    own_policy = not _POLICY_RC_D.exists()
+    if own_policy:  # tells the packages' maintainer scripts not to start their services
+        _POLICY_RC_D.write_text("#!/bin/sh\nexit 101\n")
+        _POLICY_RC_D.chmod(0o755)
+    try:
+        _run(["apt-get", "update", "-q"], progress)
+        _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *APT_PACKAGES], progress)
+    finally:
+        if own_policy:
+            _POLICY_RC_D.unlink()
+    if shutil.which("systemctl") and Path("/run/systemd/system").is_dir():
+        _run(["systemctl", "disable", "--now", "nginx", "haproxy"], progress)
+
+
+def install(progress: Callable[[str], None] = print) -> None:
+    """Everything the tier needs, cached: packages, module corpus, CA and edge certificates."""
+    install_packages(progress)
+    corpus.build(progress)
+    certs.ensure()

@@ -1,0 +1,37 @@
+"""Warm start of the local GOPROXY tier: seconds from ``up()`` (installed, stopped) to all-healthy.
+
+Run: .venv/bin/python tests/benchmarks/local_up.py [ROUNDS]. Leaves the tier as it found it.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+import gauntlet.local as local
+from gauntlet.local.goproxy_tier import COMPONENTS, running_pid
+
+BUDGET_S = 30.0
+
+
+def main(rounds: int = 3) -> int:
+    was_running = any(running_pid(c.name) for c in COMPONENTS)
+    local.install()
+    timings = []
+    for _ in range(rounds):
+        local.down()
+        start = time.perf_counter()
+        status = local.up(progress=lambda _: None)
+        timings.append(time.perf_counter() - start)
+        assert all(c["healthy"] for c in status["components"].values()), status
+    if not was_running:
+        local.down()
+    worst = max(timings)
+    print(f"warm up to all-healthy: median {statistics.median(timings):.2f} s, worst {worst:.2f} s "
+          f"over {rounds} rounds (budget {BUDGET_S:.0f} s)")
+    return 0 if worst < BUDGET_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(*map(int, sys.argv[1:2])))

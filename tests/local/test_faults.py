@@ -1,0 +1,107 @@
+"""Each fault profile really misconfigures the tier: the same probe, healthy and faulted, disagrees."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import uuid
+
+import httpx
+import pytest
+
+import gauntlet.local as local
+from gauntlet.local.ports import PORTS
+
+pytestmark = pytest.mark.local_stack
+
+TOML = "/github.com/!burnt!sushi/toml"
+_TESTED: set[str] = set()
+
+
+def healthy_and(fault: str) -> pytest.MarkDecorator:
+    """Run the test on the healthy tier and on the tier with ``fault``; ids 'healthy' and the fault's name."""
+    _TESTED.add(fault)
+    return pytest.mark.parametrize("stack", [(), (fault,)], indirect=True, ids=["healthy", fault])
+
+
+def _faulted(stack: dict) -> bool:
+    return bool(stack["faults"])
+
+
+def test_every_profile_has_a_test_here() -> None:
+    assert _TESTED == set(local.FAULTS)
+
+
+@healthy_and("edge-caches-list-forever")
+def test_edge_caches_list_forever(stack: dict, edge: httpx.Client) -> None:
+    url = f"{TOML}/@v/list?nonce={uuid.uuid4().hex}"
+    first, second = edge.get(url), edge.get(url)
+    assert ("max-age=31536000" in first.headers["cache-control"]) == _faulted(stack), first.headers
+    assert (second.headers["x-cache"] == "TCP_HIT") == _faulted(stack), second.headers
+
+
+@healthy_and("edge-ignores-origin-cache-control")
+def test_edge_ignores_origin_cache_control(stack: dict, edge: httpx.Client) -> None:
+    url = f"{TOML}/@v/list?nonce={uuid.uuid4().hex}"
+    edge.get(url)
+    second = edge.get(url)
+    assert "no-store" in second.headers["cache-control"], "the origin forbids storing lists"
+    assert (second.headers["x-cache"] == "TCP_HIT") == _faulted(stack), second.headers
+
+
+@healthy_and("edge-expired-cert")
+def test_edge_expired_cert(stack: dict) -> None:
+    trust = ssl.create_default_context(cafile=stack["ca_bundle"])
+    try:
+        with socket.create_connection(("127.0.0.1", PORTS["edge https"]), timeout=5) as raw:
+            trust.wrap_socket(raw, server_hostname="goproxy.gauntlet.localhost").close()
+        expired = False
+    except ssl.SSLCertVerificationError as exc:
+        expired = exc.verify_code == 10  # X509_V_ERR_CERT_HAS_EXPIRED
+    assert expired == _faulted(stack)
+
+
+@healthy_and("edge-legacy-tls")
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion:DeprecationWarning")
+def test_edge_legacy_tls(stack: dict) -> None:
+    legacy = ssl.create_default_context(cafile=stack["ca_bundle"])
+    legacy.minimum_version = legacy.maximum_version = ssl.TLSVersion.TLSv1
+    legacy.set_ciphers("DEFAULT:@SECLEVEL=0")
+    try:
+        with socket.create_connection(("127.0.0.1", PORTS["edge https"]), timeout=5) as raw:
+            version = legacy.wrap_socket(raw, server_hostname="localhost").version()
+    except ssl.SSLError:
+        version = None
+    assert (version == "TLSv1") == _faulted(stack)
+
+
+@healthy_and("edge-strips-case-escapes")
+def test_edge_strips_case_escapes(stack: dict, edge: httpx.Client) -> None:
+    through_edge = edge.get(f"{TOML}/@v/v1.4.0.mod")
+    direct = httpx.get(f"http://127.0.0.1:{PORTS['replica-1']}{TOML}/@v/v1.4.0.mod")
+    assert direct.status_code == 200
+    assert (through_edge.status_code == 404) == _faulted(stack), through_edge.text
+
+
+@healthy_and("replica-500")
+def test_replica_500(stack: dict, edge: httpx.Client) -> None:
+    replica_2 = f"http://127.0.0.1:{PORTS['replica-2']}"
+    assert httpx.get(f"{replica_2}/healthz").status_code == 200, "the health check stays green"
+    assert (httpx.get(f"{replica_2}{TOML}/@v/list").status_code == 500) == _faulted(stack)
+    through_edge = [edge.get(f"{TOML}/@v/list").status_code for _ in range(4)]  # round robin: two reach replica-2
+    assert (500 in through_edge) == _faulted(stack), through_edge
+
+
+@healthy_and("origin-404-as-403")
+def test_origin_404_as_403(stack: dict, edge: httpx.Client) -> None:
+    unknown = edge.get(f"/example.com/no-such-module/@v/v1.0.0.info?nonce={uuid.uuid4().hex}")
+    assert unknown.status_code == (403 if _faulted(stack) else 404), unknown.text
+
+
+@healthy_and("lb-no-healthcheck")
+def test_lb_no_healthcheck(stack: dict, edge: httpx.Client) -> None:
+    os.kill(stack["components"]["replica-2"]["pid"], signal.SIGKILL)
+    codes = [edge.get(f"{TOML}/@v/list").status_code for _ in range(10)]  # lists are never cached: all reach the lb
+    assert (any(code != 200 for code in codes)) == _faulted(stack), codes

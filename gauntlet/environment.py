@@ -104,6 +104,7 @@ class Endpoint(Model):
     ca_bundle: Optional[str] = Field(default=None, description="PEM bundle to trust besides the system store; {cache} is the cache folder.")
     http2: Flag = True
     server_name: Optional[str] = Field(default=None, description="TLS SNI and Host header when the URL is an address.")
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
 
     @property
     def ca_path(self) -> Optional[Path]:
@@ -148,7 +149,7 @@ class ModuleVersion(Model):
 class Goproxy(Model):
     """A Go module proxy target: what to probe and what the proxy promises."""
 
-    endpoints: tuple[str, ...] = Field(default=(), description="Endpoints serving the protocol: the edge and each origin/replica.")
+    endpoints: tuple[str, ...] = Field(min_length=1, description="Endpoints serving the protocol: the edge and each origin/replica.")
     probe_set: tuple[ModuleVersion, ...] = Field(min_length=1)
     go_sum: Optional[str] = Field(default=None, description="Known-good go.sum lines, relative to fixtures/.")
     athens: Flag = True

@@ -22,25 +22,36 @@ def _endpoints(env: Environment) -> list[Endpoint]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``target``: each endpoint serving the protocol; ``probe``: each module@version of the probe set."""
     env = environment_of(metafunc.config)
-    missing = pytest.param(None, marks=pytest.mark.skip(reason=f"environment {env.name} serves no Go module proxy (no goproxy section)"))
+    if env.goproxy is None:
+        absent = [pytest.param(None, marks=pytest.mark.skip(reason=f"environment {env.name} serves no Go module proxy (no goproxy section)"))]
+        for name in {"target", "probe", "mixed_case_probe"} & set(metafunc.fixturenames):
+            metafunc.parametrize(name, absent, ids=["no-goproxy"])
+        return
     if "target" in metafunc.fixturenames:
         targets = _endpoints(env)
-        metafunc.parametrize("target", targets or [missing], ids=[e.name for e in targets] or ["no-goproxy"], scope="session")
+        metafunc.parametrize("target", targets, ids=[e.name for e in targets], scope="session")
     if "probe" in metafunc.fixturenames:
-        probes = list(env.goproxy.probe_set) if env.goproxy else []
-        metafunc.parametrize("probe", probes or [missing], ids=[f"{p.module}@{p.version}" for p in probes] or ["no-goproxy"])
+        metafunc.parametrize("probe", env.goproxy.probe_set, ids=_probe_id)
+    if "mixed_case_probe" in metafunc.fixturenames:
+        mixed = [p for p in env.goproxy.probe_set if p.module != p.module.lower()]
+        none = pytest.param(None, marks=pytest.mark.skip(reason="no module of the probe set has an upper-case letter"))
+        metafunc.parametrize("mixed_case_probe", mixed or [none], ids=[_probe_id(p) for p in mixed] or ["none"])
+
+
+def _probe_id(probe: ModuleVersion) -> str:
+    return f"{probe.module}@{probe.version}"
 
 
 @pytest.fixture(scope="session")
 def goproxy(target: Endpoint, http_client: httpx.Client) -> GoproxyClient:
     """A protocol client of one endpoint, sharing the session's HTTP/2 pool."""
-    return GoproxyClient(str(target.url), http_client)
+    return GoproxyClient(str(target.url), http_client, target.timeout_s)
 
 
 @pytest.fixture(scope="session")
 def goproxies(environment: Environment, http_client: httpx.Client) -> dict[str, GoproxyClient]:
     """A protocol client of every endpoint serving the protocol, by endpoint name."""
-    return {e.name: GoproxyClient(str(e.url), http_client) for e in _endpoints(environment)}
+    return {e.name: GoproxyClient(str(e.url), http_client, e.timeout_s) for e in _endpoints(environment)}
 
 
 @pytest.fixture(scope="session")

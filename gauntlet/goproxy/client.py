@@ -55,12 +55,13 @@ def request(http: httpx.Client, method: str, url: str, **kwargs) -> Fetched:
 class GoproxyClient:
     """GET requests of the GOPROXY protocol; paths and versions are case-encoded here."""
 
-    def __init__(self, base_url: str, http: httpx.Client) -> None:
+    def __init__(self, base_url: str, http: httpx.Client, timeout_s: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = http
+        self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
 
-    def get(self, path: str, **kwargs) -> Fetched:
-        return request(self.http, "GET", f"{self.base_url}/{path.lstrip('/')}", **kwargs)
+    def get(self, path: str) -> Fetched:
+        return request(self.http, "GET", f"{self.base_url}/{path.lstrip('/')}", timeout=self.timeout)
 
     def list(self, module: str) -> Fetched:
         return self.get(f"{escape(module)}/@v/list")

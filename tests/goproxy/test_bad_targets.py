@@ -1,0 +1,119 @@
+"""Bad targets: garbage, truncated, slow and absent proxies give `violated` with the observation, never a crash.
+
+The targets here are small loopback servers answering wrongly on purpose; the suite
+under test is the real `conformance/goproxy`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gauntlet import paths
+
+MODULE, VERSION = "github.com/pkg/errors", "v0.9.1"
+
+
+def _truncated_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(f"{MODULE}@{VERSION}/errors.go", "package errors\n" * 200)
+    return buffer.getvalue()[:300]
+
+
+class Garbage(BaseHTTPRequestHandler):
+    """Answers 200 to everything, with the wrong thing: HTML lists, non-JSON info, truncated zips."""
+
+    def do_GET(self) -> None:
+        if self.path.endswith(".zip"):
+            body, kind = _truncated_zip(), "application/zip"
+        elif self.path.endswith(".info"):
+            body, kind = b"<html>Version: maybe</html>", "text/html"
+        else:
+            body, kind = b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class Slow(Garbage):
+    def do_GET(self) -> None:
+        time.sleep(2)
+        super().do_GET()
+
+
+@pytest.fixture
+def server(request):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), request.param)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def closed_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def run_suite(env_dir: Path, url: str, timeout_s: float = 2.0) -> dict:
+    env = {
+        "name": "bad", "description": "a proxy that answers wrongly, on loopback", "target": "athens",
+        "endpoints": [{"name": "proxy", "url": url, "role": "origin", "timeout_s": timeout_s}],
+        "goproxy": {"endpoints": ["proxy"], "probe_set": [{"module": MODULE, "version": VERSION}], "go_sum": "goproxy/go.sum", "athens": False},
+        "claims": [{"id": "athens-protocol", "statement": "serves the protocol", "gates": True, "evidence": ["conformance:goproxy"],
+                    "source": {"seed": "000_b68d99118d70d8c0.txt", "quote": "public proxy"}}],
+    }
+    (env_dir / "bad.yaml").write_text(yaml.safe_dump(env))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "conformance/goproxy", "--env", "bad", "-q", "-p", "no:cacheprovider",
+                           "-k", "not go_client and not latency"], cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, f"expected failed checks (exit 1), got {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
+    return json.loads((env_dir.parent / "reports" / "latest" / "results.json").read_text())
+
+
+def protocol_evidence(results: dict) -> str:
+    claim = results["claims"][0]
+    assert claim["verdict"] == "violated"
+    return "\n".join(claim["evidence"])
+
+
+@pytest.mark.parametrize("server", [Garbage], indirect=True)
+def test_garbage_answers_are_violations_naming_what_came_back(env_dir, server):
+    evidence = protocol_evidence(run_suite(env_dir, server))
+    assert f"GET {server}/github.com/pkg/errors/@v/list: 200 text/html" in evidence
+    assert "expected canonical, non-pseudo versions only, found ['<html><body><h1>502']" in evidence
+    assert "expected a valid module zip, found: not a zip file" in evidence
+    assert f"GET {server}/example.com/gauntlet/no-such-module-7f3c/@v/list: 200 text/html" in evidence and "expected 404 or 410" in evidence
+    assert "Traceback" not in evidence
+
+
+@pytest.mark.parametrize("server", [Slow], indirect=True)
+def test_slow_target_is_a_violation_not_a_hang(env_dir, server):
+    started = time.monotonic()
+    evidence = protocol_evidence(run_suite(env_dir, server, timeout_s=0.3))
+    assert f"GET {server}/github.com/pkg/errors/@v/list: no answer in time (ReadTimeout)" in evidence
+    assert time.monotonic() - started < 120
+
+
+def test_refused_connection_is_a_violation_naming_the_url(env_dir):
+    url = closed_port()
+    evidence = protocol_evidence(run_suite(env_dir, url))
+    assert f"GET {url}/github.com/pkg/errors/@v/list: ConnectError" in evidence

@@ -21,17 +21,17 @@ def athens(target, environment):
         pytest.skip(f"environment {environment.name} does not say the proxy is Athens")
     if target.role != "replica":
         pytest.skip(f"{target.name} is not an Athens replica (role {target.role}): its health endpoints are not exposed")
-    return str(target.url).rstrip("/")
+    return target
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_health_endpoints_answer_200(athens, http_client, path):
-    answer = request(http_client, "GET", athens + path)
+    answer = request(http_client, "GET", str(athens.url).rstrip("/") + path, timeout=athens.timeout_s)
     assert answer.status == 200, f"{answer.describe()}: expected 200, so the load balancer keeps this replica in the pool"
 
 
 def test_version_endpoint_is_json(athens, http_client):
-    answer = request(http_client, "GET", athens + "/version")
+    answer = request(http_client, "GET", str(athens.url).rstrip("/") + "/version", timeout=athens.timeout_s)
     assert answer.status == 200, f"{answer.describe()}: expected 200 with Athens' build information"
     try:
         json.loads(answer.body)

@@ -77,10 +77,12 @@ def closed_port() -> str:
 def run_suite(env_dir: Path, url: str, timeout_s: float = 2.0) -> dict:
     env = {
         "name": "bad", "description": "a proxy that answers wrongly, on loopback", "target": "athens",
-        "endpoints": [{"name": "proxy", "url": url, "role": "origin", "timeout_s": timeout_s}],
-        "goproxy": {"endpoints": ["proxy"], "probe_set": [{"module": MODULE, "version": VERSION}], "go_sum": "goproxy/go.sum", "athens": False},
-        "claims": [{"id": "athens-protocol", "statement": "serves the protocol", "gates": True, "evidence": ["conformance:goproxy"],
-                    "source": {"seed": "000_b68d99118d70d8c0.txt", "quote": "public proxy"}}],
+        "endpoints": [{"name": "proxy", "url": url, "role": "replica", "timeout_s": timeout_s}],
+        "goproxy": {"endpoints": ["proxy"], "probe_set": [{"module": MODULE, "version": VERSION}], "go_sum": "goproxy/go.sum",
+                    "athens": True, "sumdb": ["sum.golang.org"]},
+        "claims": [{"id": claim, "statement": claim, "gates": True, "evidence": ["conformance:goproxy"],
+                    "source": {"seed": "000_b68d99118d70d8c0.txt", "quote": "public proxy"}}
+                   for claim in ("athens-protocol", "athens-replica-failover")],
     }
     (env_dir / "bad.yaml").write_text(yaml.safe_dump(env))
     proc = subprocess.run([sys.executable, "-m", "pytest", "conformance/goproxy", "--env", "bad", "-q", "-p", "no:cacheprovider",
@@ -89,31 +91,36 @@ def run_suite(env_dir: Path, url: str, timeout_s: float = 2.0) -> dict:
     return json.loads((env_dir.parent / "reports" / "latest" / "results.json").read_text())
 
 
-def protocol_evidence(results: dict) -> str:
-    claim = results["claims"][0]
-    assert claim["verdict"] == "violated"
+def evidence(results: dict, claim_id: str = "athens-protocol") -> str:
+    claim = next(c for c in results["claims"] if c["id"] == claim_id)
+    assert claim["verdict"] == "violated", claim
     return "\n".join(claim["evidence"])
 
 
 @pytest.mark.parametrize("server", [Garbage], indirect=True)
 def test_garbage_answers_are_violations_naming_what_came_back(env_dir, server):
-    evidence = protocol_evidence(run_suite(env_dir, server))
-    assert f"GET {server}/github.com/pkg/errors/@v/list: 200 text/html" in evidence
-    assert "expected canonical, non-pseudo versions only, found ['<html><body><h1>502']" in evidence
-    assert "expected a valid module zip, found: not a zip file" in evidence
-    assert f"GET {server}/example.com/gauntlet/no-such-module-7f3c/@v/list: 200 text/html" in evidence and "expected 404 or 410" in evidence
-    assert "Traceback" not in evidence
+    results = run_suite(env_dir, server)
+    protocol = evidence(results)
+    assert f"GET {server}/github.com/pkg/errors/@v/list: 200 text/html" in protocol
+    assert "expected canonical, non-pseudo versions only, found ['<html><body><h1>502']" in protocol
+    assert "expected a valid module zip, found: not a zip file" in protocol
+    assert f"GET {server}/example.com/gauntlet/no-such-module-7f3c/@v/list: 200 text/html" in protocol and "expected 404 or 410" in protocol
+    assert f"GET {server}/sumdb/sum.gauntlet.invalid/supported: 200" in protocol
+    assert "Traceback" not in protocol
+    assert f"GET {server}/version: 200 text/html" in evidence(results, "athens-replica-failover")
 
 
 @pytest.mark.parametrize("server", [Slow], indirect=True)
 def test_slow_target_is_a_violation_not_a_hang(env_dir, server):
     started = time.monotonic()
-    evidence = protocol_evidence(run_suite(env_dir, server, timeout_s=0.3))
-    assert f"GET {server}/github.com/pkg/errors/@v/list: no answer in time (ReadTimeout)" in evidence
+    results = run_suite(env_dir, server, timeout_s=0.3)
+    assert f"GET {server}/github.com/pkg/errors/@v/list: no answer in time (ReadTimeout)" in evidence(results)
     assert time.monotonic() - started < 120
 
 
 def test_refused_connection_is_a_violation_naming_the_url(env_dir):
     url = closed_port()
-    evidence = protocol_evidence(run_suite(env_dir, url))
-    assert f"GET {url}/github.com/pkg/errors/@v/list: ConnectError" in evidence
+    results = run_suite(env_dir, url)
+    assert f"GET {url}/github.com/pkg/errors/@v/list: ConnectError" in evidence(results)
+    assert f"GET {url}/sumdb/sum.golang.org/supported: ConnectError" in evidence(results)
+    assert f"GET {url}/healthz: ConnectError" in evidence(results, "athens-replica-failover")

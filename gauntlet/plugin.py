@@ -59,8 +59,18 @@ def environment_of(config: pytest.Config) -> Environment:
     return cached
 
 
+def _folders(item: pytest.Item) -> tuple[str, ...]:
+    """The folders of a test file, relative to the rootdir when it is below it."""
+    path = Path(str(item.path))
+    try:
+        path = path.relative_to(item.config.rootpath)
+    except ValueError:
+        pass
+    return path.parts[:-1]
+
+
 def is_check(item: pytest.Item) -> bool:
-    return "conformance" in Path(str(item.path)).relative_to(item.config.rootpath).parts[:-1] or item.get_closest_marker("claim") is not None
+    return "conformance" in _folders(item) or item.get_closest_marker("claim") is not None
 
 
 def claim_ids(item: pytest.Item) -> tuple[str, ...]:
@@ -164,8 +174,8 @@ class ClaimsReporter:
 
 
 def _suite(item: pytest.Item) -> str:
-    parts = Path(str(item.path)).relative_to(item.config.rootpath).parts
-    return parts[parts.index("conformance") + 1] if "conformance" in parts[:-1] else "other"
+    folders = _folders(item)
+    return folders[folders.index("conformance") + 1] if "conformance" in folders[:-1] else "other"
 
 
 def _phase_outcome(report: pytest.TestReport) -> tuple[Optional[Outcome], str]:

@@ -17,7 +17,7 @@ from typing import Callable, List, Optional
 import typer
 from rich.console import Console
 
-from gauntlet import console, environment, ledger, paths, report, runner
+from gauntlet import console, environment, history, ledger, notify, paths, report, runner
 from gauntlet.exceptions import ConfigError, GauntletError, NotLandedYet, SafetyRefusal
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -47,6 +47,7 @@ def _claims_json(document: dict) -> dict:
         "status": document["run"]["status"],
         "summary": document["summary"],
         "claims": [{k: c[k] for k in ("id", "verdict", "evidence", "gates", "known_risk", "expected", "waiver")} for c in document["claims"]],
+        "regressions": document["regressions"],
     }
 
 
@@ -132,12 +133,35 @@ def gate_document(env: environment.Environment, quiet_stdout: bool) -> dict:
         env, run, refs, claims=[c.id for c in gating], quiet_stdout=quiet_stdout))
 
 
+def gate_exit(env: environment.Environment, document: dict) -> int:
+    """The gate's exit code, a regression counting as a violation when the environment asks; announced if configured."""
+    code = ledger.gate_exit_code(document["claims"])
+    if code == 0 and env.history.gate_on_regression and document["regressions"]:
+        code = 1
+    if env.notify is not None:
+        console.err.print(f"webhook: {notify.announce(env.notify, document, code)}", markup=False)
+    return code
+
+
 @app.command()
 def gate(env: str = typer.Argument(..., help="Environment name."), as_json: bool = JsonOption) -> None:
     """Pre-cutover gate: exit 0 only if every gating claim is verified (1 violated, 3 not checked)."""
     loaded = environment.load_environment(env)
     document = gate_document(loaded, as_json)
-    _conclude(document, as_json, ledger.gate_exit_code(document["claims"]))
+    _conclude(document, as_json, gate_exit(loaded, document))
+
+
+@app.command("history")
+def history_(env: str = typer.Argument(..., help="Environment name."),
+             last: int = typer.Option(10, "--last", min=1, help="How many runs."),
+             as_json: bool = JsonOption) -> None:
+    """Per-claim verdicts over the last N runs and the trend of load figures."""
+    loaded = environment.load_environment(env)
+    runs = history.recent(history.store_path(loaded.history.path), loaded.name, last=last)
+    if as_json:
+        _emit({"environment": loaded.name, "runs": [vars(r) for r in runs], "trend": history.trend(runs)})
+    else:
+        console.history_table(loaded, runs, out)
 
 
 @app.command("report")
@@ -198,7 +222,7 @@ def run(as_json: bool = JsonOption) -> None:
     local.up((), progress=lambda line: console.err.print(line))
     loaded = environment.load_environment("local", paths.ROOT / "environments")
     document = gate_document(loaded, as_json)
-    _conclude(document, as_json, ledger.gate_exit_code(document["claims"]))
+    _conclude(document, as_json, gate_exit(loaded, document))
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gauntlet.environment import Environment
+from gauntlet.history import trend
 
 STYLE = {"verified": "bold green", "violated": "bold red", "not-checked": "bold bright_black"}
 
@@ -33,6 +34,8 @@ def claims_matrix(document: dict, console: Console = err) -> None:
         evidence = claim["evidence"][:2] + ([f"… {len(claim['evidence']) - 2} more"] if len(claim["evidence"]) > 2 else [])
         table.add_row(claim["id"], "yes" if claim["gates"] else "", _verdict_cell(claim), "\n".join(evidence))
     console.print(table)
+    for regression in document.get("regressions", []):
+        console.print(f"[yellow]regression[/] {regression}", highlight=False)
     summary = document["summary"]
     console.print(f"[green]{summary['verified']} verified[/]  [red]{summary['violated']} violated[/]  "
                   f"[bright_black]{summary['not-checked']} not checked[/]   report: {document['report']}/index.html")
@@ -55,3 +58,18 @@ def claims_table(env: Environment, console: Console) -> None:
         gates = "yes" if claim.gates else ("known risk" if claim.known_risk else "")
         table.add_row(claim.id, gates, claim.statement, f"“{claim.source.quote}”\n— {claim.source.seed}")
     console.print(table)
+
+
+def history_table(env: Environment, runs: list, console: Console) -> None:
+    """Claims down, runs across (oldest left), then the trend of each figure."""
+    oldest_first = list(runs)[::-1]
+    table = Table(title=f"history of {env.name} (last {len(oldest_first)} runs)")
+    table.add_column("claim", overflow="fold")
+    for run in oldest_first:
+        table.add_column(f"{run.started[5:16]}\n{run.kind}", justify="center")
+    for claim in env.claims:
+        cells = [run.verdicts.get(claim.id) for run in oldest_first]
+        table.add_row(claim.id, *[f"[{STYLE[v]}]{v}[/]" if v else "" for v in cells])
+    console.print(table)
+    for name, values in trend(runs).items():
+        console.print(f"{name}: " + " → ".join("—" if v is None else f"{v:g}" for v in values), highlight=False)

@@ -278,6 +278,21 @@ class ChaosPolicy(Model):
     steady_state_deadline_s: Annotated[int, Field(ge=1)] = 120
 
 
+class History(Model):
+    """Where run summaries are kept, and whether a regression fails the gate."""
+
+    path: Optional[str] = Field(default=None, description="SQLite file (a shared disk); default reports/history.sqlite.")
+    gate_on_regression: Flag = False
+    tolerance: Annotated[float, Field(ge=0, le=10)] = 0.2
+
+
+class Notify(Model):
+    """Where the gate's verdict is announced (Slack-compatible JSON)."""
+
+    webhook_url: Annotated[str, Field(min_length=1, description="URL, or ${VAR} naming the variable that holds it (webhook URLs are secrets).")]
+    on: tuple[Literal["pass", "fail", "not-checked"], ...] = ("fail", "not-checked")
+
+
 class Waiver(Model):
     """Lets a known violation pass the gate until it expires."""
 
@@ -307,6 +322,8 @@ class Environment(Model):
     load_profiles: dict[str, LoadProfile] = {}
     chaos: ChaosPolicy = ChaosPolicy()
     waivers: tuple[Waiver, ...] = ()
+    history: History = History()
+    notify: Optional[Notify] = None
     claims: tuple[Claim, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

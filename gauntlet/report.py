@@ -19,7 +19,7 @@ from typing import Iterable, Literal, Optional
 
 import jinja2
 
-from gauntlet import paths
+from gauntlet import history, paths
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult, ClaimVerdict, Verdict, judge, passes_gate
@@ -125,9 +125,14 @@ def finish(run: Run, env: Environment, status: Status, extra: Optional[dict] = N
     results = run.results()
     verdicts = judge(env, results, ran=meta.get("ran", ()), unavailable=meta.get("unavailable", {}))
     document = _results_document(run, meta, results, verdicts)
+    store = history.store_path(env.history.path)
+    previous = next(iter(history.recent(store, env.name, last=1, kind=meta["kind"], before=meta)), None)
+    document["regressions"] = history.regressions(document, previous, env.history.tolerance)
+    document["previous"] = previous.id if previous else None
     write_atomic(run.dir / RESULTS_FILE, json.dumps(document, indent=2))
     write_atomic(run.dir / "junit.xml", junit_xml(meta, results, verdicts))
     write_atomic(run.dir / "index.html", html(document))
+    history.record(document, store)
     _point_latest(run)
     return document
 

@@ -10,8 +10,11 @@ BIN    := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+CACHE  := $(or $(GAUNTLET_CACHE_DIR),$(HOME)/.cache/gauntlet)
+
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -c requirements.lock -e .
+	-GOBIN=$(CACHE)/bin GOTOOLCHAIN=local go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.7
 	touch $@
 
 setup: $(VENV)/.installed

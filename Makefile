@@ -17,7 +17,13 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
 	-GOBIN=$(CACHE)/bin GOTOOLCHAIN=local go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.7
 	touch $@
 
-setup: $(VENV)/.installed
+# Debian's Chromium and its driver, for the report page's browser test.
+$(CACHE)/.browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; }
+	mkdir -p $(CACHE) && touch $@
+
+setup: $(VENV)/.installed $(CACHE)/.browser
 
 run: setup
 	$(BIN)/gauntlet run

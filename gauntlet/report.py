@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Iterable, Literal, Optional
 
 import jinja2
+import markupsafe
 
-from gauntlet import history, paths
+from gauntlet import charts, history, paths
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult, ClaimVerdict, Verdict, judge, passes_gate
@@ -131,8 +132,9 @@ def finish(run: Run, env: Environment, status: Status, extra: Optional[dict] = N
     document["previous"] = previous.id if previous else None
     write_atomic(run.dir / RESULTS_FILE, json.dumps(document, indent=2))
     write_atomic(run.dir / "junit.xml", junit_xml(meta, results, verdicts))
-    write_atomic(run.dir / "index.html", html(document))
     history.record(document, store)
+    trend = history.trend(history.recent(store, env.name, last=14, kind=meta["kind"]))
+    write_atomic(run.dir / "index.html", html(document, charts.run_charts(run.dir, trend)))
     _point_latest(run)
     return document
 
@@ -206,6 +208,6 @@ _templates = jinja2.Environment(
 )
 
 
-def html(document: dict) -> str:
-    """The self-contained report page: claims matrix first, details below."""
-    return _templates.get_template("report.html").render(doc=document)
+def html(document: dict, figures: Iterable[str] = ()) -> str:
+    """The self-contained report page: claims matrix first, then charts (inline SVG), details and checks."""
+    return _templates.get_template("report.html").render(doc=document, charts=[markupsafe.Markup(f) for f in figures])

@@ -1,0 +1,663 @@
+"""The cluster tier: a real Kubernetes control plane on loopback, with KWOK simulating the nodes.
+
+etcd -> kube-apiserver (admission on, RBAC) -> kube-controller-manager,
+kube-scheduler and kwok (nodes and pods through kwok's Stage objects), all
+built by :mod:`gauntlet.local.kube_build` and started by hand: no kwokctl, so
+every flag is ours and nothing is downloaded.
+
+- PKI and the user's kubeconfig (context ``gauntlet-local``) live in
+  ``cache_dir()/kube/``; logs, pid files, rendered configs and etcd's data in
+  ``state_dir()/kube/``. etcd's data survives ``down()`` unless ``purge``.
+- Each component runs in its own session with a pid file; ``down`` signals
+  only process groups whose leader's command line names our state folder.
+- Nodes: :data:`NODES`, two pools over three zones, created as Node objects
+  carrying kwok's annotation; kwok (``--manage-all-nodes``) makes them Ready
+  and keeps their leases, and plays the pods bound to them.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import trustme
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from gauntlet.exceptions import LocalStackError
+from gauntlet.local import kube_build
+from gauntlet.paths import cache_dir, state_dir
+
+HOST = "127.0.0.1"
+CONTEXT = "gauntlet-local"
+#: component -> loopback port (kube-apiserver's is the one environments/local.yaml names).
+PORTS: dict[str, int] = {
+    "etcd": 12379,
+    "etcd-peer": 12380,
+    "kube-apiserver": 6443,
+    "kube-controller-manager": 10257,
+    "kube-scheduler": 10259,
+    "kwok": 10247,
+}
+API_SERVER = f"https://{HOST}:{PORTS['kube-apiserver']}"
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.1/16"
+REGION = "us-east-1"
+ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+_STARTED_WITHIN_S = 60.0
+_NODES_READY_WITHIN_S = 60.0
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Node:
+    """A simulated node: its pool (node group) and zone."""
+
+    name: str
+    pool: str
+    zone: str
+    instance_type: str
+    ip: str
+    cpu: str = "4"
+    memory: str = "16Gi"
+    pods: str = "110"
+
+
+#: Two node pools like the seeds' node groups, each spread over the three zones.
+NODES = tuple(
+    Node(f"{pool}-{zone[-1]}", pool, zone, itype, f"10.0.{10 * p + z}.10")
+    for p, (pool, itype) in enumerate((("system", "m5.large"), ("workers", "m5.xlarge")))
+    for z, zone in enumerate(ZONES)
+)
+
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def kube_dir() -> Path:
+    """PKI and the user's kubeconfig (``{cache}/kube``)."""
+    return cache_dir() / "kube"
+
+
+def kubeconfig_path() -> Path:
+    """The admin kubeconfig with the ``gauntlet-local`` context (``{cache}/kube/kubeconfig``)."""
+    return kube_dir() / "kubeconfig"
+
+
+def pki_dir() -> Path:
+    return kube_dir() / "pki"
+
+
+def tier_dir() -> Path:
+    return state_dir() / "kube"
+
+
+def _pid_file(name: str) -> Path:
+    return tier_dir() / "run" / f"{name}.pid"
+
+
+def _log(name: str) -> Path:
+    return tier_dir() / "logs" / f"{name}.log"
+
+
+def _conf(name: str) -> Path:
+    return tier_dir() / "conf" / name
+
+
+# --------------------------------------------------------------------------- PKI
+
+
+#: client identity -> (common name, organisation); system:masters for the admin and kwok.
+_CLIENTS: dict[str, tuple[str, str]] = {
+    "admin": ("gauntlet-admin", "system:masters"),
+    "kube-controller-manager": ("system:kube-controller-manager", "gauntlet-local"),
+    "kube-scheduler": ("system:kube-scheduler", "gauntlet-local"),
+    "kwok": ("system:kwok-controller", "system:masters"),
+}
+_APISERVER_NAMES = ("localhost", HOST, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                    "kubernetes.default.svc.cluster.local", "10.96.0.1")
+
+
+def _ca(name: str = "ca", organization: str = "gauntlet local cluster CA") -> trustme.CA:
+    ca_pem, ca_key = pki_dir() / f"{name}.pem", pki_dir() / f"{name}.key"
+    if ca_pem.is_file() and ca_key.is_file():
+        return trustme.CA.from_pem(ca_pem.read_bytes(), ca_key.read_bytes())
+    ca = trustme.CA(organization_name=organization)
+    pki_dir().mkdir(parents=True, exist_ok=True)
+    ca.cert_pem.write_to_path(str(ca_pem))
+    ca.private_key_pem.write_to_path(str(ca_key))
+    ca_key.chmod(0o600)
+    return ca
+
+
+def _issue(ca: trustme.CA, name: str, *identities: str, cn: str, org: str | None = None) -> None:
+    cert, key = pki_dir() / f"{name}.pem", pki_dir() / f"{name}.key"
+    if cert.is_file() and key.is_file():
+        return
+    leaf = ca.issue_cert(*identities, common_name=cn, organization_name=org)
+    cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    leaf.private_key_pem.write_to_path(str(key))
+    key.chmod(0o600)
+
+
+def ensure_pki() -> None:
+    """CA, serving certificate, one client certificate per identity, service-account keys. Idempotent."""
+    ca = _ca()
+    _issue(ca, "kube-apiserver", *_APISERVER_NAMES, cn="kube-apiserver")
+    for name, (cn, org) in _CLIENTS.items():  # the SAN is a DNS name; the identity is CN and O
+        _issue(ca, name, f"{name}.gauntlet.localhost", cn=cn, org=org)
+    # The aggregation layer's own CA and client (kubeadm's front-proxy-ca), for aggregated APIs such as metrics.
+    front_proxy = _ca("front-proxy-ca", "gauntlet local front-proxy CA")
+    _issue(front_proxy, "front-proxy-client", "front-proxy-client.gauntlet.localhost", cn="front-proxy-client")
+    sa_key, sa_pub = pki_dir() / "sa.key", pki_dir() / "sa.pub"
+    if not (sa_key.is_file() and sa_pub.is_file()):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        sa_key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+        sa_key.chmod(0o600)
+        sa_pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def _kubeconfig(user: str, embed: bool) -> dict:
+    ca, cert, key = pki_dir() / "ca.pem", pki_dir() / f"{user}.pem", pki_dir() / f"{user}.key"
+
+    def ref(field: str, path: Path) -> dict:
+        if embed:
+            return {f"{field}-data": base64.b64encode(path.read_bytes()).decode()}
+        return {field: str(path)}
+
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": CONTEXT, "cluster": {"server": API_SERVER, **ref("certificate-authority", ca)}}],
+        "users": [{"name": f"{CONTEXT}-{user}",
+                   "user": {**ref("client-certificate", cert), **ref("client-key", key)}}],
+        "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": f"{CONTEXT}-{user}"}}],
+        "current-context": CONTEXT,
+    }
+
+
+def write_kubeconfigs() -> Path:
+    """The user's kubeconfig (certificates embedded) and one per component; returns the user's."""
+    _conf("x").parent.mkdir(parents=True, exist_ok=True)
+    for user in ("kube-controller-manager", "kube-scheduler", "kwok"):
+        _conf(f"{user}.kubeconfig").write_text(yaml.safe_dump(_kubeconfig(user, embed=False)))
+    path = kubeconfig_path()
+    path.write_text(yaml.safe_dump(_kubeconfig("admin", embed=True)))
+    path.chmod(0o600)
+    return path
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _kwok_config() -> str:
+    """kwok's configuration and its default Stage objects (node init and lease heartbeat, pod lifecycle)."""
+    docs = [yaml.safe_dump({
+        "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+        "kind": "KwokConfiguration",
+        # kwok applies its defaults only when it has no configuration at all: every option is spelt out.
+        "options": {
+            "cidr": POD_CIDR,
+            "nodeIP": HOST,
+            "nodePort": PORTS["kwok"],
+            "serverAddress": f"{HOST}:{PORTS['kwok']}",
+            "manageAllNodes": True,
+            "enableDebuggingHandlers": True,
+            "enableContentionProfiling": False,
+            "enableProfilingHandler": False,
+            "podPlayStageParallelism": 4,
+            "nodePlayStageParallelism": 4,
+            "nodeLeaseDurationSeconds": 40,
+            "nodeLeaseParallelism": 4,
+            "podsOnNodeSyncParallelism": 1,
+            "enablePodsOnNodeSyncListPager": True,
+            "enablePodsOnNodeSyncStreamWatch": False,
+        },
+    })]
+    for stage in kube_build.KWOK_STAGES:
+        text = (kube_build.kwok_stages_dir() / Path(stage).name).read_text()
+        if Path(stage).name == "pod-ready.yaml":
+            text = _dump(_gate_aware(yaml.safe_load(text)))
+        docs.append(text)
+    docs.append(_dump(target_health_stage()))
+    return "---\n".join(d if d.endswith("\n") else d + "\n" for d in docs)
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line strings (the Stage templates) as literal blocks, readable in the rendered kwok.yaml."""
+
+
+_BlockDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None))
+
+
+def _dump(doc: dict) -> str:
+    return yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False)
+
+
+#: The readiness gate the AWS load balancer controller injects and sets: "target-health.elbv2.k8s.aws/<tgb>".
+READINESS_GATE_PREFIX = "target-health.elbv2.k8s.aws/"
+#: How long after Running the "load balancer" reports a target healthy (health checks passing).
+TARGET_HEALTHY_AFTER_MS = 5000
+
+# In kwok's pod-ready stage: every readiness gate set True at once, Ready True regardless of them.
+_KWOK_GATES_TRUE = """{{ range .spec.readinessGates }}
+- lastTransitionTime: {{ $now | Quote }}
+  status: "True"
+  type: {{ .conditionType | Quote }}
+{{ end }}
+"""
+_KWOK_READY_TRUE = """- lastTransitionTime: {{ $now | Quote }}
+  status: "True"
+  type: Ready
+"""
+_READY_UNLESS_GATED = """- lastTransitionTime: {{ $now | Quote }}
+  {{ if .spec.readinessGates }}
+  status: "False"
+  reason: ReadinessGatesNotReady
+  message: {{ printf "corresponding condition of pod readiness gate %q does not exist." (index .spec.readinessGates 0).conditionType | Quote }}
+  {{ else }}
+  status: "True"
+  {{ end }}
+  type: Ready
+"""
+
+
+def _gate_aware(stage: dict) -> dict:
+    """kwok's pod-ready stage, changed like a kubelet: a pod with readiness gates is Running but not Ready.
+
+    The gates stay unset; :func:`target_health_stage` sets them (the load balancer controller's part),
+    and only then is the pod Ready.
+    """
+    template = stage["spec"]["next"]["statusTemplate"]
+    if template.count(_KWOK_GATES_TRUE) != 1 or template.count(_KWOK_READY_TRUE) != 1:
+        raise LocalStackError(f"kwok {kube_build.KWOK_VERSION}'s pod-ready stage changed: cannot make it honour "
+                              "readiness gates; see gauntlet/local/kube_cluster.py _gate_aware")
+    template = template.replace(_KWOK_GATES_TRUE, "").replace(_KWOK_READY_TRUE, _READY_UNLESS_GATED)
+    stage["spec"]["next"]["statusTemplate"] = template
+    return stage
+
+
+def target_health_stage(delay_ms: int = TARGET_HEALTHY_AFTER_MS) -> dict:
+    """A Stage playing the AWS load balancer controller: some time after a gated pod runs, its target is
+    healthy, the controller sets the gate conditions True, and the pod becomes Ready."""
+    return {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "Stage",
+        "metadata": {"name": "gauntlet-target-health"},
+        "spec": {
+            "resourceRef": {"apiGroup": "v1", "kind": "Pod"},
+            "selector": {"matchExpressions": [
+                {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+                {"key": ".status.phase", "operator": "In", "values": ["Running"]},
+                {"key": ".spec.readinessGates", "operator": "Exists"},
+                {"key": '.status.conditions.[] | select( .type == "Ready" ) | .status',
+                 "operator": "NotIn", "values": ["True"]},
+            ]},
+            "delay": {"durationMilliseconds": delay_ms},
+            "next": {"statusTemplate": (
+                "{{ $now := Now }}\n"
+                "conditions:\n"
+                "{{ range .spec.readinessGates }}\n"
+                "- lastTransitionTime: {{ $now | Quote }}\n"
+                "  status: \"True\"\n"
+                "  type: {{ .conditionType | Quote }}\n"
+                "{{ end }}\n"
+                "- lastTransitionTime: {{ $now | Quote }}\n"
+                "  status: \"True\"\n"
+                "  type: Ready\n"
+            )},
+        },
+    }
+
+
+def argv(name: str, bins: dict[str, Path]) -> list[str]:
+    """The command line of one component."""
+    pki, port = pki_dir(), PORTS[name]
+    if name == "etcd":
+        peer = f"http://{HOST}:{PORTS['etcd-peer']}"
+        return [str(bins["etcd"]), "--name=gauntlet", f"--data-dir={tier_dir() / 'etcd'}",
+                f"--listen-client-urls=http://{HOST}:{port}", f"--advertise-client-urls=http://{HOST}:{port}",
+                f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
+                f"--initial-cluster=gauntlet={peer}", "--unsafe-no-fsync=true", "--log-level=warn"]
+    if name == "kube-apiserver":
+        return [str(bins[name]),
+                f"--etcd-servers=http://{HOST}:{PORTS['etcd']}",
+                f"--bind-address={HOST}", f"--secure-port={port}",
+                f"--tls-cert-file={pki / 'kube-apiserver.pem'}", f"--tls-private-key-file={pki / 'kube-apiserver.key'}",
+                f"--client-ca-file={pki / 'ca.pem'}",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={pki / 'sa.pub'}",
+                f"--service-account-signing-key-file={pki / 'sa.key'}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                "--authorization-mode=Node,RBAC",
+                "--allow-privileged=true",
+                # Admission stays on (no --admission-control=): ServiceAccount, DefaultTolerationSeconds...
+                # Endpoints may not hold a loopback address, so the reconciler of "kubernetes" is off.
+                "--endpoint-reconciler-type=none",
+                f"--requestheader-client-ca-file={pki / 'front-proxy-ca.pem'}",
+                "--requestheader-allowed-names=front-proxy-client",
+                "--requestheader-username-headers=X-Remote-User",
+                "--requestheader-group-headers=X-Remote-Group",
+                "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+                f"--proxy-client-cert-file={pki / 'front-proxy-client.pem'}",
+                f"--proxy-client-key-file={pki / 'front-proxy-client.key'}",
+                "--profiling=false"]
+    if name in ("kube-controller-manager", "kube-scheduler"):
+        kubeconfig = _conf(f"{name}.kubeconfig")
+        common = [str(bins[name]), f"--kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
+                  f"--authorization-kubeconfig={kubeconfig}", f"--bind-address={HOST}", f"--secure-port={port}",
+                  f"--cert-dir={tier_dir() / 'certs' / name}", "--leader-elect=false", "--profiling=false"]
+        if name == "kube-scheduler":
+            return common
+        return [*common,
+                "--use-service-account-credentials=true",
+                f"--service-account-private-key-file={pki / 'sa.key'}",
+                f"--root-ca-file={pki / 'ca.pem'}",
+                f"--cluster-signing-cert-file={pki / 'ca.pem'}", f"--cluster-signing-key-file={pki / 'ca.key'}",
+                "--node-monitor-period=5s", "--node-monitor-grace-period=40s",
+                "--kube-api-qps=100", "--kube-api-burst=200"]
+    if name == "kwok":
+        return [str(bins["kwok"]), f"--kubeconfig={_conf('kwok.kubeconfig')}", f"--config={_conf('kwok.yaml')}",
+                "--manage-all-nodes=true", f"--server-address={HOST}:{port}", f"--node-port={port}",
+                f"--node-ip={HOST}"]
+    raise KeyError(name)
+
+
+def health_url(name: str) -> str:
+    port = PORTS[name]
+    if name == "etcd":
+        return f"http://{HOST}:{port}/health"
+    if name == "kwok":
+        return f"http://{HOST}:{port}/healthz"
+    return f"https://{HOST}:{port}/{'readyz' if name == 'kube-apiserver' else 'healthz'}"
+
+
+def running_pid(name: str) -> int | None:
+    """The pid of our process for this component, if it runs (its command line names our state folder)."""
+    try:
+        pid = int(_pid_file(name).read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except (OSError, ValueError):
+        return None
+    return pid if str(tier_dir()) in cmdline or str(pki_dir()) in cmdline else None
+
+
+def _ensure_free(name: str) -> None:
+    ports = [PORTS[name]] + ([PORTS["etcd-peer"]] if name == "etcd" else [])
+    for port in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((HOST, port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise LocalStackError(f"port {HOST}:{port} ({name}) is already in use by another process") from exc
+                raise
+
+
+def _start(name: str, bins: dict[str, Path]) -> subprocess.Popen:
+    _ensure_free(name)
+    with _log(name).open("ab") as log:
+        proc = subprocess.Popen(argv(name, bins), cwd=tier_dir(), stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=log, start_new_session=True, close_fds=True)
+    _pid_file(name).write_text(f"{proc.pid}\n")
+    return proc
+
+
+def _healthy(name: str, client: httpx.Client) -> bool:
+    try:
+        return client.get(health_url(name)).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _probe_client() -> httpx.Client:
+    # The admin certificate: health endpoints of the controller-manager and scheduler serve a self-signed cert.
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    cert, key = pki_dir() / "admin.pem", pki_dir() / "admin.key"
+    if cert.is_file() and key.is_file():
+        context.load_cert_chain(cert, key)
+    return httpx.Client(verify=context, timeout=2.0)
+
+
+def _wait_healthy(name: str, proc: subprocess.Popen | None, client: httpx.Client) -> None:
+    deadline = time.monotonic() + _STARTED_WITHIN_S
+    while not _healthy(name, client):
+        if proc is not None and proc.poll() is not None:
+            raise LocalStackError(f"{name} exited at start (code {proc.returncode}): see {_log(name)}\n"
+                                  + _tail(_log(name)))
+        if time.monotonic() > deadline:
+            raise LocalStackError(f"{name} not healthy within {_STARTED_WITHIN_S:.0f} s ({health_url(name)}): "
+                                  f"see {_log(name)}\n" + _tail(_log(name)))
+        time.sleep(0.2)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+def api_client():
+    """A Kubernetes Python client for the ``gauntlet-local`` context."""
+    from kubernetes import config
+
+    return config.new_client_from_config(config_file=str(kubeconfig_path()), context=CONTEXT)
+
+
+def node_manifest(node: Node) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": node.name,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {
+                "kubernetes.io/hostname": node.name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/role": "agent",
+                "type": "kwok",
+                "topology.kubernetes.io/region": REGION,
+                "topology.kubernetes.io/zone": node.zone,
+                "node.kubernetes.io/instance-type": node.instance_type,
+                "gauntlet.dev/node-pool": node.pool,
+                "eks.amazonaws.com/nodegroup": node.pool,
+            },
+        },
+        "spec": {},
+        "status": {
+            "allocatable": {"cpu": node.cpu, "memory": node.memory, "pods": node.pods},
+            "capacity": {"cpu": node.cpu, "memory": node.memory, "pods": node.pods},
+            "addresses": [{"type": "InternalIP", "address": node.ip}, {"type": "Hostname", "address": node.name}],
+        },
+    }
+
+
+def register_nodes(nodes: Iterable[Node] = NODES, progress: Progress = print) -> None:
+    """Create the Node objects that do not exist yet (kwok does the rest)."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    with api_client() as api:
+        core = client.CoreV1Api(api)
+        existing = {n.metadata.name for n in core.list_node().items}
+        for node in nodes:
+            if node.name in existing:
+                continue
+            progress(f"registering node {node.name} ({node.pool}, {node.zone})")
+            try:
+                core.create_node(node_manifest(node))
+            except ApiException as exc:
+                if exc.status != 409:
+                    raise LocalStackError(f"cannot create node {node.name}: {exc.status} {exc.reason}: {exc.body}")
+
+
+def _forget_node_leases(progress: Progress) -> None:
+    """Delete the leases a previous kwok left: a new kwok waits for them to expire (40 s) before playing pods."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    with api_client() as api:
+        coordination = client.CoordinationV1Api(api)
+        names = {n.name for n in NODES}
+        stale = [lease.metadata.name for lease in coordination.list_namespaced_lease("kube-node-lease").items
+                 if lease.metadata.name in names]
+        if stale:
+            progress(f"deleting {len(stale)} node leases of the previous kwok")
+        for name in stale:
+            try:
+                coordination.delete_namespaced_lease(name, "kube-node-lease")
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+
+
+def _nodes_ready(core, coordination, renewed_after: float | None) -> dict[str, bool]:
+    """Node name -> Ready (and, with renewed_after, its lease renewed by the running kwok since then)."""
+    renewed: dict[str, float] = {}
+    if renewed_after is not None:
+        for lease in coordination.list_namespaced_lease("kube-node-lease").items:
+            if lease.spec.renew_time is not None:
+                renewed[lease.metadata.name] = lease.spec.renew_time.timestamp()
+    ready = {}
+    for n in core.list_node().items:
+        conditions = {c.type: c.status for c in (n.status.conditions or [])}
+        fresh = renewed_after is None or renewed.get(n.metadata.name, 0.0) >= renewed_after
+        ready[n.metadata.name] = conditions.get("Ready") == "True" and fresh
+    return ready
+
+
+def wait_nodes_ready(nodes: Iterable[Node] = NODES, timeout: float = _NODES_READY_WITHIN_S,
+                     renewed_after: float | None = None) -> None:
+    """Wait until every node is Ready (and its lease renewed after ``renewed_after``, a Unix time)."""
+    from kubernetes import client
+
+    names = {n.name for n in nodes}
+    deadline = time.monotonic() + timeout
+    with api_client() as api:
+        core, coordination = client.CoreV1Api(api), client.CoordinationV1Api(api)
+        while True:
+            ready = _nodes_ready(core, coordination, renewed_after)
+            missing = sorted(n for n in names if not ready.get(n))
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise LocalStackError(f"nodes not Ready within {timeout:.0f} s: {', '.join(missing)}; "
+                                      f"see {_log('kwok')}")
+            time.sleep(0.5)
+
+
+# --------------------------------------------------------------------------- up / down / status
+
+
+def install(progress: Progress = print) -> dict[str, Path]:
+    """Binaries (built once, cached), PKI and kubeconfigs."""
+    bins = kube_build.build(progress)
+    ensure_pki()
+    write_kubeconfigs()
+    return bins
+
+
+def up(progress: Progress = print) -> dict:
+    """Start what is not running, register the nodes, wait until every node is Ready; return status()."""
+    started_at = time.monotonic()
+    bins = install(progress)
+    for sub in ("conf", "run", "logs", "etcd", "certs"):
+        (tier_dir() / sub).mkdir(parents=True, exist_ok=True)
+    _conf("kwok.yaml").write_text(_kwok_config())
+    (tier_dir() / "etcd").chmod(0o700)
+    kwok_started = running_pid("kwok") is None
+    with _probe_client() as probe:
+        for name in COMPONENTS:
+            proc = None
+            if running_pid(name) is None:
+                if name == "kwok":
+                    _forget_node_leases(progress)
+                progress(f"starting {name} on {HOST}:{PORTS[name]}")
+                proc = _start(name, bins)
+            _wait_healthy(name, proc, probe)
+    register_nodes(progress=progress)
+    wait_nodes_ready(renewed_after=time.time() - 1 if kwok_started else None)
+    progress(f"cluster tier up in {time.monotonic() - started_at:.1f} s: kubectl --kubeconfig {kubeconfig_path()}")
+    return status()
+
+
+def down(purge: bool = False) -> None:
+    """Stop the processes this tier started (by their pid files), in reverse order; ``purge`` wipes etcd's data."""
+    for name in reversed(COMPONENTS):
+        pid = running_pid(name)
+        if pid is not None:
+            _signal_group(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10.0
+            while running_pid(name) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if running_pid(name):
+                _signal_group(pid, signal.SIGKILL)
+        _pid_file(name).unlink(missing_ok=True)
+    if purge:
+        shutil.rmtree(tier_dir() / "etcd", ignore_errors=True)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def status() -> dict:
+    """Each component's health, address and pid; the kubeconfig and context."""
+    pids = {name: running_pid(name) for name in COMPONENTS}
+    components = {}
+    with _probe_client() as probe:
+        for name in COMPONENTS:
+            components[name] = {"healthy": pids[name] is not None and _healthy(name, probe),
+                                "address": f"{HOST}:{PORTS[name]}", "pid": pids[name]}
+    return {
+        "components": components,
+        "api_server": API_SERVER,
+        "kubeconfig": str(kubeconfig_path()),
+        "context": CONTEXT,
+        "kubernetes_version": kube_build.KUBERNETES_VERSION,
+        "etcd_version": kube_build.ETCD_VERSION,
+        "kwok_version": kube_build.KWOK_VERSION,
+        "nodes": [{"name": n.name, "pool": n.pool, "zone": n.zone} for n in NODES],
+    }
+
+
+if __name__ == "__main__":  # python -m gauntlet.local.kube_cluster [up|down|status]
+    import sys
+
+    action = sys.argv[1] if len(sys.argv) > 1 else "status"
+    if action == "up":
+        print(json.dumps(up(), indent=2))
+    elif action == "down":
+        down(purge="--purge" in sys.argv)
+    else:
+        print(json.dumps(status(), indent=2))

@@ -1,5 +1,6 @@
 # gauntlet as a CI job or a Kubernetes Job (also Locust workers:
-#   docker run IMAGE .venv/bin/locust -f load/goproxy.py --worker --master-host MASTER).
+#   docker run --entrypoint locust IMAGE -f load/goproxy.py --worker --master-host MASTER;
+#   load/README.md has the Kubernetes Job form).
 # Not built on the development machines (no Docker engine there): kept small and conventional.
 FROM python:3.11-slim-bookworm
 RUN apt-get update \

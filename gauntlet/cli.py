@@ -19,6 +19,8 @@ from rich.console import Console
 
 from gauntlet import console, environment, history, ledger, notify, paths, report, runner
 from gauntlet.exceptions import ConfigError, GauntletError, NotLandedYet, SafetyRefusal
+from gauntlet.load.params import resolve as resolve_load
+from gauntlet.load.runner import parse_bind
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Chaos-and-conformance harness: does this deployment keep the promises its owners wrote down?")
@@ -109,20 +111,112 @@ def conformance(env: str = typer.Argument(..., help="Environment name."),
 def load(env: str = typer.Argument(..., help="Environment name."),
          profile: str = typer.Option(..., "--profile", help="Load profile of the environment."),
          workers: int = typer.Option(0, "--workers", help="Locust worker processes (distributed mode)."),
+         master_bind: Optional[str] = typer.Option(
+             None, "--master-bind", help="HOST:PORT: the --workers run elsewhere (other machines, a Kubernetes Job); "
+                                         "start only Locust's master there and wait for them (load/README.md)."),
+         confirm: Optional[str] = typer.Option(None, "--confirm", metavar="ENV", help="Typed confirmation, the "
+                                               "environment's name: required to load a production environment."),
          as_json: bool = JsonOption) -> None:
-    """Run a bounded load profile and turn its SLOs into claim verdicts."""
-    environment.load_environment(env).load_profile(profile)
-    raise runner.not_landed("load")
+    """Run a bounded load profile with Locust and turn its SLOs into claim verdicts.
+
+    Locust runs headless in its own process (or a master and N workers: Locust's
+    distributed mode on this machine); live progress goes to stderr, Locust's
+    CSV and HTML report to the run folder (load/PROFILE/). Exit 1 when a claim
+    is violated. Workers elsewhere or as a Kubernetes Job: see load/README.md.
+    """
+    loaded = environment.load_environment(env)
+    runner.confirm_production_load(loaded, confirm)  # refusals come before a run folder exists
+    resolve_load(loaded, profile)
+    if workers < 0:
+        raise ConfigError(f"--workers: expected 0 (one process) or more, got {workers}")
+    if master_bind is not None:
+        parse_bind(master_bind)
+        if workers < 1:
+            raise ConfigError("--master-bind: remote workers need --workers N (how many to wait for)")
+    document = _with_run(loaded, "load", lambda run: runner.run_load(
+        loaded, run, profile, workers=workers, remote=master_bind, confirm=confirm,
+        progress=lambda line: console.err.print(line, markup=False, highlight=False, soft_wrap=True)))
+    _conclude(document, as_json, 1 if ledger.unexpected_violation(document["claims"]) else 0)
 
 
 @app.command()
 def chaos(env: str = typer.Argument(..., help="Environment name."),
-          experiment: str = typer.Argument(..., help="Experiment name (chaos_experiments/NAME)."),
-          dry_run: bool = typer.Option(False, "--dry-run", help="Resolve targets and print what would be done."),
+          experiment: Optional[str] = typer.Argument(None, help="Experiment name (chaos_experiments/NAME); none with --list."),
+          list_: bool = typer.Option(False, "--list", help="Show the experiments that apply here and the claims each tests."),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Run every check, resolve the targets and print exactly "
+                                                                  "what would be done; change nothing."),
+          confirm: Optional[str] = typer.Option(None, "--confirm", metavar="ENV", help="Typed confirmation, the "
+                                                "environment's name: required for production (and where the policy asks)."),
+          load: Optional[str] = typer.Option(None, "--load", metavar="PROFILE", help="Run the environment's load profile "
+                                             "(Locust, its own process) during the experiment, on the same timeline."),
           as_json: bool = JsonOption) -> None:
-    """Run a chaos experiment under the environment's policy."""
-    environment.load_environment(env)
-    raise runner.not_landed("chaos")
+    """Run a chaos experiment under the environment's policy and report per claim.
+
+    Refused before anything is done (exit 2, one line): policy chaos.allowed false,
+    production without --confirm ENV, a kubeconfig whose current context or API server
+    is not the environment's, an API server that does not answer, another run holding
+    the environment's lock, a namespace outside chaos.namespaces, an action that would
+    take down more than chaos.max_pods_per_action pods. Rollbacks run also on Ctrl-C
+    and SIGTERM; the journal and timeline go to the run folder (chaos/NAME/). Exit 1
+    when a claim is violated (a known risk's expected violation does not count).
+    """
+    from gauntlet import chaos as chaos_
+
+    loaded = environment.load_environment(env)
+    if list_:
+        _chaos_list(loaded, as_json)
+        return
+    if experiment is None:
+        raise ConfigError(f"EXPERIMENT: expected an experiment name, or --list (one of {chaos_.experiments.names()})")
+    if dry_run:
+        _chaos_dry_run(chaos_.dry_run(loaded, chaos_.load(experiment), confirm), as_json)
+        return
+    progress = lambda line: console.err.print(line, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    with chaos_.ChaosRun(loaded, experiment, confirm=confirm, load=load, progress=progress,
+                         command="gauntlet " + shlex.join(sys.argv[1:])) as session:
+        document = _with_run(loaded, "chaos", session.run)
+    _conclude(document, as_json, 1 if ledger.unexpected_violation(document["claims"]) else 0)
+
+
+def _chaos_list(env: environment.Environment, as_json: bool) -> None:
+    from gauntlet.chaos import experiments, lock
+
+    rows = []
+    for exp in experiments.load_all():
+        why = exp.applies_to(env)
+        rows.append({"name": exp.name, "title": exp.title, "tier": exp.tier, "applies": why is None, "why_not": why,
+                     "claims": list(exp.claims_in(env)), "claims_elsewhere": [c for c in exp.claims if c not in exp.claims_in(env)]})
+    held = lock.holder(env.name)
+    if as_json:
+        _emit({"environment": env.name, "chaos_allowed": env.chaos.allowed, "lock_held_by": held, "experiments": rows})
+        return
+    policy = env.chaos
+    out.print(f"{env.name}: chaos {'allowed' if policy.allowed else 'NOT allowed'}; namespaces {list(policy.namespaces)}, "
+              f"at most {policy.max_pods_per_action} pods per action, deadline {policy.steady_state_deadline_s} s"
+              + ("; --confirm required" if env.production or policy.confirm else "")
+              + (f"; in progress: {held}" if held else ""), highlight=False)
+    for row in rows:
+        state = "[green]applies[/]" if row["applies"] else f"[bright_black]does not apply: {row['why_not']}[/]"
+        claims = ", ".join(row["claims"]) or "(none of its claims is stated here)"
+        out.print(f"[bold]{row['name']}[/] ({row['tier']}) {state}\n    {row['title']}\n    claims: {claims}", highlight=False)
+
+
+def _chaos_dry_run(plan: dict, as_json: bool) -> None:
+    if as_json:
+        _emit(plan)
+    else:
+        out.print(f"dry run of {plan['experiment']} on {plan['environment']}: nothing was changed", highlight=False)
+        out.print(f"claims: {', '.join(plan['claims'])}", highlight=False)
+        if plan["not_checked"]:
+            out.print(f"would be not-checked: {plan['not_checked']}", highlight=False)
+        for line in plan["lines"]:
+            out.print(line, markup=False, highlight=False)
+        if plan["lines"]:
+            out.print("(resolved now; each action is resolved and checked again right before it runs)", highlight=False)
+        if plan["lock_held_by"]:
+            out.print(f"the environment's lock is held: {plan['lock_held_by']}", highlight=False)
+    if plan["refused"]:
+        raise SafetyRefusal(plan["refused"])
 
 
 def gate_document(env: environment.Environment, quiet_stdout: bool) -> dict:
@@ -183,13 +277,18 @@ def _local():
 
 @local_app.command("up")
 def local_up(fault: List[str] = typer.Option([], "--fault", help="Fault profile to start with (repeatable)."),
+             cloud: bool = typer.Option(False, "--cloud", help="Also start the cloud tier: moto on 127.0.0.1:5000 as the "
+                                        "Artifact Hub AWS account (implied by a cloud fault profile)."),
+             cluster: bool = typer.Option(False, "--cluster", help="Also start the cluster tier: a Kubernetes control plane "
+                                          "on 127.0.0.1:6443 with KWOK nodes and the seed workloads (implied by a "
+                                          "cluster fault profile; builds its binaries once, ~10 min)."),
              as_json: bool = JsonOption) -> None:
     """Start the local stack on loopback (installs what is missing)."""
     local = _local()
     unknown = [f for f in fault if f not in local.FAULTS]
     if unknown:
         raise ConfigError(f"--fault: unknown fault profile {unknown[0]!r}: expected one of {sorted(local.FAULTS)}")
-    status = local.up(fault, progress=lambda line: console.err.print(line))
+    status = local.up(fault, progress=lambda line: console.err.print(line), cloud=cloud, cluster=cluster)
     _show_status(status, as_json)
 
 
@@ -209,10 +308,17 @@ def _show_status(status: dict, as_json: bool) -> None:
     if as_json:
         _emit(status)
         return
+    width = max((len(name) for name in status["components"]), default=12)
     for name, component in status["components"].items():
         health = "[green]healthy[/]" if component["healthy"] else "[red]down[/]"
-        out.print(f"{name:<12} {component['address']:<28} {health}  pid {component['pid'] or '-'}")
+        out.print(f"{name:<{width}} {component['address']:<28} {health}  pid {component['pid'] or '-'}")
     out.print(f"edge: {status.get('edge_url')}   CA bundle: {status.get('ca_bundle')}   faults: {', '.join(status.get('faults') or []) or 'none'}")
+    if status.get("components", {}).get("moto", {}).get("pid"):
+        cloud = status["cloud"]
+        out.print(f"cloud: {cloud['endpoint_url']}   profile {cloud['profile']} ({cloud['credentials_file']})")
+    if status.get("cluster", {}).get("components", {}).get("kube-apiserver", {}).get("pid"):
+        cluster = status["cluster"]
+        out.print(f"cluster: {cluster['api_server']}   kubeconfig {cluster['kubeconfig']} (context {cluster['context']})")
 
 
 @app.command()

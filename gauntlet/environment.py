@@ -119,6 +119,8 @@ class Tls(Model):
     min_days_to_expiry: Annotated[int, Field(ge=0)] = 14
     hsts_min_max_age: Annotated[int, Field(ge=0)] = 15552000
     redirect_http: Flag = True
+    require_ocsp_stapling: Flag = Field(
+        default=False, description="Fail, rather than only report, when the edge staples no OCSP response.")
 
 
 class RequestClass(Model):
@@ -126,9 +128,37 @@ class RequestClass(Model):
 
     name: Annotated[str, Field(pattern=NAME)]
     paths: tuple[str, ...] = Field(min_length=1)
-    cache: Literal["immutable", "mutable", "no-store"]
+    cache: Literal["immutable", "mutable", "no-store", "error"] = Field(
+        description="error: paths that answer 4xx/5xx, kept no longer than cdn.error_max_ttl.")
     min_max_age: Annotated[int, Field(ge=0)] = 0
     max_max_age: Optional[Annotated[int, Field(ge=0)]] = None
+
+    @model_validator(mode="after")
+    def _error_ttl_is_the_cdns(self) -> "RequestClass":
+        if self.cache == "error" and (self.min_max_age or self.max_max_age is not None):
+            raise ValueError("an error class takes its TTL from cdn.error_max_ttl: drop min_max_age/max_max_age")
+        return self
+
+
+class Waf(Model):
+    """A rate-based WAF rule at the edge, and whether the edge suite may prove it with one bounded burst."""
+
+    rate_limit: Annotated[int, Field(ge=1)] = Field(description="Requests one client may send per window before it is blocked.")
+    window_s: Annotated[int, Field(ge=1, le=3600)] = 300
+    burst_check: Flag = Field(default=False, description="Opt-in: send a burst above the rate (also needs chaos.allowed).")
+    path: Annotated[str, Field(pattern=r"^/")] = "/"
+    max_requests: Optional[Annotated[int, Field(ge=1, le=10000)]] = Field(
+        default=None, description="Most requests the burst may send; must exceed rate_limit.")
+    within_s: Annotated[int, Field(ge=1, le=900)] = 120
+    blocked_status: tuple[Annotated[int, Field(ge=400, le=599)], ...] = (429, 403)
+    recover_within_s: Annotated[int, Field(ge=0, le=900)] = Field(
+        default=0, description="How long normal traffic may stay blocked after the burst; 0: not awaited.")
+
+    @model_validator(mode="after")
+    def _bounded_burst(self) -> "Waf":
+        if self.burst_check and (self.max_requests is None or self.max_requests <= self.rate_limit):
+            raise ValueError(f"burst_check needs max_requests above rate_limit ({self.rate_limit}): the burst must exceed the rate")
+        return self
 
 
 class Cdn(Model):
@@ -139,6 +169,11 @@ class Cdn(Model):
     error_max_ttl: Annotated[int, Field(ge=0)] = 60
     maintenance_page: Optional[str] = Field(default=None, description="Text the edge shows when the origin fails.")
     forbidden_headers: tuple[str, ...] = ("Server-Version", "X-Powered-By")
+    query_in_cache_key: Optional[bool] = Field(
+        default=None, description="Whether the edge keys its cache on the query string (cache-busting works); default: the provider's.")
+    max_wait_s: Annotated[int, Field(ge=0, le=900)] = Field(
+        default=10, description="Longest a check may wait to watch a cached answer expire; longer TTLs are not-checked.")
+    waf: Optional[Waf] = None
 
 
 class ModuleVersion(Model):
@@ -174,17 +209,71 @@ class Workload(Model):
     namespace: Annotated[str, Field(pattern=NAME)]
     name: Annotated[str, Field(pattern=NAME)]
     kind: Literal["Deployment", "StatefulSet", "Job", "CronJob"] = "Deployment"
-    replicas: Optional[Annotated[int, Field(ge=0)]] = None
-    replica_sets: Optional[Annotated[int, Field(ge=1)]] = None
+    parts: tuple[Annotated[str, Field(pattern=NAME)], ...] = Field(
+        default=(), description="The objects of this kind the workload is made of, when it is more than the one "
+                                "called name (castle's backend: two Deployments of one replica, one ReplicaSet each).")
+    replicas: Optional[Annotated[int, Field(ge=0)]] = Field(
+        default=None, description="Replicas the claims promise, summed over the parts.")
+    replica_sets: Optional[Annotated[int, Field(ge=1)]] = Field(
+        default=None, description="ReplicaSets holding Ready pods the claims promise (one per part, for Deployments).")
     hpa: Optional[Hpa] = None
     readiness_gate: Flag = False
-    zones: Optional[Annotated[int, Field(ge=1)]] = None
+    zones: Optional[Annotated[int, Field(ge=1)]] = Field(
+        default=None, description="Availability zones (topology.kubernetes.io/zone) the Ready pods must span, at least.")
     pdb: Flag = False
     deregistration_delay_s: Optional[Annotated[int, Field(ge=0)]] = None
+    min_ready: Optional[Annotated[int, Field(ge=1)]] = Field(
+        default=None, description="Ready replicas the claims need at all times, also during a rolling update or a "
+                                  "voluntary disruption; default: the claimed replicas (replicas, else hpa.min) minus one, "
+                                  "at least 1.")
+    claims: tuple[Annotated[str, Field(pattern=CLAIM_ID)], ...] = Field(
+        default=(), description="The claims that speak about this workload: each check of conformance/kubernetes is "
+                                "evidence for those of them it can judge.")
+
+    @model_validator(mode="after")
+    def _floor_within_claim(self) -> "Workload":
+        if self.parts and self.hpa is not None:
+            raise ValueError("an HPA scales one object: a workload made of parts cannot claim hpa bounds")
+        claimed = self.claimed_replicas
+        if self.min_ready is not None and claimed is not None and self.min_ready > claimed:
+            raise ValueError(f"min_ready ({self.min_ready}) must not exceed the claimed replicas ({claimed})")
+        return self
 
     @property
     def ref(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def objects(self) -> tuple[str, ...]:
+        """The names of the objects of ``kind`` that make the workload: ``parts``, else ``name``."""
+        return self.parts or (self.name,)
+
+    @property
+    def claimed_replicas(self) -> Optional[int]:
+        """The fewest replicas the claims promise: ``replicas``, else the HPA's minimum."""
+        if self.replicas is not None:
+            return self.replicas
+        return self.hpa.min if self.hpa is not None else None
+
+    @property
+    def capacity_floor(self) -> Optional[int]:
+        """``min_ready``, else one less than the claimed replicas (at least 1); None when nothing is claimed."""
+        if self.min_ready is not None:
+            return self.min_ready
+        claimed = self.claimed_replicas
+        return max(1, claimed - 1) if claimed else None
+
+
+class LiveRollout(Model):
+    """Opt-in: the kubernetes suite restarts this Deployment's pods (a rolling update) and watches it."""
+
+    workload: Annotated[str, Field(pattern=r"^[a-z0-9]+([-.][a-z0-9]+)*/[a-z0-9]+([-.][a-z0-9]+)*$",
+                                   description="namespace/name of a Deployment among kubernetes.workloads.")]
+    timeout_s: Annotated[int, Field(ge=10, le=3600)] = Field(
+        default=300, description="Longest the rollout may take before the check fails.")
+    interval_s: Annotated[float, Field(ge=0.2, le=10)] = Field(default=1.0, description="Time between two samples.")
+    endpoint: Optional[Annotated[str, Field(pattern=NAME)]] = Field(
+        default=None, description="An endpoint of the environment served by the workload, requested at every sample.")
 
 
 class Kubernetes(Model):
@@ -197,10 +286,33 @@ class Kubernetes(Model):
     readiness_gate_namespaces: tuple[str, ...] = ()
     workloads: tuple[Workload, ...] = ()
     allow_exec: Flag = False
+    live_rollout: Optional[LiveRollout] = Field(
+        default=None, description="Opt-in mutating check: a rolling restart of one Deployment (also needs chaos.allowed "
+                                  "and its namespace in chaos.namespaces).")
+
+    @model_validator(mode="after")
+    def _workloads(self) -> "Kubernetes":
+        refs = [f"{w.kind}:{w.ref}" for w in self.workloads]
+        for i, ref in enumerate(refs):
+            if ref in refs[:i]:
+                raise _at(("kubernetes", "workloads", i), f"duplicate workload {ref.partition(':')[2]} ({ref.partition(':')[0]})")
+        if self.live_rollout is not None:
+            deployments = sorted(w.ref for w in self.workloads if w.kind == "Deployment")
+            if self.live_rollout.workload not in deployments:
+                raise _at(("kubernetes", "live_rollout", "workload"),
+                          f"expected a Deployment of kubernetes.workloads {deployments}, got {self.live_rollout.workload!r}")
+        return self
 
     @property
     def kubeconfig_path(self) -> Optional[Path]:
         return paths.expand(self.kubeconfig) if self.kubeconfig else None
+
+    def workload(self, ref: str, kind: str = "Deployment") -> Workload:
+        return next(w for w in self.workloads if w.ref == ref and w.kind == kind)
+
+
+class NodeGroupSize(Hpa):
+    """The size bounds of a managed node group (``minSize``, ``maxSize``)."""
 
 
 class Aws(Model):
@@ -208,17 +320,34 @@ class Aws(Model):
 
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
     profile: Optional[str] = None
+    credentials_file: Optional[str] = Field(
+        default=None, description="AWS shared credentials file holding the profile, instead of ~/.aws/credentials; {cache} is the cache folder.")
     endpoint_url: Optional[AnyHttpUrl] = Field(default=None, description="Another AWS API endpoint, e.g. the local moto server.")
+    emulator: Optional[Literal["moto"]] = Field(
+        default=None, description="The API at endpoint_url is an emulator: checks of what it cannot model say not-checked.")
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = Field(
+        default=5, description="Attempts per AWS call, throttled or transient failures retried with exponential backoff.")
     rds_instances: tuple[str, ...] = ()
     cloudfront_distribution: Optional[str] = None
     load_balancer: Optional[str] = None
     hosted_zone: Optional[str] = None
     domain: Optional[str] = None
-    certificate_arn: Optional[str] = None
-    web_acl: Optional[str] = None
+    certificate_arn: Optional[str] = Field(default=None, description="CloudFront's viewer certificate (ACM, always us-east-1).")
+    alb_certificate_arn: Optional[str] = Field(default=None, description="The ALB's HTTPS certificate (ACM, in the ALB's region).")
+    web_acl: Optional[str] = Field(default=None, description="Name of the web ACL (CLOUDFRONT scope) of the distribution.")
+    alb_web_acl: Optional[str] = Field(default=None, description="Name of the web ACL (REGIONAL scope) of the ALB.")
     eks_cluster: Optional[str] = None
     node_group: Optional[str] = None
+    node_group_size: Optional[NodeGroupSize] = None
     ecr_repositories: tuple[str, ...] = ()
+    separate_from: tuple[Annotated[str, Field(pattern=NAME)], ...] = Field(
+        default=(), description="Other environments whose RDS instances and EKS cluster must not be this one's.")
+
+    @model_validator(mode="after")
+    def _emulator_has_an_endpoint(self) -> "Aws":
+        if self.emulator and self.endpoint_url is None:
+            raise ValueError(f"emulator: {self.emulator} is reached at endpoint_url, which is missing")
+        return self
 
 
 class Azure(Model):
@@ -254,7 +383,11 @@ class StopCondition(Model):
 
 
 class LoadProfile(Model):
-    """A bounded load run: who, what shape, for how long, how many requests at most."""
+    """A bounded load run: who, what shape, for how long, how many requests at most.
+
+    ``duration_s`` and ``max_requests`` are both required: a run without a time and a
+    request bound is refused here, before anything is sent.
+    """
 
     user: Literal["goproxy", "web", "artifacthub"]
     endpoint: Annotated[str, Field(pattern=NAME)]
@@ -266,6 +399,33 @@ class LoadProfile(Model):
     steps: Annotated[int, Field(ge=1)] = 1
     stop: StopCondition = StopCondition(error_rate=0.05)
     slos: tuple[Slo, ...] = ()
+    wait_s: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] = Field(
+        default=(0.5, 1.5), description="Think time of a user between two iterations, seconds: [min, max].")
+    modules: Optional[str] = Field(
+        default=None, description="goproxy: module set file ('module version' per line, most popular first), "
+                                  "relative to fixtures/; default: the environment's goproxy.probe_set.")
+    cold_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.1, description="goproxy: share of downloads drawn uniformly from the whole module set (the cold "
+                                 "long tail); the rest follow a Zipf popularity over the set's order (the warm head).")
+    paths: tuple[Annotated[str, Field(pattern=r"^/")], ...] = Field(
+        default=(), description="web, artifacthub: pages and assets to request; default: /.")
+    queries: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
+        default=(), description="artifacthub: search terms of the browse/search user.")
+    during: Optional[Annotated[str, Field(pattern=NAME)]] = Field(
+        default=None, description="A chaos experiment this profile is evidence only alongside: run alone "
+                                  "(gauntlet gate), it is not-checked rather than verified without the fault.")
+
+    @model_validator(mode="after")
+    def _user_fields(self) -> "LoadProfile":
+        if self.wait_s[0] > self.wait_s[1]:
+            raise ValueError(f"wait_s: min ({self.wait_s[0]}) must not exceed max ({self.wait_s[1]})")
+        if self.modules is not None and self.user != "goproxy":
+            raise ValueError(f"modules: only a goproxy user downloads modules, this profile's user is {self.user!r}")
+        if "cold_ratio" in self.model_fields_set and self.user != "goproxy":
+            raise ValueError(f"cold_ratio: only a goproxy user has a warm/cold module mix, this profile's user is {self.user!r}")
+        if self.queries and self.user != "artifacthub":
+            raise ValueError(f"queries: only an artifacthub user searches, this profile's user is {self.user!r}")
+        return self
 
 
 class ChaosPolicy(Model):
@@ -342,6 +502,13 @@ class Environment(Model):
         for i, waiver in enumerate(self.waivers):
             if waiver.claim not in ids:
                 raise _at(("waivers", i, "claim"), f"expected a claim id of this environment, got {waiver.claim!r}")
+        for i, workload in enumerate(self.kubernetes.workloads if self.kubernetes else ()):
+            for claim_id in workload.claims:
+                if claim_id not in ids:
+                    raise _at(("kubernetes", "workloads", i, "claims"), f"expected a claim id of this environment, got {claim_id!r}")
+        live = self.kubernetes.live_rollout if self.kubernetes else None
+        if live is not None and live.endpoint is not None and live.endpoint not in endpoint_names:
+            raise _at(("kubernetes", "live_rollout", "endpoint"), f"expected one of the endpoints {sorted(endpoint_names)}, got {live.endpoint!r}")
         for name in self.goproxy.endpoints if self.goproxy else ():
             if name not in endpoint_names:
                 raise _at(("goproxy", "endpoints"), f"expected one of the endpoints {sorted(endpoint_names)}, got {name!r}")

@@ -240,14 +240,11 @@ def kube_api(environment: Environment):
 
 
 @pytest.fixture(scope="session")
-def aws_session(environment: Environment):
-    """A boto3 session for the environment's profile and region; skips when there is no AWS account."""
-    import boto3
-    from botocore.exceptions import ProfileNotFound
+def aws_configuration(environment: Environment) -> dict:
+    """Region, profile, credentials file and endpoint of the environment's AWS account, as the
+    read-only probes of ``gauntlet.cloud`` (and Chaos Toolkit) take them; skips when there is none."""
+    from gauntlet.cloud.session import configuration_for
 
     if environment.aws is None:
         pytest.skip(f"environment {environment.name} names no AWS account")
-    try:
-        return boto3.Session(profile_name=environment.aws.profile, region_name=environment.aws.region)
-    except ProfileNotFound as exc:
-        pytest.skip(f"AWS profile {environment.aws.profile!r} is not configured here: {exc}")
+    return configuration_for(environment.aws)

@@ -11,17 +11,15 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 from gauntlet import paths
 from gauntlet.environment import Environment, conformance_suites
-from gauntlet.exceptions import ConfigError, NotLandedYet
+from gauntlet.exceptions import ConfigError, NotLandedYet, SafetyRefusal
 from gauntlet.report import Run
 
-NOT_LANDED = {
-    "load": "load runs are not built yet (issue #10: Locust users, shapes and SLO verdicts)",
-    "chaos": "chaos experiments are not built yet (issue #9: chaos experiments with safety guards)",
-}
+#: Evidence kinds whose issue has not landed, and why (none left).
+NOT_LANDED: dict[str, str] = {}
 
 
 def check_suites(suites: Iterable[str]) -> list[str]:
@@ -59,14 +57,82 @@ def not_landed(kind: str) -> NotLandedYet:
     return NotLandedYet(NOT_LANDED[kind])
 
 
+def confirm_production_load(env: Environment, confirm: Optional[str]) -> None:
+    """Refuse load against a production environment without the typed confirmation (its name)."""
+    if env.production and confirm != env.name:
+        raise SafetyRefusal(f"environment {env.name!r} is production: load against it needs --confirm {env.name}")
+
+
+def run_load(env: Environment, run: Run, profile: str, *, workers: int = 0,
+             progress: Optional[Callable[[str], None]] = None, environments_dir: Optional[Path] = None,
+             remote: Optional[str] = None, confirm: Optional[str] = None) -> None:
+    """Run one load profile with Locust (in its own processes), recording its SLO checks into ``run``.
+
+    Load against a production environment needs the typed confirmation ``confirm == env.name``
+    (the gate never gives it), as chaos does: a load run is an intervention too."""
+    from gauntlet.load.runner import run_profile
+
+    confirm_production_load(env, confirm)
+    run_profile(env, run, profile, workers=workers, progress=progress, environments_dir=environments_dir, remote=remote)
+
+
+def run_chaos(env: Environment, run: Run, experiment: str, *, load: Optional[str] = None,
+              progress: Optional[Callable[[str], None]] = None) -> None:
+    """Run one chaos experiment (Chaos Toolkit in its own process) under the environment's policy, into ``run``.
+
+    Never confirms for anyone: an environment that needs ``--confirm`` is refused here."""
+    from gauntlet.chaos import ChaosRun
+
+    with ChaosRun(env, experiment, load=load, progress=progress or (lambda line: None)) as session:
+        session.run(run)
+
+
+def _progress_to_stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def run_evidence(env: Environment, run: Run, refs: Iterable[str], *, claims: Optional[Iterable[str]] = None,
-                 environments_dir: Optional[Path] = None, quiet_stdout: bool = False) -> None:
-    """Run every evidence source named in ``refs``; note the ones that cannot run and why."""
+                 environments_dir: Optional[Path] = None, quiet_stdout: bool = False,
+                 load_runner: Callable[..., None] = run_load, chaos_runner: Callable[..., None] = run_chaos) -> None:
+    """Run every evidence source named in ``refs``; note the ones that cannot run and why.
+
+    A load profile with ``during: EXPERIMENT`` is evidence only alongside that chaos
+    experiment (a failover profile without the failure proves nothing): it runs during
+    the experiment when ``chaos:EXPERIMENT`` is among ``refs``, else it is noted as
+    unavailable, never run alone. A chaos experiment the policy refuses (production
+    needs a typed confirmation the gate never gives, a lock held, an unreachable
+    cluster) is noted as unavailable with the refusal.
+    """
     refs = list(dict.fromkeys(refs))
     suites = [ref.partition(":")[2] for ref in refs if ref.startswith("conformance:")]
+    experiments = [ref.partition(":")[2] for ref in refs if ref.startswith("chaos:")]
+    loads, during = [], {}
     for ref in refs:
-        kind = ref.partition(":")[0]
+        kind, _, name = ref.partition(":")
         if kind in NOT_LANDED:
             run.add_unavailable(ref, NOT_LANDED[kind])
+        elif kind == "load":
+            experiment = env.load_profile(name).during
+            if experiment and experiment in experiments:
+                during[experiment] = name
+            elif experiment:
+                run.add_unavailable(ref, f"runs only during the chaos experiment {experiment!r}, not on its own")
+            else:
+                loads.append(name)
     if suites:
         run_conformance(env, run, suites, claims=claims, environments_dir=environments_dir, quiet_stdout=quiet_stdout)
+    for name in experiments:
+        try:
+            chaos_runner(env, run, name, load=during.get(name), progress=_progress_to_stderr)
+        except (SafetyRefusal, ConfigError) as exc:
+            run.add_unavailable(f"chaos:{name}", f"refused before anything was done: {exc}")
+            if name in during:
+                run.add_unavailable(f"load:{during[name]}", f"runs only during the chaos experiment {name!r}, which was refused")
+    for name in loads:
+        try:
+            load_runner(env, run, name, progress=_progress_to_stderr, environments_dir=environments_dir)
+        except SafetyRefusal as exc:
+            run.add_unavailable(f"load:{name}", f"refused before anything was sent: {exc}")
+        except ConfigError as exc:  # a profile that cannot run (no module set, no endpoint): the gate goes on
+            run.add_unavailable(f"load:{name}", f"cannot run: {exc}")

@@ -49,7 +49,7 @@ def test_gate_is_not_green_when_checks_are_missing(write_env, env_data, env_dir)
     out = json.loads(proc.stdout)
     assert out["environment"] == "sample" and Path(out["report"]).is_dir()
     fast = next(c for c in out["claims"] if c["id"] == "sample-fast")
-    assert fast["verdict"] == "not-checked" and "load runs are not built yet" in fast["evidence"][0]
+    assert fast["verdict"] == "not-checked" and "a goproxy profile needs a module set" in fast["evidence"][0]
     assert {"id", "verdict", "evidence"} <= set(out["claims"][0])
 
 
@@ -65,8 +65,8 @@ def test_environments_dir_option_points_elsewhere(tmp_path, env_data):
     (["claims", "nowhere"], ["unknown environment 'nowhere'"]),
     (["conformance", "sample", "--suite", "dns"], ["--suite: unknown conformance suite 'dns'"]),
     (["load", "sample", "--profile", "nightly"], ["unknown load profile 'nightly'", "['smoke']"]),
-    (["load", "sample", "--profile", "smoke"], ["load runs are not built yet"]),
-    (["chaos", "sample", "athens-pod-loss"], ["chaos experiments are not built yet"]),
+    (["load", "sample", "--profile", "smoke"], ["a goproxy profile needs a module set"]),
+    (["chaos", "sample", "meteor-strike"], ["unknown experiment 'meteor-strike'"]),
     (["report", "20990101T000000Z-sample-gate"], ["not a run folder"]),
     (["gate", "broken"], ["broken.yaml: claims[0].gates: expected true or false"]),
 ])
@@ -76,6 +76,13 @@ def test_bad_input_exits_2_with_one_line(write_env, env_data, args, fragments):
     env_data["claims"][0]["gates"] = "maybe"
     write_env(env_data)
     assert_one_line_error(gauntlet(*args), *fragments)
+
+
+def test_load_on_production_needs_the_typed_confirmation(write_env, env_data, env_dir):
+    env_data["production"] = True
+    write_env(env_data)
+    assert_one_line_error(gauntlet("load", "sample", "--profile", "smoke"), "is production: load against it needs --confirm sample")
+    assert not (env_dir.parent / "reports").exists(), "refused before a run folder exists"
 
 
 def test_missing_environments_dir_exits_2(tmp_path):

@@ -1,7 +1,9 @@
-"""Fault profiles of the GOPROXY tier: named misconfigurations of the same real components.
+"""Fault profiles of the local stack: named misconfigurations of the same real components.
 
-Each profile is rendered into the nginx/HAProxy configurations
-(``fixtures/local/*.j2``, look for ``faults``) and names the claims it must
+A GOPROXY-tier profile is rendered into the nginx/HAProxy configurations
+(``fixtures/local/*.j2``, look for ``faults``); a cloud-tier profile changes what
+:mod:`gauntlet.local.cloud_tier` provisions in moto; a cluster-tier profile changes the seed
+manifests before they are applied (:data:`gauntlet.local.kube_workloads.RENDERERS`). Each names the claims it must
 break, so every check of those claims can be shown failing on it.
 """
 
@@ -22,6 +24,14 @@ class Fault:
 
 def _goproxy(name: str, description: str, *breaks: str) -> Fault:
     return Fault(name, "goproxy", description, breaks)
+
+
+def _cloud(name: str, description: str, *breaks: str) -> Fault:
+    return Fault(name, "cloud", description, breaks)
+
+
+def _cluster(name: str, description: str, *breaks: str) -> Fault:
+    return Fault(name, "cluster", description, breaks)
 
 
 FAULTS: dict[str, Fault] = {
@@ -74,6 +84,65 @@ FAULTS: dict[str, Fault] = {
             "HAProxy balances blindly: no active health checks, no retries, no redispatch, so a dead replica "
             "keeps receiving its share of requests",
             "athens-replica-failover",
+        ),
+        # --- cloud tier (moto as the Artifact Hub account): provisioned differently, see cloud_tier.py
+        _cloud(
+            "db-single-az",
+            "the RDS PostgreSQL instance is created without Multi-AZ: no standby in a second zone to fail over to",
+            "ah-rds-multi-az",
+        ),
+        _cloud(
+            "cert-not-renewable",
+            "CloudFront and the ALB serve an IMPORTED certificate instead of one ACM issued: ACM never renews "
+            "an imported certificate, and it has no DNS validation record",
+            "ah-certs-auto-renew",
+        ),
+        _cloud(
+            "waf-missing-rate-rule",
+            "the web ACLs of CloudFront and the ALB keep only the AWS managed rule group: the rate-based rule is gone",
+            "ah-waf-rate-limits",
+        ),
+        _cloud(
+            "alb-one-az",
+            "the ALB is given a subnet in one availability zone only (moto accepts it; AWS asks for two)",
+            "ah-alb-targets-healthy",
+        ),
+        _cloud(
+            "target-unhealthy",
+            "one EC2 node registered in the hub target group is stopped: its target is not healthy "
+            "(moto answers 'unused', Target.InvalidState)",
+            "ah-alb-targets-healthy",
+        ),
+        # --- cluster tier (gauntlet local up --cluster): the seed manifests changed, see kube_workloads.py
+        _cluster(
+            "no-readiness-gate-label",
+            "namespace artifacthub lacks the label elbv2.k8s.aws/pod-readiness-gate-inject=enabled: hub pods get no "
+            "target-health.elbv2.k8s.aws/* readiness gate and count as Ready before the ALB finds them healthy",
+            "ah-readiness-gates",
+        ),
+        _cluster(
+            "rollout-max-unavailable-100",
+            "castle's Deployments (www, backend-a, backend-b) roll out with maxUnavailable: 100%: a deploy may take "
+            "every pod of a tier down at once",
+            "castle-rolling-update-no-interruption",
+        ),
+        _cluster(
+            "no-pdb",
+            "no PodDisruptionBudget for athens/athens or artifacthub/hub: a node drain may evict every replica at once",
+            "athens-runs-on-aks",
+        ),
+        _cluster(
+            "all-pods-one-zone",
+            "every seed pod is pinned to us-east-1a (nodeSelector) and the zone spread constraints are gone: "
+            "Athens and the hub pods behind the ALB do not survive the loss of that zone",
+            "athens-runs-on-aks",
+            "ah-alb-targets-healthy",
+        ),
+        _cluster(
+            "hpa-min-1",
+            "castle/www's HorizontalPodAutoscaler has minReplicas 1 (and www runs the 1 replica it settles at "
+            "without load): below the 5 the seed needs for 50 rps",
+            "castle-www-hpa-5-10",
         ),
     )
 }

@@ -27,7 +27,7 @@ import socket
 import ssl
 import subprocess
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +38,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gauntlet.exceptions import LocalStackError
-from gauntlet.local import kube_build
+from gauntlet.local import kube_build, kube_workloads
+from gauntlet.local.faults import FAULTS
 from gauntlet.paths import cache_dir, state_dir
 
 HOST = "127.0.0.1"
@@ -72,6 +73,7 @@ class Node:
     zone: str
     instance_type: str
     ip: str
+    pod_cidr: str
     cpu: str = "4"
     memory: str = "16Gi"
     pods: str = "110"
@@ -79,7 +81,8 @@ class Node:
 
 #: Two node pools like the seeds' node groups, each spread over the three zones.
 NODES = tuple(
-    Node(f"{pool}-{zone[-1]}", pool, zone, itype, f"10.0.{10 * p + z}.10")
+    # Each node its own pod CIDR (kwok allocates pod IPs from it): pod IPs are unique across nodes.
+    Node(f"{pool}-{zone[-1]}", pool, zone, itype, f"10.0.{10 * p + z}.10", f"10.244.{100 + 10 * p + z}.0/24")
     for p, (pool, itype) in enumerate((("system", "m5.large"), ("workers", "m5.xlarge")))
     for z, zone in enumerate(ZONES)
 )
@@ -118,6 +121,11 @@ def _log(name: str) -> Path:
 
 def _conf(name: str) -> Path:
     return tier_dir() / "conf" / name
+
+
+def _state_file() -> Path:
+    """The fault profiles the seed workloads were last applied with (written once they are available)."""
+    return tier_dir() / "workloads.json"
 
 
 # --------------------------------------------------------------------------- PKI
@@ -374,6 +382,8 @@ def argv(name: str, bins: dict[str, Path]) -> list[str]:
                 f"--root-ca-file={pki / 'ca.pem'}",
                 f"--cluster-signing-cert-file={pki / 'ca.pem'}", f"--cluster-signing-key-file={pki / 'ca.key'}",
                 "--node-monitor-period=5s", "--node-monitor-grace-period=40s",
+                # The HPA controller first looks at a new HPA one period after it appears (default 15 s).
+                "--horizontal-pod-autoscaler-sync-period=5s",
                 "--kube-api-qps=100", "--kube-api-burst=200"]
     if name == "kwok":
         return [str(bins["kwok"]), f"--kubeconfig={_conf('kwok.kubeconfig')}", f"--config={_conf('kwok.yaml')}",
@@ -490,7 +500,7 @@ def node_manifest(node: Node) -> dict:
                 "eks.amazonaws.com/nodegroup": node.pool,
             },
         },
-        "spec": {},
+        "spec": {"podCIDR": node.pod_cidr, "podCIDRs": [node.pod_cidr]},
         "status": {
             "allocatable": {"cpu": node.cpu, "memory": node.memory, "pods": node.pods},
             "capacity": {"cpu": node.cpu, "memory": node.memory, "pods": node.pods},
@@ -506,9 +516,11 @@ def register_nodes(nodes: Iterable[Node] = NODES, progress: Progress = print) ->
 
     with api_client() as api:
         core = client.CoreV1Api(api)
-        existing = {n.metadata.name for n in core.list_node().items}
+        existing = {n.metadata.name: n for n in core.list_node().items}
         for node in nodes:
             if node.name in existing:
+                if not existing[node.name].spec.pod_cidr:  # registered before nodes had pod CIDRs (settable once)
+                    core.patch_node(node.name, {"spec": {"podCIDR": node.pod_cidr, "podCIDRs": [node.pod_cidr]}})
                 continue
             progress(f"registering node {node.name} ({node.pool}, {node.zone})")
             try:
@@ -584,8 +596,14 @@ def install(progress: Progress = print) -> dict[str, Path]:
     return bins
 
 
-def up(progress: Progress = print) -> dict:
-    """Start what is not running, register the nodes, wait until every node is Ready; return status()."""
+def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
+    """Start what is not running, register the nodes, wait until every node is Ready, apply the seed
+    workloads with these cluster-tier fault profiles and wait until they are available; return status()."""
+    faults = sorted(set(faults))
+    wrong = [f for f in faults if f not in FAULTS or FAULTS[f].tier != "cluster"]
+    if wrong:
+        cluster = sorted(n for n, f in FAULTS.items() if f.tier == "cluster")
+        raise LocalStackError(f"not a cluster fault profile: {', '.join(wrong)}: the cluster tier's are {', '.join(cluster)}")
     started_at = time.monotonic()
     bins = install(progress)
     for sub in ("conf", "run", "logs", "etcd", "certs"):
@@ -604,6 +622,12 @@ def up(progress: Progress = print) -> dict:
             _wait_healthy(name, proc, probe)
     register_nodes(progress=progress)
     wait_nodes_ready(renewed_after=time.time() - 1 if kwok_started else None)
+    progress(f"applying the seed workloads from {kube_workloads.MANIFESTS_DIR} "
+             f"({', '.join(faults) or 'no fault profile'})")
+    _state_file().unlink(missing_ok=True)
+    docs = kube_workloads.apply(faults, progress)
+    kube_workloads.wait_available(docs, progress=progress)
+    _state_file().write_text(json.dumps({"faults": faults}))
     progress(f"cluster tier up in {time.monotonic() - started_at:.1f} s: kubectl --kubeconfig {kubeconfig_path()}")
     return status()
 
@@ -622,6 +646,7 @@ def down(purge: bool = False) -> None:
         _pid_file(name).unlink(missing_ok=True)
     if purge:
         shutil.rmtree(tier_dir() / "etcd", ignore_errors=True)
+        _state_file().unlink(missing_ok=True)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
@@ -634,6 +659,10 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 def status() -> dict:
     """Each component's health, address and pid; the kubeconfig and context."""
     pids = {name: running_pid(name) for name in COMPONENTS}
+    try:
+        applied = json.loads(_state_file().read_text())
+    except (OSError, ValueError):
+        applied = None
     components = {}
     with _probe_client() as probe:
         for name in COMPONENTS:
@@ -644,6 +673,10 @@ def status() -> dict:
         "api_server": API_SERVER,
         "kubeconfig": str(kubeconfig_path()),
         "context": CONTEXT,
+        "kubectl": str(kube_build.KUBERNETES.bin_dir / "kubectl"),
+        "faults": applied["faults"] if applied and pids["kube-apiserver"] else [],
+        "workloads_applied": bool(applied and pids["kube-apiserver"]),
+        "manifests": str(kube_workloads.MANIFESTS_DIR),
         "kubernetes_version": kube_build.KUBERNETES_VERSION,
         "etcd_version": kube_build.ETCD_VERSION,
         "kwok_version": kube_build.KWOK_VERSION,
@@ -651,12 +684,12 @@ def status() -> dict:
     }
 
 
-if __name__ == "__main__":  # python -m gauntlet.local.kube_cluster [up|down|status]
+if __name__ == "__main__":  # python -m gauntlet.local.kube_cluster [up [FAULT...]|down [--purge]|status]
     import sys
 
     action = sys.argv[1] if len(sys.argv) > 1 else "status"
     if action == "up":
-        print(json.dumps(up(), indent=2))
+        print(json.dumps(up(sys.argv[2:]), indent=2))
     elif action == "down":
         down(purge="--purge" in sys.argv)
     else:

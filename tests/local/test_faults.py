@@ -31,7 +31,7 @@ def _faulted(stack: dict) -> bool:
 
 
 def test_every_profile_has_a_test_here() -> None:
-    assert _TESTED == set(local.FAULTS)
+    assert _TESTED == {name for name, fault in local.FAULTS.items() if fault.tier == "goproxy"}
 
 
 @healthy_and("edge-caches-list-forever")

@@ -19,7 +19,7 @@ import pytest
 import gauntlet.local as local
 from gauntlet.exceptions import LocalStackError
 from gauntlet.local import corpus
-from gauntlet.local.goproxy_tier import COMPONENTS, render, running_pid
+from gauntlet.local.goproxy_tier import COMPONENTS, render
 from gauntlet.local.ports import PORTS, ensure_free
 
 pytestmark = pytest.mark.local_stack
@@ -61,7 +61,7 @@ def test_go_client_downloads_every_corpus_version_through_the_edge(stack: dict, 
 
 
 def test_status_names_every_component_healthy(stack: dict) -> None:
-    assert {name: c["healthy"] for name, c in stack["components"].items()} == {c.name: True for c in COMPONENTS}
+    assert {c.name: stack["components"][c.name]["healthy"] for c in COMPONENTS} == {c.name: True for c in COMPONENTS}
     assert stack["edge_url"] == "https://127.0.0.1:8443" and Path(stack["ca_bundle"]).is_file()
     assert stack["faults"] == [] and stack["goproxy_upstream"].startswith("file://")
 

@@ -1,0 +1,58 @@
+"""HTTPS at the edge: it is served, and plain HTTP is sent there with a permanent redirect.
+
+Rules: RFC 9110 15.4.2 (301) and 15.4.9 (308), RFC 6797 section 7.2 (an HSTS host redirects plain
+HTTP to HTTPS). Seeds: TLS terminated at the edge (000, 004); castle states the opposite, "The only
+supported protocol for the service is HTTP." (003), a known risk these checks make visible.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+
+from gauntlet.edge.client import get
+from gauntlet.edge.targets import Address, redirect_probe_path
+from gauntlet.environment import Environment
+from gauntlet.exceptions import TargetUnreachable
+
+pytestmark = pytest.mark.claim("athens-edge-tls", "ah-edge-tls", "castle-http-only")
+
+
+def _https_hosts(environment: Environment, requested: str) -> set[str]:
+    hosts = {requested} | {e.url.host for e in environment.endpoints if e.role == "edge" and e.url.scheme == "https"}
+    hosts |= {e.server_name for e in environment.endpoints if e.server_name}
+    return hosts | set(environment.tls.hosts if environment.tls else ())
+
+
+def test_plain_http_redirects_to_https(plain_http_address: Address, environment: Environment, edge_http: httpx.Client):
+    """Plain HTTP answers 301 or 308 to HTTPS on the same host, path and query."""
+    if environment.tls is not None and not environment.tls.redirect_http:
+        pytest.skip(f"environment {environment.name} does not promise an HTTP redirect (tls.redirect_http: false)")
+    probe = redirect_probe_path(environment)
+    url = plain_http_address.url + probe
+    answer = get(edge_http, plain_http_address.endpoint, url)
+    location = answer.headers.get("location")
+    expected = f"expected 301 or 308 to https://…{probe}"
+    if answer.status not in (301, 308) or not location:
+        found = f"{answer.status} to {location}" if location else f"{answer.status}, served over plain HTTP"
+        pytest.fail(f"{answer.describe()}: {expected}, found {found}")
+    target = urlsplit(urljoin(url, location))
+    assert target.scheme == "https", f"GET {url}: {answer.status} to {location}: {expected}, found a {target.scheme}:// target"
+    kept = target.path + (f"?{target.query}" if target.query else "")
+    assert kept == probe, f"GET {url}: {answer.status} to {location}: {expected}, found path {kept!r}"
+    allowed = _https_hosts(environment, urlsplit(url).hostname or "")
+    assert target.hostname in allowed, f"GET {url}: {answer.status} to {location}: expected a host of this edge ({sorted(allowed)}), found {target.hostname}"
+
+
+def test_https_is_served(https_address: Address, environment: Environment, http_client: httpx.Client, record_property):
+    """The edge answers HTTPS with a certificate clients trust (system store plus the environment's CA bundles).
+    Any HTTP status will do: what the answer says is other checks' business."""
+    url = https_address.url + "/"
+    try:
+        answer = get(http_client, https_address.endpoint, url)
+    except TargetUnreachable as exc:
+        stated = " (the environment declares no tls section: HTTP only)" if environment.tls is None else ""
+        pytest.fail(f"{exc}: expected HTTPS with a trusted certificate at {url}{stated}")
+    record_property("https", answer.describe())

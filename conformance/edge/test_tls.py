@@ -1,0 +1,130 @@
+"""TLS at the edge, scanned with sslyze for every hostname the environment lists (``tls.hosts``).
+
+Rules: RFC 5280 and the trust stores (chain), RFC 6125 (the name in the certificate), RFC 8996
+(TLS 1.0 and 1.1 deprecated) and RFC 7568 (SSL 3.0), RFC 7465 (no RC4) and SWEET32 (no 64-bit
+block ciphers), RFC 6797 (HSTS), RFC 6066/6961 (OCSP stapling). Seeds: Front Door does "TLS
+termination" for Athens (000); ACM certificates at CloudFront for Artifact Hub (004).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gauntlet.edge.targets import TlsTarget
+from gauntlet.environment import Environment
+
+pytestmark = pytest.mark.claim("athens-edge-tls", "ah-edge-tls")
+
+_ORDER = ("SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3")
+
+
+def _where(target: TlsTarget) -> str:
+    return f"TLS {target.address}:{target.port} (SNI {target.host})"
+
+
+def _scanned(findings: dict, target: TlsTarget) -> dict:
+    if not findings["reachable"]:
+        pytest.fail(f"{findings['error']}: expected a TLS handshake for {target.host}")
+    return findings
+
+
+def _certificates(findings: dict, target: TlsTarget) -> list[dict]:
+    certificates = _scanned(findings, target)["certificates"]
+    if not certificates:
+        pytest.fail(f"{_where(target)}: no certificate retrieved ({findings['scan_errors'].get('certificate', 'no reason given')})")
+    return certificates
+
+
+def _validation_errors(certificate: dict) -> str:
+    """The most telling refusal of each validator: the supplied CA file's, else Mozilla's."""
+    parts = []
+    for validator in ("openssl", "sslyze"):
+        errors = certificate["validation"][validator]
+        for store in ("Supplied CA file", "Mozilla"):
+            if errors.get(store):
+                parts.append(f"{'OpenSSL' if validator == 'openssl' else 'sslyze'} ({store}): {errors[store]}")
+                break
+    return "; ".join(parts) or "no trust store validated it"
+
+
+def test_certificate_chain_is_trusted(tls_scan, tls_target, record_property):
+    """The chain served for the host validates to a trusted root: the public stores, or the endpoint's CA bundle."""
+    for certificate in _certificates(tls_scan, tls_target):
+        record_property("certificate", {k: certificate[k] for k in ("subject", "issuer", "not_after", "trusted_by", "profile_errors")})
+        stores = f"the CA bundle {tls_target.endpoint.ca_path} or the public roots" if tls_target.endpoint.ca_path else "the public roots"
+        assert certificate["trusted"], (
+            f"{_where(tls_target)}: certificate '{certificate['subject']}' (issuer '{certificate['issuer']}', valid until "
+            f"{certificate['not_after']}) is not trusted: {_validation_errors(certificate)}; expected a chain to {stores}")
+
+
+def test_certificate_names_the_host(tls_scan, tls_target):
+    """RFC 6125: the host is one of the certificate's subjectAltNames (a wildcard covers one left-most label)."""
+    for certificate in _certificates(tls_scan, tls_target):
+        names = certificate["san_dns"] + certificate["san_ip"]
+        assert certificate["hostname_matches"], (
+            f"{_where(tls_target)}: certificate '{certificate['subject']}' names {names or 'no subjectAltName'}: "
+            f"expected it to cover {tls_target.host}")
+
+
+def test_certificate_is_far_from_expiry(tls_scan, tls_target, environment: Environment):
+    """Days left before the certificate expires are at least ``tls.min_days_to_expiry``: renewal happens well before."""
+    minimum = environment.tls.min_days_to_expiry
+    for certificate in _certificates(tls_scan, tls_target):
+        days = certificate["days_to_expiry"]
+        state = f"expired {-days:.0f} days ago" if days < 0 else f"expires in {days:.0f} days"
+        assert days >= minimum, (
+            f"{_where(tls_target)}: certificate '{certificate['subject']}' {state} ({certificate['not_after']}): "
+            f"expected at least {minimum} days left (tls.min_days_to_expiry); renew it")
+
+
+def test_only_tls_1_2_or_newer(tls_scan, tls_target, environment: Environment):
+    """Only TLS 1.2 and 1.3 (or 1.3 only, by ``tls.min_version``): SSL 3.0 (RFC 7568) and TLS 1.0/1.1 (RFC 8996) are refused."""
+    protocols = _scanned(tls_scan, tls_target)["protocols"]
+    minimum = f"TLS {environment.tls.min_version}"
+    too_old = _ORDER[: _ORDER.index(minimum)]
+    unknown = [v for v in _ORDER if protocols.get(v) is None]
+    assert not unknown, f"{_where(tls_target)}: could not determine support for {unknown}: {tls_scan['scan_errors']}"
+    accepted = [v for v in _ORDER if protocols[v]]
+    old = [v for v in too_old if protocols[v]]
+    assert not old, f"{_where(tls_target)}: accepts {', '.join(old)}: expected {minimum} and newer only, found {', '.join(accepted)}"
+    assert accepted, f"{_where(tls_target)}: accepts no protocol version at all"
+
+
+def test_no_weak_cipher_suites(tls_scan, tls_target):
+    """No cipher suite that is broken or below 128-bit security: NULL, anonymous, export, RC4, DES/3DES, RC2/IDEA, MD5."""
+    weak = _scanned(tls_scan, tls_target)["weak_ciphers"]
+    shown = "; ".join(f"{w['protocol']} {w['name']} ({w['why']})" for w in weak[:6]) + (f"; and {len(weak) - 6} more" if len(weak) > 6 else "")
+    assert not weak, f"{_where(tls_target)}: accepts {len(weak)} weak cipher suites: {shown}; expected none"
+
+
+def test_hsts_with_a_long_max_age(tls_scan, tls_target, environment: Environment):
+    """RFC 6797: ``Strict-Transport-Security`` with a max-age of at least ``tls.hsts_min_max_age``."""
+    hsts = _scanned(tls_scan, tls_target)["hsts"]
+    minimum = environment.tls.hsts_min_max_age
+    where = f"{_where(tls_target)} GET https://{tls_target.host}/"
+    if hsts is None or hsts["http_error"]:
+        reason = hsts["http_error"] if hsts else tls_scan["scan_errors"].get("http headers", "no HTTP answer")
+        pytest.fail(f"{where}: no HTTP answer to read Strict-Transport-Security from ({reason})")
+    assert hsts["present"], f"{where}: no Strict-Transport-Security header: expected max-age >= {minimum}"
+    assert hsts["max_age"] is not None and hsts["max_age"] >= minimum, (
+        f"{where}: Strict-Transport-Security max-age={hsts['max_age']}: expected at least {minimum} (tls.hsts_min_max_age)")
+
+
+def test_ocsp_stapling_reported(tls_scan, tls_target, environment: Environment, record_property):
+    """A stapled OCSP response (RFC 6066) must say the certificate is good; a must-staple certificate must have one.
+    Without stapling the finding is reported, and fails only where the environment requires stapling."""
+    missing = []
+    for certificate in _certificates(tls_scan, tls_target):
+        ocsp = certificate["ocsp"]
+        record_property("ocsp", ocsp)
+        if ocsp["stapled"]:
+            assert ocsp["response_status"] == "successful" and ocsp["certificate_status"] == "good", (
+                f"{_where(tls_target)}: stapled OCSP response is {ocsp['response_status']}, certificate status "
+                f"{ocsp['certificate_status']}: expected successful and good")
+            continue
+        assert not ocsp["must_staple"], f"{_where(tls_target)}: the certificate demands OCSP stapling (must-staple) but none is stapled"
+        missing.append(certificate["subject"])
+    if missing:
+        assert not environment.tls.require_ocsp_stapling, (
+            f"{_where(tls_target)}: no OCSP response stapled: expected one (tls.require_ocsp_stapling)")
+        pytest.skip(f"{_where(tls_target)}: no OCSP response stapled (reported; tls.require_ocsp_stapling is false)")

@@ -1,0 +1,63 @@
+"""Services in front of each tier: traffic reaches only pods passing their health checks; private tiers stay private.
+
+Seed 003: "Each tier is fronted by a loadbalancer, ELB + kube-proxy in the case of the www app and
+kube-proxy for the backend app loadbalancing between kube replica-sets for corresponding app with
+simple healthchecks"; "The second tier isn't exposed publicly". Seeds 000-002: "Kubernetes ingress
+controller in AKS ---> Athens deployment (pods)".
+
+PYTEST_DONT_REWRITE: each assertion's message is the evidence, verbatim.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gauntlet.environment import Workload
+from gauntlet.kubernetes.pod.probes import pod_summary
+from gauntlet.kubernetes.service.probes import PUBLIC_TYPES, ingresses_routing_to, service_endpoints, services_selecting
+from gauntlet.kubernetes.workload.probes import pod_template
+
+
+def _services(workload: Workload, objects: list[dict], kube: dict) -> list[dict]:
+    if workload.kind in ("Job", "CronJob"):
+        pytest.skip(f"{workload.ref} is a {workload.kind}: no Service fronts it")
+    found: dict[str, dict] = {}
+    for obj in objects:
+        labels = (pod_template(obj).get("metadata") or {}).get("labels") or {}
+        for svc in services_selecting(labels, workload.namespace, kube):
+            found[svc["name"]] = svc
+    return [found[k] for k in sorted(found)]
+
+
+@pytest.mark.evidence_for("castle-tiers-health-checked", "athens-runs-on-aks")
+def test_a_service_routes_to_the_ready_pods_only(workload: Workload, objects: list[dict], pods: list[dict],
+                                                 kube: dict) -> None:
+    """A Service selects the workload's pods; its ready endpoints are its Ready pods, and there is at least one."""
+    services = _services(workload, objects, kube)
+    assert services, (f"{workload.ref}: Service in namespace {workload.namespace} selecting its pods: expected one, "
+                      "found none: nothing load balances this tier")
+    ready_pods = {s["name"] for s in map(pod_summary, pods) if s["ready"] and not s["terminating"]}
+    problems = []
+    for svc in services:
+        endpoints = service_endpoints(svc["name"], workload.namespace, raise_on_too_few=False, configuration=kube)
+        ready = set(endpoints["ready"])
+        mine = ready & {p["metadata"]["name"] for p in pods} or ready
+        if not ready:
+            problems.append(f"Service {svc['name']} EndpointSlices: expected ready endpoints, found none "
+                            f"({len(endpoints['not_ready'])} not ready)")
+        elif unready := sorted(mine - ready_pods):
+            problems.append(f"Service {svc['name']} EndpointSlices: expected only Ready pods as ready endpoints, "
+                            f"found {', '.join(unready)} not Ready")
+    assert not problems, f"{workload.ref}: " + "; ".join(problems)
+
+
+@pytest.mark.evidence_for("castle-backend-not-public", "castle-prometheus-not-public")
+def test_not_exposed_publicly(workload: Workload, objects: list[dict], kube: dict) -> None:
+    """No Service of type LoadBalancer or NodePort selects the pods, and no Ingress routes to their Services."""
+    services = _services(workload, objects, kube)
+    public = [f"Service {s['name']} spec.type: expected ClusterIP, found {s['type']}"
+              for s in services if s["type"] in PUBLIC_TYPES]
+    routes = ingresses_routing_to([s["name"] for s in services], workload.namespace, kube)
+    public += [f"Ingress {r['ingress']} (class {r['class'] or 'default'}) routes {r['host']}{r['path']} to Service "
+               f"{r['service']}: expected no Ingress for it" for r in routes]
+    assert not public, f"{workload.ref} is exposed outside the cluster: " + "; ".join(public)

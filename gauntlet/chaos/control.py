@@ -1,0 +1,149 @@
+"""The Chaos Toolkit control every gauntlet experiment declares: the guard in the Chaos Toolkit process.
+
+``gauntlet chaos`` checks everything before it starts ``chaos run``; this control
+checks again from inside, so that
+
+- right before each action of the method, the action's targets are resolved again and
+  the policy's limits (namespaces, pods per action) applied to what it would hit *now*;
+  a breach interrupts the run (``InterruptExecution``) before the action, and the
+  rollbacks run;
+- a plain ``chaos run chaos_experiments/X.json`` (no gauntlet around it) gets the same
+  rules as ``gauntlet chaos``: environment ``gauntlet_env`` of the configuration
+  (``$GAUNTLET_ENV``, default ``local``), its policy (``--var gauntlet_confirm=<env>``
+  is the typed confirmation), the kubeconfig check, the lock, the plan;
+- every activity's start and end is appended to ``$GAUNTLET_CHAOS_EVENTS`` (JSON lines)
+  as it happens: the timeline marks the faults from it, live.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from chaoslib.exceptions import InterruptExecution
+
+from gauntlet.exceptions import GauntletError
+
+#: Set by ``gauntlet chaos`` for the Chaos Toolkit process: the checks before the run are done, the lock is held.
+RUN_ENV = "GAUNTLET_CHAOS_RUN"
+EVENTS_ENV = "GAUNTLET_CHAOS_EVENTS"
+
+_state: dict[str, Any] = {"phase": "hypothesis", "env": None, "lock": None}
+
+
+def _event(**data: Any) -> None:
+    path = os.environ.get(EVENTS_ENV)
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"t": time.time(), **data}, default=str) + "\n")
+        handle.flush()
+
+
+def _environment(configuration: Optional[dict]):
+    from gauntlet.environment import load_environment
+
+    if _state["env"] is None:
+        _state["env"] = load_environment((configuration or {}).get("gauntlet_env") or os.environ.get("GAUNTLET_ENV") or "local")
+    return _state["env"]
+
+
+def before_experiment_control(context: dict, configuration: Optional[dict] = None, secrets: Optional[dict] = None,
+                              **kwargs: Any) -> None:
+    _event(event="experiment-start", title=context.get("title"))
+    from gauntlet.chaos import guards
+    from gauntlet.chaos.experiments import EXTENSION
+
+    ext = next((e for e in context.get("extensions") or () if e.get("name") == EXTENSION), {})
+    if ext.get("tier") == "cloud":  # chaostoolkit-aws follows AWS_ENDPOINT_URL, whoever set it
+        try:
+            guards.check_aws_process(_environment(configuration))
+        except GauntletError as exc:
+            raise InterruptExecution(f"gauntlet refused the experiment: {exc}") from None
+    if os.environ.get(RUN_ENV):
+        return
+    # A plain `chaos run`: the whole preflight of `gauntlet chaos`, here.
+    from gauntlet.chaos import targets
+    from gauntlet.chaos.lock import EnvLock
+
+    try:
+        env = _environment(configuration)
+        guards.check_policy(env, (configuration or {}).get("gauntlet_confirm"))
+        if ext.get("tier") == "cluster":
+            from gauntlet.chaos import kube
+
+            kubeconfig, kube_context = kube.settings(configuration)
+            guards.check_kube_target(env, Path(kubeconfig), kube_context)
+        elif ext.get("tier") == "goproxy":
+            guards.check_goproxy_target(env)
+        elif ext.get("tier") == "cloud":
+            why = guards.cloud_not_checked(env)
+            if why:
+                raise InterruptExecution(f"gauntlet: not run: {why}")
+        _state["lock"] = EnvLock(env.name, context.get("title", "?"), "chaos run").acquire()
+        targets.check(env, targets.plan(context.get("method") or [], context.get("rollbacks") or [], configuration or {}, secrets))
+    except GauntletError as exc:
+        _release()
+        raise InterruptExecution(f"gauntlet refused the experiment: {exc}") from None
+
+
+def before_method_control(context: dict, **kwargs: Any) -> None:
+    _state["phase"] = "method"
+
+
+def before_rollback_control(context: dict, **kwargs: Any) -> None:
+    _state["phase"] = "rollback"
+    _event(event="rollbacks-start")
+
+
+def before_activity_control(context: dict, configuration: Optional[dict] = None, secrets: Optional[dict] = None,
+                            **kwargs: Any) -> None:
+    phase = _state["phase"]
+    if context.get("type") == "action" and phase == "method":
+        from gauntlet.chaos import targets
+
+        try:
+            target = targets.resolve(context, configuration or {}, secrets)
+            targets.check(_environment(configuration), [target])
+        except GauntletError as exc:
+            _event(event="refused", name=context.get("name"), reason=str(exc))
+            raise InterruptExecution(f"gauntlet refused action {context.get('name')!r} before it ran: {exc}") from None
+        _event(event="activity-start", name=context.get("name"), type="action", phase=phase, target=target.to_json())
+        return
+    _event(event="activity-start", name=context.get("name"), type=context.get("type"), phase=phase)
+
+
+def after_activity_control(context: dict, state: Any = None, **kwargs: Any) -> None:
+    run = state if isinstance(state, dict) else {}
+    output = run.get("output")
+    _event(event="activity-end", name=context.get("name"), type=context.get("type"), phase=_state["phase"],
+           status=run.get("status"), output=json.dumps(output, default=str)[:500] if output is not None else None,
+           exception="".join(run.get("exception") or [])[-500:] or None)
+
+
+def after_method_control(context: dict, **kwargs: Any) -> None:
+    _state["phase"] = "after"
+    _event(event="method-end")
+
+
+def after_rollback_control(context: dict, **kwargs: Any) -> None:
+    _event(event="rollbacks-end")
+
+
+def after_experiment_control(context: dict, state: Any = None, **kwargs: Any) -> None:
+    _event(event="experiment-end", status=(state or {}).get("status") if isinstance(state, dict) else None)
+    _release()
+
+
+def cleanup_control() -> None:
+    _release()
+
+
+def _release() -> None:
+    lock = _state.get("lock")
+    if lock is not None:
+        lock.release()
+        _state["lock"] = None

@@ -1,0 +1,107 @@
+"""The Kubernetes API as the chaos modules reach it: one pinned kubeconfig and context, never a default.
+
+The target check (:func:`current_target`) reads the kubeconfig file itself, so the
+cluster a run would act on is known before any API call. :func:`api_client` builds a
+client for an explicit kubeconfig and context (from a Chaos Toolkit ``configuration``:
+``kubeconfig``, ``kube_context``; else the ``KUBECONFIG`` and ``KUBERNETES_CONTEXT``
+variables chaostoolkit-kubernetes reads, which ``gauntlet chaos`` pins for the
+Chaos Toolkit process). Clients come from :func:`gauntlet.kubernetes.client.cluster` (cached per process, the
+API server checked when ``kube_api_server`` is given): a sampler calls probes twice a second.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+import yaml
+
+Configuration = dict[str, Any]
+Secrets = dict[str, Any]
+
+#: Seconds one API request may take: probes run at least once a second.
+REQUEST_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class KubeTarget:
+    """Where a kubeconfig points: the file, its current context, and that context's API server."""
+
+    kubeconfig: Path
+    current_context: Optional[str]
+    contexts: dict[str, str]  # context name -> API server URL of its cluster
+
+    def server(self, context: str) -> Optional[str]:
+        return self.contexts.get(context)
+
+
+def default_kubeconfig() -> Path:
+    """``$KUBECONFIG`` (its first file) or ``~/.kube/config``: what kubectl and chaostoolkit-kubernetes use."""
+    value = os.environ.get("KUBECONFIG", "")
+    first = value.split(os.pathsep)[0] if value else ""
+    return Path(os.path.expanduser(first or "~/.kube/config"))
+
+
+def current_target(kubeconfig: Path) -> KubeTarget:
+    """Read ``kubeconfig`` (no API call): current context and each context's server. Raises OSError/ValueError."""
+    data = yaml.safe_load(kubeconfig.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not a kubeconfig (expected a mapping)")
+    servers = {c.get("name"): (c.get("cluster") or {}).get("server") for c in data.get("clusters") or () if isinstance(c, dict)}
+    contexts = {}
+    for entry in data.get("contexts") or ():
+        if isinstance(entry, dict) and entry.get("name"):
+            contexts[entry["name"]] = servers.get((entry.get("context") or {}).get("cluster"))
+    return KubeTarget(kubeconfig, data.get("current-context") or None, contexts)
+
+
+def same_server(a: Optional[str], b: Optional[str]) -> bool:
+    """Two API server URLs name the same server: scheme, host and port (default 443), path ignored."""
+    if not a or not b:
+        return False
+    left, right = urlsplit(str(a)), urlsplit(str(b))
+    return (left.scheme, (left.hostname or "").lower(), left.port or 443) == (right.scheme, (right.hostname or "").lower(), right.port or 443)
+
+
+def settings(configuration: Optional[Configuration] = None) -> tuple[str, Optional[str]]:
+    """(kubeconfig path, context) of a Chaos Toolkit configuration, else of the environment variables."""
+    configuration = configuration or {}
+    kubeconfig = configuration.get("kubeconfig") or str(default_kubeconfig())
+    context = configuration.get("kube_context") or os.environ.get("KUBERNETES_CONTEXT") or None
+    return os.path.expanduser(str(kubeconfig)), context
+
+
+def api_client(configuration: Optional[Configuration] = None):
+    """The ``ApiClient`` of :func:`gauntlet.kubernetes.client.cluster` for exactly this kubeconfig and context
+    (refused when ``kube_api_server`` is given and the context points elsewhere)."""
+    from gauntlet.kubernetes.client import cluster
+
+    kubeconfig, context = settings(configuration)
+    pinned = {**(configuration or {}), "kubeconfig": kubeconfig, "kube_context": context}
+    return cluster({k: v for k, v in pinned.items() if v is not None}).api
+
+
+def core(configuration: Optional[Configuration] = None):
+    from kubernetes import client
+
+    return client.CoreV1Api(api_client(configuration))
+
+
+def apps(configuration: Optional[Configuration] = None):
+    from kubernetes import client
+
+    return client.AppsV1Api(api_client(configuration))
+
+
+def pod_ready(pod: Any) -> bool:
+    """Ready condition True and not terminating: the pod is an endpoint that receives traffic."""
+    if pod.metadata.deletion_timestamp is not None:
+        return False
+    return any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or ()))
+
+
+def owned_by(pod: Any, kind: str, name: str) -> bool:
+    return any(o.kind == kind and o.name == name for o in (pod.metadata.owner_references or ()))

@@ -1,0 +1,113 @@
+"""One chaos run at a time per environment: a lock file that names who holds it.
+
+``<lock dir>/<env>.lock`` is locked with ``flock`` for the whole run and holds, while
+locked, who runs what (user, host, pid, experiment, since when). A second operator who
+tries is refused with that sentence; a holder that died releases the lock with its
+process, so a crash never leaves a stale lock. The folder is ``$GAUNTLET_LOCK_DIR``,
+else ``gauntlet-chaos-locks`` in the system's temporary folder (shared by every user of
+the machine); operators on several machines point ``GAUNTLET_LOCK_DIR`` at a shared disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import getpass
+import json
+import os
+import socket
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from gauntlet.exceptions import SafetyRefusal
+
+
+def lock_dir() -> Path:
+    return Path(os.environ.get("GAUNTLET_LOCK_DIR") or Path(tempfile.gettempdir()) / "gauntlet-chaos-locks")
+
+
+def lock_path(env: str) -> Path:
+    return lock_dir() / f"{env}.lock"
+
+
+def _open(env: str) -> int:
+    folder = lock_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.chmod(0o1777)  # like /tmp: every operator may lock, only the owner may remove
+    except OSError:
+        pass
+    fd = os.open(lock_path(env), os.O_RDWR | os.O_CREAT, 0o666)
+    return fd
+
+
+def _describe(data: dict) -> str:
+    return (f"{data.get('user', '?')}@{data.get('host', '?')} (pid {data.get('pid', '?')}) runs "
+            f"{data.get('experiment', '?')} since {data.get('since', '?')}")
+
+
+def holder(env: str) -> Optional[str]:
+    """Who holds the lock of ``env`` right now, or None when it is free."""
+    if not lock_path(env).exists():
+        return None
+    fd = _open(env)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 65536, 0).decode("utf-8", "replace")
+            try:
+                return _describe(json.loads(text))
+            except ValueError:
+                return "another process (its lock file is being written)"
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+class EnvLock:
+    """The lock of one environment, held from :meth:`acquire` to :meth:`release` (or the process's end)."""
+
+    def __init__(self, env: str, experiment: str, command: str = "") -> None:
+        self.env, self.experiment, self.command = env, experiment, command
+        self._fd: Optional[int] = None
+
+    def acquire(self) -> "EnvLock":
+        fd = _open(self.env)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 65536, 0).decode("utf-8", "replace")
+            os.close(fd)
+            try:
+                who = _describe(json.loads(text))
+            except ValueError:
+                who = "another process"
+            raise SafetyRefusal(f"{self.env}: a chaos run is already in progress: {who} (lock {lock_path(self.env)}); "
+                                "one run at a time per environment") from None
+        data = {"environment": self.env, "experiment": self.experiment, "user": getpass.getuser(),
+                "host": socket.gethostname(), "pid": os.getpid(), "command": self.command,
+                "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(data).encode(), 0)
+        os.fsync(fd)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "EnvLock":
+        return self.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self.release()

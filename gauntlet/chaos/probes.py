@@ -1,0 +1,255 @@
+"""Probes of the chaos experiments: they read, never change, and serve Chaos Toolkit and the sampler alike.
+
+Each probe ``name(...)`` is a Chaos Toolkit python-provider function (domain
+arguments, then ``configuration``/``secrets``): it returns ``True`` when its
+condition holds and raises :class:`chaoslib.exceptions.ActivityFailed` (or returns
+``False`` with ``raise_on_unavailable=False``) when not; its tolerance in an
+experiment is ``true``. Beside it, ``measure_name(...)`` returns the
+:class:`Measurement` behind the answer (the number of Ready pods, a latency): the
+timeline sampler calls that one, twice a second, to draw the steady state over time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import httpx
+from chaoslib.exceptions import ActivityFailed
+
+from gauntlet.exceptions import GauntletError
+
+Configuration = dict[str, Any]
+Secrets = dict[str, Any]
+
+HTTP_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What a probe saw: whether its condition holds, the number behind it, and a sentence for a report."""
+
+    ok: bool
+    value: Optional[float]
+    unit: str
+    detail: str
+
+
+def _settle(m: Measurement, raise_on_unavailable: bool) -> bool:
+    if m.ok:
+        return True
+    if raise_on_unavailable:
+        raise ActivityFailed(m.detail)
+    return False
+
+
+# --------------------------------------------------------------------------- Kubernetes (gauntlet.kubernetes)
+#
+# A workload is a namespace and a label selector (castle's backend: two Deployments, one selector).
+
+
+def measure_pods_ready(namespace: str, label_selector: str, min_ready: int,
+                       configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+    from gauntlet.kubernetes.pod.probes import pods_ready as list_ready
+
+    what = f"pods {label_selector} in {namespace}"
+    try:
+        seen = list_ready(namespace, label_selector, int(min_ready), raise_on_too_few=False, configuration=configuration)
+    except GauntletError as exc:
+        return Measurement(False, None, "pods", f"{what}: {exc}")
+    detail = f"{what}: {seen['ready']} Ready of {seen['pods']}, expected at least {min_ready}"
+    return Measurement(seen["ready"] >= int(min_ready), float(seen["ready"]), "pods", detail)
+
+
+def pods_ready(namespace: str, label_selector: str, min_ready: int, raise_on_unavailable: bool = True,
+               configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+    """At least ``min_ready`` of the workload's pods are Ready and not terminating: they receive traffic."""
+    return _settle(measure_pods_ready(namespace, label_selector, min_ready, configuration), raise_on_unavailable)
+
+
+def await_pods_ready(namespace: str, label_selector: str, min_ready: int, timeout_s: float = 120,
+                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> float:
+    """Wait (at most ``timeout_s``) until ``min_ready`` pods are Ready; the seconds it took. Raises on timeout."""
+    started = time.monotonic()
+    while True:
+        m = measure_pods_ready(namespace, label_selector, min_ready, configuration)
+        if m.ok:
+            return round(time.monotonic() - started, 2)
+        if time.monotonic() - started > float(timeout_s):
+            raise ActivityFailed(f"not recovered within {timeout_s} s: {m.detail}")
+        time.sleep(0.5)
+
+
+def measure_replica_sets_ready(namespace: str, label_selector: str, min_sets: int,
+                               configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+    from gauntlet.kubernetes.pod.probes import list_pods, pod_summary
+
+    what = f"ReplicaSets of {label_selector} in {namespace}"
+    try:
+        pods = list_pods(namespace, label_selector, configuration)
+    except GauntletError as exc:
+        return Measurement(False, None, "replica-sets", f"{what}: {exc}")
+    holding = sorted({o["name"] for p in pods if (lambda s: s["ready"] and not s["terminating"])(pod_summary(p))
+                      for o in p["metadata"].get("ownerReferences") or () if o.get("kind") == "ReplicaSet"})
+    detail = f"{what}: {len(holding)} hold Ready pods ({', '.join(holding) or 'none'}), expected at least {min_sets}"
+    return Measurement(len(holding) >= int(min_sets), float(len(holding)), "replica-sets", detail)
+
+
+def replica_sets_ready(namespace: str, label_selector: str, min_sets: int, raise_on_unavailable: bool = True,
+                       configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+    """At least ``min_sets`` ReplicaSets of the workload hold Ready pods (castle: "2 replica-sets for resiliency")."""
+    return _settle(measure_replica_sets_ready(namespace, label_selector, min_sets, configuration), raise_on_unavailable)
+
+
+def measure_service_ready(namespace: str, service: str, min_ready: int = 1,
+                          configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+    from gauntlet.kubernetes.service.probes import service_endpoints
+
+    what = f"Service {namespace}/{service}"
+    try:
+        seen = service_endpoints(service, namespace, int(min_ready), raise_on_too_few=False, configuration=configuration)
+    except GauntletError as exc:
+        return Measurement(False, None, "endpoints", f"{what}: {exc}")
+    detail = f"{what}: {len(seen['ready'])} ready endpoints, expected at least {min_ready}"
+    return Measurement(len(seen["ready"]) >= int(min_ready), float(len(seen["ready"])), "endpoints", detail)
+
+
+def service_ready(namespace: str, service: str, min_ready: int = 1, raise_on_unavailable: bool = True,
+                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+    """The Service has at least ``min_ready`` ready endpoints: traffic still has somewhere to go."""
+    return _settle(measure_service_ready(namespace, service, min_ready, configuration), raise_on_unavailable)
+
+
+def measure_traffic_only_after_gates(namespace: str, label_selector: str, service: Optional[str] = None,
+                                     require_gate: bool = True, configuration: Optional[Configuration] = None,
+                                     secrets: Optional[Secrets] = None) -> Measurement:
+    from gauntlet.kubernetes.pod.probes import ALB_GATE_PREFIX, became_ready_after_gates, list_pods, pod_summary
+    from gauntlet.kubernetes.service.probes import service_endpoints
+
+    what = f"pods {label_selector} in {namespace}"
+    try:
+        pods = [pod_summary(p) for p in list_pods(namespace, label_selector, configuration)]
+        serving = set(service_endpoints(service, namespace, 0, raise_on_too_few=False, configuration=configuration)["ready"]
+                      ) if service else set()
+    except GauntletError as exc:
+        return Measurement(False, None, "pods", f"{what}: {exc}")
+    bad = []
+    for pod in pods:
+        if pod["terminating"] or not (pod["ready"] or pod["name"] in serving):
+            continue
+        gates = [g for g in pod["readiness_gates"] if g.startswith(ALB_GATE_PREFIX)]
+        if not gates:
+            if require_gate:
+                bad.append(f"{pod['name']} takes traffic without a {ALB_GATE_PREFIX}* readiness gate")
+            continue
+        if pod["name"] in serving and not pod["ready"]:
+            bad.append(f"{pod['name']} is a ready endpoint of {service} while not Ready")
+        bad += [f"{pod['name']}: {late}" for late in became_ready_after_gates(pod)]
+    detail = f"{what}: " + ("; ".join(bad) if bad else "every pod taking traffic became Ready only after its readiness gate")
+    return Measurement(not bad, float(len(bad)), "pods", detail)
+
+
+def traffic_only_after_gates(namespace: str, label_selector: str, service: Optional[str] = None,
+                             require_gate: bool = True, raise_on_unavailable: bool = True,
+                             configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+    """No pod of the workload takes traffic (Ready, or a ready endpoint of ``service``) before its load balancer
+    readiness gate (``target-health.elbv2.k8s.aws/...``) is True, judged by the conditions' transition times, so a
+    pod that was Ready too early is caught even between two samples; with ``require_gate`` every such pod carries
+    the gate (seed 004: "registered to the application load balancer and healthy to receive traffic")."""
+    return _settle(measure_traffic_only_after_gates(namespace, label_selector, service, require_gate, configuration),
+                   raise_on_unavailable)
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def measure_http_ok(url: str, max_ms: float = 1000, ca_bundle: Optional[str] = None, server_name: Optional[str] = None,
+                    configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+    import os
+    import ssl
+
+    verify: Any = ssl.create_default_context(cafile=os.path.expanduser(ca_bundle)) if ca_bundle else True
+    headers = {"Host": server_name} if server_name else {}
+    extensions = {"sni_hostname": server_name} if server_name else {}
+    started = time.monotonic()
+    try:
+        with httpx.Client(verify=verify, timeout=HTTP_TIMEOUT_S) as http:
+            answer = http.get(url, headers=headers, extensions=extensions)
+    except httpx.HTTPError as exc:
+        return Measurement(False, None, "ms", f"GET {url}: no answer ({type(exc).__name__}: {exc})")
+    ms = (time.monotonic() - started) * 1000
+    ok = answer.status_code == 200 and ms <= float(max_ms)
+    detail = f"GET {url}: {answer.status_code} in {ms:.0f} ms (expected 200 within {max_ms:g} ms)"
+    return Measurement(ok, round(ms, 1), "ms", detail)
+
+
+def http_ok(url: str, max_ms: float = 1000, ca_bundle: Optional[str] = None, server_name: Optional[str] = None,
+            raise_on_unavailable: bool = True, configuration: Optional[Configuration] = None,
+            secrets: Optional[Secrets] = None) -> bool:
+    """``GET url`` answers 200 within ``max_ms`` (the environment's latency budget)."""
+    return _settle(measure_http_ok(url, max_ms, ca_bundle, server_name, configuration), raise_on_unavailable)
+
+
+def measure_lb_servers_up(stats_url: str, backend: str, min_up: int,
+                          configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+    try:
+        answer = httpx.get(stats_url.rstrip("/") + ";csv", timeout=HTTP_TIMEOUT_S)
+        answer.raise_for_status()
+    except httpx.HTTPError as exc:
+        return Measurement(False, None, "servers", f"HAProxy stats {stats_url}: no answer ({exc})")
+    rows = list(csv.DictReader(io.StringIO(answer.text.lstrip("# "))))
+    servers = {r["svname"]: r["status"] for r in rows if r.get("pxname") == backend and r.get("svname") not in ("FRONTEND", "BACKEND")}
+    up = sorted(name for name, status in servers.items() if status.startswith("UP"))
+    detail = f"load balancer backend {backend}: {len(up)} of {len(servers)} servers UP ({', '.join(f'{n} {s}' for n, s in sorted(servers.items()))})"
+    return Measurement(len(up) >= int(min_up), float(len(up)), "servers", detail)
+
+
+def lb_servers_up(stats_url: str, backend: str, min_up: int, raise_on_unavailable: bool = True,
+                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+    """At least ``min_up`` servers of an HAProxy backend pass their health checks (the stats page's CSV)."""
+    return _settle(measure_lb_servers_up(stats_url, backend, min_up, configuration), raise_on_unavailable)
+
+
+# --------------------------------------------------------------------------- AWS
+
+
+def measure_rds_available(db_instance_identifier: str, multi_az: bool = True,
+                          configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+    from gauntlet.cloud import rds
+
+    try:
+        db = rds.describe_db_instance(db_instance_identifier, configuration, secrets)
+    except GauntletError as exc:
+        return Measurement(False, None, "", f"RDS instance {db_instance_identifier}: {exc}")
+    status, zone, standby = db.get("DBInstanceStatus"), db.get("AvailabilityZone"), db.get("SecondaryAvailabilityZone")
+    ok = status == "available" and (bool(db.get("MultiAZ")) or not multi_az)
+    detail = (f"RDS instance {db_instance_identifier}: {status}, MultiAZ {db.get('MultiAZ')}, zone {zone}"
+              + (f", standby in {standby}" if standby else "") + (" (expected available and Multi-AZ)" if multi_az else ""))
+    return Measurement(ok, 1.0 if ok else 0.0, "available", detail)
+
+
+def rds_available(db_instance_identifier: str, multi_az: bool = True, raise_on_unavailable: bool = True,
+                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+    """The RDS instance is ``available`` and (with ``multi_az``) runs in a Multi-AZ setup."""
+    return _settle(measure_rds_available(db_instance_identifier, multi_az, configuration, secrets), raise_on_unavailable)
+
+
+def await_rds_available(db_instance_identifier: str, timeout_s: float = 600, multi_az: bool = True,
+                        configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> float:
+    """Wait (at most ``timeout_s``) until the instance is available (and Multi-AZ) again; the seconds it took.
+
+    A reboot takes a moment to show: the first answers may still say ``available``, so the wait starts
+    after the instance was seen in another state, or after 5 s."""
+    started = time.monotonic()
+    seen_other = False
+    while True:
+        m = measure_rds_available(db_instance_identifier, multi_az, configuration, secrets)
+        seen_other = seen_other or not m.ok
+        if m.ok and (seen_other or time.monotonic() - started > 5):
+            return round(time.monotonic() - started, 2)
+        if time.monotonic() - started > float(timeout_s):
+            raise ActivityFailed(f"not available again within {timeout_s} s: {m.detail}")
+        time.sleep(1.0)

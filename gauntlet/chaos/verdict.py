@@ -1,0 +1,82 @@
+"""From what a chaos run saw to one check outcome for its claims.
+
+What none of the chaos tools gives: the Chaos Toolkit journal (hypothesis before and
+after, actions, rollbacks), gauntlet's timeline (time to recovery, invariants sampled
+twice a second, the stop condition) and the way the run ended, combined into
+``passed`` / ``failed`` / ``error`` / ``skipped`` with one sentence. The first rule that
+applies wins:
+
+1. a rollback failed -> ``error``: the environment may not be restored, say so first;
+2. interrupted by the operator -> ``skipped`` (not-checked), rollbacks reported;
+3. steady state not met before the method -> ``skipped``: nothing was broken, nothing learnt;
+4. an action failed -> ``error``: the fault was not injected as planned;
+5. an invariant broke at any sample -> ``failed``;
+6. the stop condition aborted the method -> ``failed``;
+7. steady state not met after the method -> ``failed``;
+8. no recovery, or slower than the deadline -> ``failed``;
+9. against an emulator that cannot show the failure (moto) -> ``skipped``, saying what it showed;
+10. otherwise ``passed``, with the time to recovery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from gauntlet.ledger import Outcome
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Everything a verdict is made of."""
+
+    deadline_s: float
+    journal_status: Optional[str] = None
+    before_met: Optional[bool] = None
+    before_detail: str = ""
+    deviated: bool = False
+    after_detail: str = ""
+    failed_actions: tuple[str, ...] = ()
+    failed_rollbacks: tuple[str, ...] = ()
+    rollbacks_ran: tuple[str, ...] = ()
+    interrupted: Optional[str] = None
+    stop_condition: Optional[str] = None
+    invariant_breaches: tuple[str, ...] = ()
+    faults: int = 0
+    lost: bool = True  # the steady state was seen lost after a fault
+    time_to_recovery_s: Optional[float] = None
+    emulated: Optional[str] = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def _rollbacks(o: Observed) -> str:
+    return f"rollbacks ran: {', '.join(o.rollbacks_ran)}" if o.rollbacks_ran else "no rollback ran"
+
+
+def judge(o: Observed) -> tuple[Outcome, str]:
+    ttr = f"time to recovery {o.time_to_recovery_s:g} s" if o.time_to_recovery_s is not None else "no recovery measured"
+    if o.failed_rollbacks:
+        return "error", (f"rollback failed: {'; '.join(o.failed_rollbacks)}: the environment may not be restored, check it now")
+    if o.interrupted:
+        return "skipped", f"{o.interrupted}; {_rollbacks(o)}"
+    if o.before_met is False:
+        return "skipped", f"steady state not met before the method, nothing was broken: {o.before_detail}"
+    if o.failed_actions:
+        return "error", f"action failed, the fault was not injected as planned: {'; '.join(o.failed_actions)}"
+    if o.invariant_breaches:
+        return "failed", f"invariant broken: {'; '.join(o.invariant_breaches)}; {_rollbacks(o)}"
+    if o.stop_condition:
+        return "failed", f"{o.stop_condition}; {_rollbacks(o)}"
+    if o.deviated:
+        return "failed", f"steady state not met after the method: {o.after_detail}; {ttr}"
+    if o.faults and o.time_to_recovery_s is None:
+        return "failed", f"the steady state did not come back after the fault (deadline {o.deadline_s:g} s)"
+    if o.time_to_recovery_s is not None and o.time_to_recovery_s > o.deadline_s:
+        return "failed", f"{ttr}, beyond the deadline of {o.deadline_s:g} s"
+    if o.emulated:
+        return "skipped", f"ran against an emulator: {o.emulated}; steady state held ({ttr})"
+    if not o.faults:
+        return "error", "no fault was injected (the method ran no action)"
+    if not o.lost:
+        return "passed", f"steady state held throughout, never lost (time to recovery 0 s, deadline {o.deadline_s:g} s)"
+    return "passed", f"{ttr} (deadline {o.deadline_s:g} s)"

@@ -1,0 +1,189 @@
+"""The one Kubernetes API client factory of the probes and actions, and the one way to call through it.
+
+:func:`cluster` builds (and caches per process) an API client for a kubeconfig and context,
+the way Chaos Toolkit's Kubernetes extension does, from the activity ``configuration``:
+
+- ``kubeconfig``: the kubeconfig file (default: ``$KUBECONFIG`` or ``~/.kube/config``);
+- ``kube_context``: the context in it (default: its current context);
+- ``kube_api_server``: the API server the environment names; a context pointing elsewhere is
+  refused, so a check never reads another cluster than the one its claims are about;
+- ``kube_timeout_s``: the read timeout of one call (connect: at most 5 s).
+
+When ``$GAUNTLET_KUBE_LOOPBACK_ONLY`` is set, only an API server on loopback is contacted.
+
+:func:`call` runs one API method and translates the client's errors at this boundary into
+:mod:`gauntlet.kubernetes.errors`, with a message naming the request, the context and the API
+server. Answers come back as the API's own JSON (camelCase, as in a manifest), so every probe
+returns JSON-serialisable data.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+from urllib.parse import urlsplit
+
+import urllib3
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.rest import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from gauntlet.environment import Kubernetes
+from gauntlet.kubernetes.errors import KubeCallFailed, NotChecked, ResourceMissing
+
+Configuration = dict[str, Any]
+Secrets = dict[str, Any]
+
+LOOPBACK_ONLY_ENV = "GAUNTLET_KUBE_LOOPBACK_ONLY"
+DEFAULT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0
+
+_lock = threading.Lock()
+_clusters: dict[tuple, "Cluster"] = {}
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """An API client and what messages say about it: the context and the API server."""
+
+    api: k8s.ApiClient
+    context: str
+    server: str
+    timeout_s: float
+
+    @property
+    def where(self) -> str:
+        return f"context {self.context} at {self.server}"
+
+
+def configuration_for(kubernetes: Kubernetes) -> Configuration:
+    """The Chaos Toolkit-style configuration of an environment's ``kubernetes`` section."""
+    values = {
+        "kubeconfig": str(kubernetes.kubeconfig_path) if kubernetes.kubeconfig_path else None,
+        "kube_context": kubernetes.context,
+        "kube_api_server": str(kubernetes.api_server),
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "https").lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _load(kubeconfig: Optional[str], context: Optional[str]) -> tuple[k8s.Configuration, str]:
+    if kubeconfig is not None and not Path(kubeconfig).is_file():
+        raise NotChecked(f"kubeconfig {kubeconfig} does not exist (for the local stack: is the cluster tier up? "
+                         "gauntlet local up --cluster)")
+    settings = k8s.Configuration()
+    try:
+        contexts, active = k8s_config.list_kube_config_contexts(config_file=kubeconfig)
+        names = [c["name"] for c in contexts]
+        chosen = context or (active or {}).get("name")
+        if chosen not in names:
+            where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+            raise NotChecked(f"kubeconfig {where} has no context {chosen!r} (it has: {', '.join(names) or 'none'}): "
+                             "add it, or set kubernetes.context/kubeconfig in the environment")
+        k8s_config.load_kube_config(config_file=kubeconfig, context=chosen, client_configuration=settings,
+                                    persist_config=False)
+    except ConfigException as exc:
+        where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+        raise NotChecked(f"kubeconfig {where}, context {context!r}: not usable ({exc})") from None
+    return settings, chosen
+
+
+def cluster(configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Cluster:
+    """The API client for this configuration (cached per process); raises :class:`NotChecked` when unusable."""
+    configuration = configuration or {}
+    kubeconfig = configuration.get("kubeconfig")
+    context = configuration.get("kube_context")
+    expected = configuration.get("kube_api_server")
+    timeout = float(configuration.get("kube_timeout_s", DEFAULT_TIMEOUT_S))
+    key = (kubeconfig, context, expected, timeout)
+    with _lock:
+        cached = _clusters.get(key)
+    if cached is not None:
+        return cached
+    settings, chosen = _load(kubeconfig, context)
+    server = settings.host.rstrip("/")
+    if expected and _origin(server) != _origin(expected):
+        raise NotChecked(f"context {chosen} points at {server}, not at the environment's API server {expected.rstrip('/')} "
+                         "(kubernetes.api_server): refusing to check another cluster")
+    if os.environ.get(LOOPBACK_ONLY_ENV, "") not in ("", "0", "false") and not is_loopback(server):
+        raise NotChecked(f"context {chosen} points at {server}: not contacted, only loopback is allowed here "
+                         f"(${LOOPBACK_ONLY_ENV})")
+    settings.retries = 1
+    made = Cluster(k8s.ApiClient(configuration=settings), chosen, server, timeout)
+    with _lock:
+        return _clusters.setdefault(key, made)
+
+
+def _status_message(exc: ApiException) -> str:
+    body = exc.body.decode(errors="replace") if isinstance(exc.body, bytes) else (exc.body or "")
+    try:
+        return json.loads(body).get("message") or body.strip()
+    except (ValueError, AttributeError):
+        return body.strip()[:300] or (exc.reason or "")
+
+
+def call(target: Cluster, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``method(*args, **kwargs)`` of a typed API (``CoreV1Api(target.api).list_namespaced_pod``), as JSON.
+
+    ``what`` names the request in messages: ``GET Deployment castle/www``.
+    """
+    try:
+        answer = method(*args, _preload_content=False, _request_timeout=(min(CONNECT_TIMEOUT_S, target.timeout_s), target.timeout_s),
+                        **kwargs)
+        data = answer.data
+    except ApiException as exc:
+        message = _status_message(exc)
+        if exc.status == 401:
+            raise NotChecked(f"{what}: 401 Unauthorized: the API server refused the credentials of {target.where} "
+                             "(expired or unknown): renew them") from None
+        if exc.status == 403:
+            raise NotChecked(f"{what}: 403 Forbidden (RBAC): {message}: grant the user of {target.where} "
+                             "read access (get, list) there, or run with a context that has it") from None
+        if exc.status == 404:
+            raise ResourceMissing(f"{what}: not found ({target.where})") from None
+        raise KubeCallFailed(f"{what}: {exc.status} {exc.reason}: {message} ({target.where})") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise NotChecked(f"{what}: cannot reach the Kubernetes API at {target.server} (context {target.context}): "
+                         f"{type(reason).__name__}: {_short(reason)}") from None
+    if not data:
+        return {}
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise KubeCallFailed(f"{what}: the answer is not JSON ({target.where}): {data[:200]!r}") from exc
+
+
+def _short(reason: object) -> str:
+    text = str(reason)
+    # urllib3 prefixes the connection object's repr: keep what the socket said.
+    if ">: " in text:
+        text = text.split(">: ", 1)[1]
+    return text[:300]
+
+
+def server_version(configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+    """The API server's version (``GET /version``, readable by anyone authenticated): proves it answers."""
+    target = cluster(configuration, secrets)
+    return call(target, f"GET {target.server}/version", k8s.VersionApi(target.api).get_code)

@@ -1,0 +1,1 @@
+"""Kubernetes deployment probes and actions."""

@@ -1,0 +1,111 @@
+"""Deployments: rollout progress and readiness."""
+
+from __future__ import annotations
+
+import time
+from typing import Optional, Sequence, Union
+
+from gauntlet.kubernetes.client import Configuration, Secrets
+from gauntlet.kubernetes.errors import Deviation
+from gauntlet.kubernetes.workload.probes import read_workload
+
+__all__ = ["deployment_ready", "deployment_rollout_status", "rollout_status", "watch_rollout"]
+
+
+def rollout_status(deployment: dict) -> dict:
+    """Where a Deployment's rollout stands (``kubectl rollout status``'s rules), from the object itself."""
+    spec, status = deployment.get("spec") or {}, deployment.get("status") or {}
+    meta = deployment["metadata"]
+    wanted = spec.get("replicas", 1)
+    progressing = next((c for c in status.get("conditions") or () if c.get("type") == "Progressing"), {})
+    counts = {k: status.get(k, 0) for k in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas",
+                                            "unavailableReplicas")}
+    observed = status.get("observedGeneration", 0) >= meta.get("generation", 0)
+    complete = (observed and counts["updatedReplicas"] == wanted and counts["replicas"] == wanted
+                and counts["availableReplicas"] == wanted)
+    return {"deployment": f"{meta['namespace']}/{meta['name']}", "generation": meta.get("generation"),
+            "observed": observed, "wanted": wanted, **counts, "complete": complete,
+            "failed": progressing.get("reason") == "ProgressDeadlineExceeded",
+            "progressing": {k: progressing.get(k) for k in ("status", "reason", "message")}}
+
+
+def deployment_rollout_status(name: str, ns: str, configuration: Optional[Configuration] = None,
+                              secrets: Optional[Secrets] = None) -> dict:
+    return rollout_status(read_workload(name, ns, "Deployment", configuration, secrets))
+
+
+def deployment_ready(name: str, ns: str, min_ready: Optional[int] = None, raise_on_unready: bool = True,
+                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+    """``readyReplicas`` against ``min_ready`` (default: ``spec.replicas``); raises :class:`Deviation` below it
+    unless ``raise_on_unready`` is False."""
+    deployment = read_workload(name, ns, "Deployment", configuration, secrets)
+    wanted = (deployment.get("spec") or {}).get("replicas", 1)
+    ready = (deployment.get("status") or {}).get("readyReplicas", 0)
+    floor = wanted if min_ready is None else min_ready
+    result = {"deployment": f"{ns}/{name}", "replicas": wanted, "ready": ready, "min_ready": floor, "ok": ready >= floor}
+    if raise_on_unready and not result["ok"]:
+        raise Deviation(f"Deployment {ns}/{name}: {ready} Ready replicas, expected at least {floor}")
+    return result
+
+
+def watch_rollout(name: str, ns: str, min_ready: int, generation: Optional[int] = None, services: Sequence[str] = (),
+                  url: Optional[str] = None, verify: Union[bool, str] = True, interval_s: float = 1.0,
+                  timeout_s: float = 300.0, raise_on_dip: bool = True, configuration: Optional[Configuration] = None,
+                  secrets: Optional[Secrets] = None) -> dict:
+    """Sample a Deployment's rollout every ``interval_s`` until it completes (at ``generation`` or later) or
+    ``timeout_s`` passes: Ready pods (not terminating), ready endpoints of each of ``services``, and the
+    status of ``GET url`` when given.
+
+    Returns the samples, ``rollout_s`` (None if it did not complete), the worst sample and the failures;
+    raises :class:`Deviation` when Ready pods fell below ``min_ready``, a Service had no ready endpoint,
+    a request failed or the rollout did not complete, unless ``raise_on_dip`` is False.
+    """
+    import httpx
+
+    from gauntlet.kubernetes.pod.probes import pods_ready
+    from gauntlet.kubernetes.selectors import selector_string
+    from gauntlet.kubernetes.service.probes import service_endpoints
+    from gauntlet.kubernetes.workload.probes import pod_selector
+
+    deployment = read_workload(name, ns, "Deployment", configuration, secrets)
+    selector = selector_string(pod_selector(deployment))
+    generation = generation or deployment["metadata"].get("generation")
+    client = httpx.Client(verify=verify, timeout=min(5.0, max(1.0, interval_s * 2)), follow_redirects=False) if url else None
+    started = time.monotonic()
+    samples: list[dict] = []
+    status: dict = {}
+    try:
+        while True:
+            t = round(time.monotonic() - started, 2)
+            sample: dict = {"t": t, "ready": pods_ready(ns, selector, min_ready, False, configuration, secrets)["ready"],
+                            "endpoints": {s: len(service_endpoints(s, ns, 0, False, configuration, secrets)["ready"])
+                                          for s in services}}
+            if client is not None:
+                try:
+                    sample["http"] = client.get(url).status_code
+                except httpx.HTTPError as exc:
+                    sample["http"] = type(exc).__name__
+            status = rollout_status(read_workload(name, ns, "Deployment", configuration, secrets))
+            sample["updated"] = status["updatedReplicas"]
+            samples.append(sample)
+            done = status["complete"] and (status["generation"] or 0) >= generation
+            if done or status["failed"] or t >= timeout_s:
+                break
+            time.sleep(max(0.0, interval_s - (time.monotonic() - started - t)))
+    finally:
+        if client is not None:
+            client.close()
+    rollout_s = samples[-1]["t"] if status.get("complete") and not status.get("failed") else None
+    worst = min(samples, key=lambda s: (s["ready"], sum(s["endpoints"].values())))
+    no_endpoints = {s: [x["t"] for x in samples if x["endpoints"].get(s, 0) == 0] for s in services}
+    http_failures = [x for x in samples if "http" in x and not (isinstance(x["http"], int) and x["http"] < 500)]
+    result = {
+        "deployment": f"{ns}/{name}", "generation": generation, "min_ready": min_ready, "rollout_s": rollout_s,
+        "completed": rollout_s is not None, "progress_deadline_exceeded": status.get("failed", False),
+        "samples": samples, "worst": worst, "below_min_ready": [x["t"] for x in samples if x["ready"] < min_ready],
+        "without_endpoints": {s: ts for s, ts in no_endpoints.items() if ts}, "http_failures": http_failures,
+        "timeout_s": timeout_s, "interval_s": interval_s,
+    }
+    if raise_on_dip and (result["below_min_ready"] or result["without_endpoints"] or http_failures or rollout_s is None):
+        raise Deviation(f"rollout of Deployment {ns}/{name}: worst sample {worst}, completed {rollout_s is not None}")
+    return result

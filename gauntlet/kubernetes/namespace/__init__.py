@@ -1,0 +1,1 @@
+"""Kubernetes namespace probes."""

@@ -1,0 +1,32 @@
+"""Namespaces: their labels (e.g. the AWS load balancer controller's readiness-gate injection label)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from kubernetes import client as k8s
+
+from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.errors import Deviation
+
+__all__ = ["READINESS_GATE_INJECT_LABEL", "namespace_has_label", "namespace_labels"]
+
+#: The AWS Load Balancer Controller injects readiness gates into pods of namespaces labelled so (seed 004).
+READINESS_GATE_INJECT_LABEL = ("elbv2.k8s.aws/pod-readiness-gate-inject", "enabled")
+
+
+def namespace_labels(ns: str, configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+    target = cluster(configuration, secrets)
+    answer = call(target, f"GET Namespace {ns}", k8s.CoreV1Api(target.api).read_namespace, ns)
+    return dict((answer.get("metadata") or {}).get("labels") or {})
+
+
+def namespace_has_label(ns: str, key: str, value: Optional[str] = None, raise_on_missing: bool = True,
+                        configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+    """Whether ``ns`` carries ``key`` (with ``value`` when given); raises :class:`Deviation` when not,
+    unless ``raise_on_missing`` is False."""
+    labels = namespace_labels(ns, configuration, secrets)
+    found = key in labels and (value is None or labels[key] == value)
+    if not found and raise_on_missing:
+        raise Deviation(f"Namespace {ns}: label {key}={value or '*'} expected, found {labels.get(key, 'none')}")
+    return found

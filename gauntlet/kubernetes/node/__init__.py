@@ -1,0 +1,1 @@
+"""Kubernetes node probes."""

@@ -1,0 +1,268 @@
+"""Runs one load profile with Locust's own CLI, in its own processes, into a run folder.
+
+Locust monkey-patches its process with gevent, so it never runs in this one:
+``python -m locust -f load/<user>.py,load/shape.py --headless`` (or a master
+and ``--workers N`` worker processes, Locust's distributed mode on this
+machine). The run folder gets ``timeline-load-<profile>.json`` (p95, rps and
+errors over time, drawn by the report) and, in ``load/<profile>/``:
+
+    locust_stats.csv, locust_stats_history.csv, locust_failures.csv,
+    locust_exceptions.csv, locust.html     Locust's own report, as it wrote it
+    locust.log, worker-N.log               its output
+    series.jsonl                           the guard's per-second points (live progress)
+    outcome.json                           how the run ended (duration, max_requests, stop_condition)
+
+Bounds, three deep: the profile's shape ends at ``duration_s`` and the guard
+in the Locust process ends the run at ``duration_s`` or ``max_requests``
+whatever the shape says; this process terminates Locust if it is still
+running ``STARTUP_S + duration_s + GRACE_S`` seconds after the start.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from gauntlet import paths
+from gauntlet.environment import Environment
+from gauntlet.exceptions import ConfigError
+from gauntlet.ledger import CheckResult
+from gauntlet.load import figures as figures_
+from gauntlet.load import slo
+from gauntlet.load.params import LoadParams, resolve
+from gauntlet.report import Run, write_atomic
+
+LOCUSTFILES = {"goproxy": "load/goproxy.py", "web": "load/web.py", "artifacthub": "load/artifacthub.py"}
+SHAPE_FILE = "load/shape.py"
+CSV_PREFIX = "locust"
+STARTUP_S = 30.0  # Locust's imports and, in distributed mode, the workers connecting
+GRACE_S = 30.0  # after duration_s: stopping users, writing CSV and HTML
+WORKERS_MAX_WAIT_S = 20
+REMOTE_WORKERS_MAX_WAIT_S = 120  # pods to be scheduled, images pulled
+
+Progress = Callable[[str], None]
+
+
+def out_dir(run: Run, name: str) -> Path:
+    return run.dir / "load" / name
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def commands(p: LoadParams, out: Path, workers: int = 0, master_port: Optional[int] = None,
+             remote: Optional[str] = None) -> list[list[str]]:
+    """Locust's command lines: one process, or a master followed by ``workers`` workers.
+
+    ``remote`` (``HOST:PORT``): the workers run elsewhere (other machines, a Kubernetes
+    Job); only the master is started, bound there, and it waits longer for them.
+    """
+    files = f"{paths.ROOT / LOCUSTFILES[p.user]},{paths.ROOT / SHAPE_FILE}"
+    gauntlet = ["--gauntlet-env", p.environment, "--gauntlet-profile", p.profile]
+    main = [sys.executable, "-m", "locust", "-f", files, "--headless", "--host", p.host, *gauntlet,
+            "--gauntlet-out", str(out), "--csv", str(out / CSV_PREFIX), "--csv-full-history",
+            "--html", str(out / "locust.html"), "--only-summary", "--exit-code-on-error", "0"]
+    if workers <= 0:
+        return [main]
+    if remote:
+        host, _, port = remote.rpartition(":")
+        return [[*main, "--master", "--master-bind-host", host, "--master-bind-port", port,
+                 "--expect-workers", str(workers), "--expect-workers-max-wait", str(REMOTE_WORKERS_MAX_WAIT_S)]]
+    port = str(master_port or free_port())
+    master = [*main, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
+              "--expect-workers", str(workers), "--expect-workers-max-wait", str(WORKERS_MAX_WAIT_S)]
+    worker = [sys.executable, "-m", "locust", "-f", files, "--worker", "--master-host", "127.0.0.1",
+              "--master-port", port, *gauntlet]
+    return [master] + [list(worker) for _ in range(workers)]
+
+
+def parse_bind(text: str) -> str:
+    """``HOST:PORT`` for a master waiting for remote workers; a ConfigError names what is wrong."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"--master-bind: expected HOST:PORT such as 0.0.0.0:5557, got {text!r}")
+    return f"{host}:{port}"
+
+
+def progress_line(p: LoadParams, point: dict) -> str:
+    """``load smoke  12 s/20 s  5 users  61.3 rps  p95 38 ms  errors 0.0 %  742/5 000 requests``."""
+    p95 = f"{point['p95_ms']:.0f} ms" if point.get("p95_ms") is not None else "-"
+    errors = f"{point['error_rate'] * 100:.1f} %" if point.get("error_rate") is not None else "-"
+    done = f"{point['requests']:,}/{p.max_requests:,}".replace(",", " ")
+    return (f"load {p.profile}  {point['t']:.0f} s/{p.duration_s} s  {point['users']} users  {point['rps']:.1f} rps  "
+            f"p95 {p95}  errors {errors}  {done} requests")
+
+
+@dataclass
+class Processes:
+    """The Locust processes of one run; each leads its own process group, ended by its pid only."""
+
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start(self, argv: list[str], log: Path) -> subprocess.Popen:
+        with open(log, "ab") as handle:
+            proc = subprocess.Popen(argv, cwd=paths.ROOT, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
+                                    start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
+        self.procs.append(proc)
+        return proc
+
+    def end(self, wait_s: float = 10.0) -> None:
+        """SIGTERM (Locust writes its report), then SIGKILL whatever is left after ``wait_s``."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                _signal(proc, signal.SIGTERM)
+        deadline = time.monotonic() + wait_s
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal(proc, signal.SIGKILL)
+                proc.wait()
+
+
+def _signal(proc: subprocess.Popen, sig: signal.Signals) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _last_error(log: Path) -> str:
+    try:
+        lines = [line.strip() for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    errors = [line for line in lines if "ERROR" in line or "Error" in line]
+    return (errors or lines or ["empty log"])[-1][:300]
+
+
+def _exceptions(prefix: Path, outcome: Optional[dict]) -> Optional[str]:
+    """Exceptions the user code raised (a harness bug, not the target's): the first, if any.
+    From the guard's outcome when there is one (Locust's CSV can miss the last second)."""
+    path = prefix.with_name(prefix.name + "_exceptions.csv")
+    rows = (outcome or {}).get("exceptions")
+    if rows is None:
+        try:
+            rows = [{"count": r["Count"], "message": r["Message"]}
+                    for r in csv.DictReader(path.read_text(encoding="utf-8").splitlines())]
+        except OSError:
+            return None
+    if not rows:
+        return None
+    return f"the load user raised an exception {rows[0]['count']}x: {rows[0]['message']} (see {path})"
+
+
+def execute(p: LoadParams, out: Path, *, workers: int = 0, progress: Optional[Progress] = None,
+            environments_dir: Optional[Path] = None, remote: Optional[str] = None) -> dict:
+    """Run Locust for ``p`` into ``out``; returns what happened (exit code, timing, problem)."""
+    out.mkdir(parents=True, exist_ok=True)
+    argvs = commands(p, out, workers, remote=remote)
+    (out / "command.json").write_text(json.dumps(argvs, indent=2))
+    processes = Processes(env={"GAUNTLET_ENVIRONMENTS_DIR": str(environments_dir or paths.environments_dir())})
+    started = time.monotonic()
+    limit_s = (REMOTE_WORKERS_MAX_WAIT_S if remote else STARTUP_S) + p.duration_s + GRACE_S
+    problem: Optional[str] = None
+    shown, every = -1.0, max(2.0, p.duration_s / 30)
+    try:
+        master = processes.start(argvs[0], out / "locust.log")
+        for i, argv in enumerate(argvs[1:], 1):
+            processes.start(argv, out / f"worker-{i}.log")
+        while master.poll() is None:
+            time.sleep(0.25)
+            points = figures_.read_series(out / "series.jsonl") if progress else []
+            if points and points[-1]["t"] - shown >= every:
+                shown = points[-1]["t"]
+                progress(progress_line(p, points[-1]))  # type: ignore[misc]
+            if time.monotonic() - started > limit_s:
+                problem = f"Locust was still running {limit_s:.0f} s after its start (duration {p.duration_s} s): terminated"
+                break
+    finally:
+        processes.end()  # also on Ctrl-C: no Locust process outlives the run
+    code = master.returncode
+    if problem is None and code not in (0, None):
+        problem = f"Locust exited with code {code}: {_last_error(out / 'locust.log')} (see {out / 'locust.log'})"
+    problem = problem or _exceptions(out / CSV_PREFIX, figures_.read_json(out / "outcome.json"))
+    return {"exit_code": code, "wall_s": round(time.monotonic() - started, 2), "problem": problem, "workers": workers}
+
+
+def timeline(p: LoadParams, points: list[dict], outcome: Optional[dict]) -> dict:
+    """The run over time in the report's chart format (``gauntlet.charts``): p95, rps and errors per
+    second, the stop condition's breach and trip marked."""
+    def series(name: str, unit: str, key: str, scale: float = 1.0) -> dict:
+        return {"name": name, "unit": unit,
+                "points": [[round(pt["t"], 2), round(pt[key] * scale, 3)] for pt in points if pt.get(key) is not None]}
+
+    markers = []
+    trip = (outcome or {}).get("stop")
+    if trip:
+        label = "p95" if trip["metric"] == "p95_ms" else "error rate"
+        markers += [{"t": trip["since_s"], "label": f"{label} beyond the stop condition"},
+                    {"t": trip["at_s"], "label": "stopped"}]
+    elif (outcome or {}).get("ended_by") == "max_requests":
+        markers.append({"t": outcome["elapsed_s"], "label": f"{p.max_requests} requests: request bound"})  # type: ignore[index]
+    return {"title": f"load {p.profile} on {p.environment} ({p.user} users, {p.shape})",
+            "series": [series("p95", "ms", "p95_ms"), series("rps", "req/s", "rps"), series("errors", "%", "error_rate", 100.0)],
+            "markers": markers, "ended_by": (outcome or {}).get("ended_by")}
+
+
+def write_timeline(run: Run, p: LoadParams, out: Path, outcome: Optional[dict]) -> Path:
+    """``timeline-load-<profile>.json`` in the run folder: the report draws it as a chart."""
+    path = run.dir / f"timeline-load-{p.profile}.json"
+    write_atomic(path, json.dumps(timeline(p, figures_.read_series(out / "series.jsonl"), outcome), indent=1))
+    return path
+
+
+def run_profile(env: Environment, run: Run, name: str, *, workers: int = 0, progress: Optional[Progress] = None,
+                environments_dir: Optional[Path] = None, remote: Optional[str] = None) -> list[CheckResult]:
+    """Run load profile ``name`` of ``env`` and record its SLO checks into ``run``.
+
+    ``remote`` (``HOST:PORT``): start only Locust's master there and wait for ``workers``
+    workers started elsewhere (see load/README.md).
+    """
+    if workers < 0:
+        raise ConfigError(f"--workers: expected 0 (one process) or more, got {workers}")
+    if remote is not None:
+        remote = parse_bind(remote)
+        if workers < 1:
+            raise ConfigError("--master-bind: remote workers need --workers N (how many to wait for)")
+    profile = env.load_profile(name)
+    p = resolve(env, name)
+    out = out_dir(run, name)
+    run.add_ran(f"load:{name}")
+    if progress:
+        mode = (f"a master on {remote} waiting for {workers} remote workers" if remote
+                else f"{workers} workers" if workers else "one process")
+        most = f"{p.max_requests:,}".replace(",", " ")
+        progress(f"load {name}: {p.user} users on {p.host}, {p.shape} up to {p.users} users, "
+                 f"{p.duration_s} s and {most} requests at most, {mode}")
+    happened = execute(p, out, workers=workers, progress=progress, environments_dir=environments_dir, remote=remote)
+    outcome = figures_.read_json(out / "outcome.json")
+    chart = write_timeline(run, p, out, outcome)
+    figures = figures_.from_outcome(outcome) or figures_.read_stats(out / CSV_PREFIX)
+    failures = (outcome or {}).get("failures") or figures_.read_failures(out / CSV_PREFIX)
+    rel = lambda f: str((out / f).relative_to(run.dir))  # noqa: E731
+    details = {"profile": name, "user": p.user, "host": p.host, "shape": p.shape, "users": p.users,
+               "bounds": {"duration_s": p.duration_s, "max_requests": p.max_requests}, **happened,
+               "artefacts": {"html": rel("locust.html"), "csv": rel(f"{CSV_PREFIX}_stats.csv"),
+                             "history": rel(f"{CSV_PREFIX}_stats_history.csv"), "series": rel("series.jsonl"),
+                             "timeline": chart.name,
+                             "log": rel("locust.log")}}
+    results = slo.evaluate(name, profile, figures, outcome, failures=failures,
+                           problem=happened["problem"], duration_s=happened["wall_s"], details=details)
+    for result in results:
+        run.record(result)
+    return results

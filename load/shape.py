@@ -1,0 +1,33 @@
+"""The profile's load shape for Locust: steady, step, spike or soak, ending at ``duration_s``.
+
+Add it to the locustfile list to run a profile's shape instead of the
+``--users``/``--spawn-rate``/``--run-time`` of the command line or web UI:
+
+    locust -f load/goproxy.py,load/shape.py --headless --gauntlet-env local --gauntlet-profile smoke
+
+One ``LoadTestShape`` plays the four shapes (their stage plans are in
+``gauntlet.load.shapes``): Locust picks the first shape class of its
+locustfiles, so one class that reads the profile keeps the choice in the
+environment file rather than in which file is listed.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from locust import LoadTestShape
+
+import _guard
+from gauntlet.load.shapes import Stage, plan, target_at
+
+
+class ProfileShape(LoadTestShape):
+    """Users over time as the profile's ``shape`` says; None (the end) at ``duration_s``."""
+
+    stages: Optional[tuple[Stage, ...]] = None
+
+    def tick(self) -> Optional[tuple[int, float]]:
+        if self.stages is None:
+            p = _guard.params(self.runner.environment)
+            self.stages = plan(p.shape, p.users, p.spawn_rate, p.duration_s, p.steps)
+        return target_at(self.stages, self.get_run_time())

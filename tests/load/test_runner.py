@@ -1,0 +1,107 @@
+"""Locust's command lines, progress, the report's timeline, and load evidence in the gate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from gauntlet import paths, report
+from gauntlet.environment import load_environment
+from gauntlet.load.params import LoadParams, StopParams
+from gauntlet.load.runner import commands, progress_line, timeline
+from gauntlet.runner import run_evidence
+
+P = LoadParams(environment="local", profile="smoke", user="goproxy", host="https://127.0.0.1:8443", ca_bundle=None,
+               server_name=None, shape="steady", users=5, spawn_rate=5, duration_s=20, max_requests=5000, steps=1,
+               wait_s=(0.1, 0.5), stop=StopParams(0.05, None, 3))
+
+
+def test_one_process_runs_the_users_file_and_the_shape_headless(tmp_path):
+    (argv,) = commands(P, tmp_path)
+    assert argv[:3] == [sys.executable, "-m", "locust"]
+    assert argv[argv.index("-f") + 1] == f"{paths.ROOT / 'load/goproxy.py'},{paths.ROOT / 'load/shape.py'}"
+    assert "--headless" in argv and argv[argv.index("--host") + 1] == "https://127.0.0.1:8443"
+    assert argv[argv.index("--gauntlet-profile") + 1] == "smoke" and argv[argv.index("--gauntlet-out") + 1] == str(tmp_path)
+    assert argv[argv.index("--csv") + 1] == str(tmp_path / "locust") and "--csv-full-history" in argv
+    assert argv[argv.index("--html") + 1] == str(tmp_path / "locust.html")
+
+
+def test_workers_are_locusts_own_master_and_worker_processes_on_loopback(tmp_path):
+    master, *workers = commands(P, tmp_path, workers=2, master_port=5599)
+    assert len(workers) == 2
+    assert master[master.index("--master-bind-host") + 1] == "127.0.0.1"
+    assert master[master.index("--expect-workers") + 1] == "2" and "--master" in master
+    for worker in workers:
+        assert "--worker" in worker and worker[worker.index("--master-host") + 1] == "127.0.0.1"
+        assert worker[worker.index("--master-port") + 1] == "5599"
+        assert "--csv" not in worker and "--host" not in worker, "workers get the host from the master"
+
+
+def test_progress_line_shows_rps_p95_and_errors():
+    point = {"t": 12.0, "users": 5, "rps": 61.34, "p95_ms": 38.0, "error_rate": 0.0, "requests": 742}
+    assert progress_line(P, point) == "load smoke  12 s/20 s  5 users  61.3 rps  p95 38 ms  errors 0.0 %  742/5 000 requests"
+    assert "p95 -  errors -" in progress_line(P, {**point, "p95_ms": None, "error_rate": None})
+
+
+def test_timeline_is_the_reports_chart_format_with_the_stop_marked():
+    points = [{"t": 1.0, "p95_ms": 3.0, "rps": 60.0, "error_rate": 0.25}, {"t": 2.0, "p95_ms": None, "rps": 0.0, "error_rate": None}]
+    trip = {"metric": "error_rate", "since_s": 0.0, "at_s": 3.0}
+    chart = timeline(P, points, {"ended_by": "stop_condition", "elapsed_s": 3.0, "stop": trip})
+    assert [s["name"] for s in chart["series"]] == ["p95", "rps", "errors"]
+    assert chart["series"][0]["points"] == [[1.0, 3.0]] and chart["series"][2]["points"] == [[1.0, 25.0]]
+    assert [m["t"] for m in chart["markers"]] == [0.0, 3.0]
+
+
+def test_the_gate_runs_load_profiles_and_notes_those_that_need_a_chaos_experiment(write_env, env_data):
+    env_data["load_profiles"]["failover"] = {**env_data["load_profiles"]["smoke"], "during": "athens-pod-loss"}
+    env_data["claims"][2]["evidence"] = ["load:failover"]
+    write_env(env_data)
+    env = load_environment("sample")
+    run = report.new_run(env, "gate", "gauntlet gate sample")
+    ran = []
+    run_evidence(env, run, ["load:smoke", "load:failover"], load_runner=lambda env, run, name, **kw: ran.append(name))
+    assert ran == ["smoke"]
+    assert run.meta["unavailable"] == {"load:failover": "runs only during the chaos experiment 'athens-pod-loss', not on its own"}
+
+
+def test_the_cli_and_the_harness_never_import_locust():
+    code = ("import sys, gauntlet.cli, gauntlet.runner, gauntlet.load, gauntlet.load.runner;"
+            "bad = [m for m in ('locust', 'gevent') if m in sys.modules]; assert not bad, bad")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=paths.ROOT)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_negative_workers_are_refused(write_env, env_data):
+    from gauntlet.exceptions import ConfigError
+    from gauntlet.load.runner import run_profile
+
+    write_env(env_data)
+    env = load_environment("sample")
+    with pytest.raises(ConfigError, match="--workers: expected 0"):
+        run_profile(env, report.new_run(env, "load", "x"), "smoke", workers=-1)
+
+
+def test_a_profile_that_cannot_run_is_noted_and_the_gate_goes_on(write_env, env_data):
+    write_env(env_data)  # the sample's goproxy profile names no module set
+    env = load_environment("sample")
+    run = report.new_run(env, "gate", "gauntlet gate sample")
+    run_evidence(env, run, ["load:smoke"])
+    assert "cannot run: environment 'sample': load_profiles.smoke.modules" in run.meta["unavailable"]["load:smoke"]
+
+
+def test_remote_workers_start_only_the_master_bound_where_asked(tmp_path):
+    (master,) = commands(P, tmp_path, workers=4, remote="0.0.0.0:5557")
+    assert master[master.index("--master-bind-host") + 1] == "0.0.0.0"
+    assert master[master.index("--master-bind-port") + 1] == "5557"
+    assert master[master.index("--expect-workers") + 1] == "4"
+
+
+@pytest.mark.parametrize("bad", ["5557", "host:", ":5557", "host:99999"])
+def test_a_bad_master_bind_is_refused(bad):
+    from gauntlet.exceptions import ConfigError
+    from gauntlet.load.runner import parse_bind
+
+    with pytest.raises(ConfigError, match="--master-bind: expected HOST:PORT"):
+        parse_bind(bad)

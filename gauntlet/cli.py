@@ -323,9 +323,10 @@ def _show_status(status: dict, as_json: bool) -> None:
 
 @app.command()
 def run(as_json: bool = JsonOption) -> None:
-    """The main job on the embedded default: local stack up, gate on `local`, print the report path."""
+    """The main job on the embedded default: every tier of the local stack up (the first time builds the
+    cluster's binaries: minutes), gate on `local`, print the report path."""
     local = _local()
-    local.up((), progress=lambda line: console.err.print(line))
+    local.up((), progress=lambda line: console.err.print(line, markup=False), cloud=True, cluster=True)
     loaded = environment.load_environment("local", paths.ROOT / "environments")
     document = gate_document(loaded, as_json)
     _conclude(document, as_json, gate_exit(loaded, document))

@@ -16,11 +16,13 @@ from __future__ import annotations
 import pytest
 
 from gauntlet.environment import Environment, Workload
+from gauntlet.kubernetes.client import cluster
 from gauntlet.kubernetes.deployment.actions import rollout_restart
 from gauntlet.kubernetes.deployment.probes import rollout_status, watch_rollout
 from gauntlet.kubernetes.pod.probes import pods_ready
 from gauntlet.kubernetes.selectors import selector_string
 from gauntlet.kubernetes.service.probes import services_selecting
+from gauntlet.kubernetes.tracking import ReadyTracker
 from gauntlet.kubernetes.workload.probes import pod_selector, pod_template, read_workload
 from gauntlet.plugin import ssl_context
 
@@ -63,25 +65,31 @@ def test_rolling_restart_keeps_capacity_and_endpoints(live_workload: Workload, e
     if live.endpoint:
         endpoint = environment.endpoint(live.endpoint)
         url, verify = str(endpoint.url), ssl_context(environment)
-    restarted = rollout_restart(workload.name, workload.namespace, kube)
-    result = watch_rollout(workload.name, workload.namespace, floor, restarted["generation"], services, url, verify,
-                           live.interval_s, live.timeout_s, raise_on_dip=False, configuration=kube)
+    selector = selector_string(pod_selector(deployment))
+    with ReadyTracker(cluster(kube), workload.namespace, selector, services) as tracker:
+        restarted = rollout_restart(workload.name, workload.namespace, kube)
+        result = watch_rollout(workload.name, workload.namespace, floor, restarted["generation"], services, url, verify,
+                               live.interval_s, live.timeout_s, raise_on_dip=False, tracker=tracker, configuration=kube)
     record_property("rollout_s", result["rollout_s"])
     record_property("worst_sample", result["worst"])
     record_property("live_rollout", {k: v for k, v in result.items() if k != "worst"} | {"restarted_at": restarted["restarted_at"],
                                                                                        "ready_before": ready})
-    where = f"{workload.ref}: rolling restart at {restarted['restarted_at']}"
-    assert result["completed"], (
-        f"{where}: expected the rollout complete within {live.timeout_s} s (kubernetes.live_rollout.timeout_s), found "
-        f"{'ProgressDeadlineExceeded' if result['progress_deadline_exceeded'] else 'it still rolling'} after "
-        f"{result['samples'][-1]['t']} s ({result['samples'][-1]['updated']} of {before['wanted']} updated)")
-    assert not result["below_min_ready"], (
-        f"{where}: Ready pods: expected at least {floor} (the capacity floor, min_ready) at every sample, found "
-        f"{result['worst']['ready']} at {result['worst']['t']} s ({len(result['below_min_ready'])} of "
-        f"{len(result['samples'])} samples below)")
-    assert not result["without_endpoints"], (
-        f"{where}: Service ready endpoints: expected at least 1 at every sample, found none at "
-        + "; ".join(f"Service {s}: {', '.join(map(str, ts[:5]))} s" for s, ts in result["without_endpoints"].items()))
-    assert not result["http_failures"], (
-        f"{where}: GET {url}: expected an answer below 500 at every sample, found "
-        + ", ".join(f"{x['http']} at {x['t']} s" for x in result["http_failures"][:5]))
+    problems = []
+    if not result["completed"]:
+        last = result["samples"][-1]
+        problems.append(f"expected the rollout complete within {live.timeout_s} s (kubernetes.live_rollout.timeout_s), found "
+                        f"{'ProgressDeadlineExceeded' if result['progress_deadline_exceeded'] else 'it still rolling'} after "
+                        f"{last['t']} s ({last['updated']} of {before['wanted']} updated)")
+    if result["below_min_ready"]:
+        problems.append(f"Ready pods: expected at least {floor} (the capacity floor, min_ready) all along, found "
+                        f"{result['worst']['ready']} at {result['worst']['at_s']} s (below it at "
+                        f"{', '.join(map(str, result['below_min_ready'][:5]))} s)")
+    for service, times in result["without_endpoints"].items():
+        problems.append(f"Service {service} ready endpoints: expected at least 1 all along, found none at "
+                        f"{', '.join(map(str, times[:5]))} s")
+    if result["http_failures"]:
+        problems.append(f"GET {url}: expected an answer below 500 at every sample, found "
+                        + ", ".join(f"{x['http']} at {x['t']} s" for x in result["http_failures"][:5]))
+    assert not problems, (f"{workload.ref}: rolling restart at {restarted['restarted_at']} "
+                          f"({len(result['samples'])} samples every {live.interval_s} s, and watches between them): "
+                          + "; ".join(problems))

@@ -154,7 +154,8 @@ def delete_one_replica_set(namespace: str, label_selector: str, configuration: O
     kube.apps(configuration).delete_namespaced_replica_set(
         rs.metadata.name, namespace, body=client.V1DeleteOptions(propagation_policy="Background"))
     owner = next((o.name for o in rs.metadata.owner_references or () if o.kind == "Deployment"), None)
-    return {"replicaset": rs.metadata.name, "deployment": owner, "pods": sorted(p.metadata.name for p in pods)}
+    return {"replicaset": rs.metadata.name, "uid": rs.metadata.uid, "deployment": owner,
+            "pods": sorted(p.metadata.name for p in pods)}
 
 
 # --------------------------------------------------------------------------- nodes

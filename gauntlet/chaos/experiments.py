@@ -7,7 +7,9 @@ Each file is a plain Chaos Toolkit experiment (``chaos run FILE`` runs it) with 
      "claims": ["athens-pods-recover"],          claim ids the experiment is evidence for
      "tier": "cluster",                          cluster | goproxy | cloud: what it acts on
      "workloads": {"athens": "athens"},          configuration prefix -> workload name in the environment
-     "invariants": ["athens-serving"]}           hypothesis probes that must hold at every sample
+     "invariants": ["athens-serving"],           hypothesis probes that must hold at every sample
+     "steady_state_is_the_claim": false,         true: a hypothesis not met before the method violates the claims
+     "observe": [probe, ...]}                    probes only drawn on the timeline, not part of the steady state
 
 For a workload prefix ``p``, ``gauntlet chaos`` fills the configuration keys
 ``p_namespace``, ``p_selector`` (the labels the live Deployments of the workload share:
@@ -54,6 +56,7 @@ class Experiment:
     tier: Tier
     workloads: dict[str, str]
     invariants: tuple[str, ...]
+    steady_state_is_the_claim: bool = False
 
     @property
     def title(self) -> str:
@@ -129,7 +132,7 @@ def parse(path: Path) -> Experiment:
         raise ConfigError(f"{path}: extensions.gauntlet.invariants: {unknown} are not probes of the steady-state hypothesis")
     if not any((c.get("provider") or {}).get("module") == CONTROL_MODULE for c in data.get("controls") or ()):
         raise ConfigError(f"{path}: controls: expected the {CONTROL_MODULE} control (the guard before every action)")
-    return Experiment(path.stem, path, data, claims, tier, workloads, invariants)
+    return Experiment(path.stem, path, data, claims, tier, workloads, invariants, bool(ext.get("steady_state_is_the_claim")))
 
 
 def names() -> list[str]:

@@ -70,17 +70,24 @@ def pods_ready(namespace: str, label_selector: str, min_ready: int, raise_on_una
     return _settle(measure_pods_ready(namespace, label_selector, min_ready, configuration), raise_on_unavailable)
 
 
-def await_pods_ready(namespace: str, label_selector: str, min_ready: int, timeout_s: float = 120,
+def await_pods_ready(namespace: str, label_selector: str, min_ready: int, timeout_s: float = 120, settle_s: float = 3.0,
                      configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> float:
-    """Wait (at most ``timeout_s``) until ``min_ready`` pods are Ready; the seconds it took. Raises on timeout."""
+    """Wait (at most ``timeout_s``) until ``min_ready`` pods are Ready; the seconds it took. Raises on timeout.
+
+    A loss shows a moment after the action that caused it (a ReplicaSet's pods are deleted by the garbage
+    collector): the wait ends once the pods were seen short and then back, or after ``settle_s`` seconds of
+    the count held throughout."""
     started = time.monotonic()
+    seen_short = False
     while True:
         m = measure_pods_ready(namespace, label_selector, min_ready, configuration)
-        if m.ok:
-            return round(time.monotonic() - started, 2)
-        if time.monotonic() - started > float(timeout_s):
+        elapsed = time.monotonic() - started
+        seen_short = seen_short or not m.ok
+        if m.ok and (seen_short or elapsed >= float(settle_s)):
+            return round(elapsed, 2)
+        if elapsed > float(timeout_s):
             raise ActivityFailed(f"not recovered within {timeout_s} s: {m.detail}")
-        time.sleep(0.5)
+        time.sleep(0.1)
 
 
 def measure_replica_sets_ready(namespace: str, label_selector: str, min_sets: int,
@@ -92,7 +99,9 @@ def measure_replica_sets_ready(namespace: str, label_selector: str, min_sets: in
         pods = list_pods(namespace, label_selector, configuration)
     except GauntletError as exc:
         return Measurement(False, None, "replica-sets", f"{what}: {exc}")
-    holding = sorted({o["name"] for p in pods if (lambda s: s["ready"] and not s["terminating"])(pod_summary(p))
+    # name#uid: a ReplicaSet created again by its Deployment keeps its name (same template), not its uid
+    holding = sorted({f"{o['name']}#{o.get('uid', '')[:8]}" for p in pods
+                      if (lambda s: s["ready"] and not s["terminating"])(pod_summary(p))
                       for o in p["metadata"].get("ownerReferences") or () if o.get("kind") == "ReplicaSet"})
     detail = f"{what}: {len(holding)} hold Ready pods ({', '.join(holding) or 'none'}), expected at least {min_sets}"
     return Measurement(len(holding) >= int(min_sets), float(len(holding)), "replica-sets", detail)

@@ -349,11 +349,18 @@ def _fallback_rollbacks(exp: Experiment, configuration: dict, progress: Progress
     return runs
 
 
+def _why(run: dict) -> str:
+    """The last line of an activity run's exception, without chaoslib's repeated class prefixes."""
+    lines = "".join(run.get("exception") or []).strip().splitlines()
+    if not lines:
+        return repr(run.get("output")) if run.get("status") != "failed" else "failed"
+    return re.sub(r"^(?:[\w.]+(?:Failed|Error|Exception|Deviation|NotChecked)\b: )+", "", lines[-1])[:400]
+
+
 def _probe_detail(state: Optional[dict]) -> str:
     for probe in (state or {}).get("probes") or ():
         if not probe.get("tolerance_met", True) or probe.get("status") == "failed":
-            why = "".join(probe.get("exception") or []).strip().splitlines()[-1:] or [repr(probe.get("output"))]
-            return f"{probe['activity'].get('name')}: {why[0]}"
+            return f"{probe['activity'].get('name')}: {_why(probe)}"
     return ""
 
 
@@ -500,13 +507,16 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
 
 def _watch(child: _Child, sampler: timeline.Sampler, events_path: Path) -> None:
     """Until Chaos Toolkit ends: the stop condition is armed from the first action of the method to the rollbacks."""
+    faults = 0
     while child.proc.poll() is None:
-        time.sleep(0.2)
+        time.sleep(0.05)
         events = _read_events(events_path)
-        in_method = any(e["event"] == "activity-start" and e.get("phase") == "method" and e.get("type") == "action"
-                        for e in events)
+        injected = len(_faults(events))
+        if injected > faults:
+            sampler.burst()
+            faults = injected
         rolling_back = any(e["event"] in ("rollbacks-start", "method-end") for e in events)
-        sampler.arm(in_method and not rolling_back)
+        sampler.arm(injected > 0 and not rolling_back)
     sampler.arm(False)
 
 
@@ -533,12 +543,13 @@ def _join_ignoring_interrupts(loader: _Load, progress: Progress) -> None:
 
 
 def _tail(sampler: timeline.Sampler, deadline_s: float) -> None:
-    """Keep sampling after the experiment until the steady state held TAIL_STEADY_S (at most the deadline)."""
+    """Keep sampling after the experiment until every probe, observed ones included (a replica back in the load
+    balancer's pool), held for TAIL_STEADY_S; at most the deadline."""
     limit = time.monotonic() + deadline_s
     while time.monotonic() < limit:
         samples = sampler.snapshot()
         recent = [s for s in samples if s.t >= time.time() - TAIL_STEADY_S]
-        if len(recent) >= 2 and all(s.ok for s in recent):
+        if len(recent) >= 2 and all(m.ok for s in recent for m in s.values.values()):
             return
         time.sleep(timeline.INTERVAL_S)
 
@@ -610,17 +621,17 @@ def _record(env: Environment, run: Run, exp: Experiment, pre: Preflight, claims:
     timeline_file = run.dir / f"timeline-{exp.name}.json"
     write_atomic(timeline_file, json.dumps(doc, indent=1, default=str))
     runs = journal.get("run") or []
-    failed_actions = tuple(f"{r['activity'].get('name')}: {''.join(r.get('exception') or []).strip().splitlines()[-1:] or ['failed']}"
+    failed_actions = tuple(f"{r['activity'].get('name')}: {_why(r)}"
                            for r in runs if r.get("status") == "failed" and r["activity"].get("type") == "action")
     rollbacks = journal.get("rollbacks") or []
-    failed_rollbacks = tuple(f"{r['activity'].get('name')}: {''.join(r.get('exception') or []).strip()[-300:]}"
-                             for r in rollbacks if r.get("status") != "succeeded")
+    failed_rollbacks = tuple(f"{r['activity'].get('name')}: {_why(r)}" for r in rollbacks if r.get("status") != "succeeded")
     before = (journal.get("steady_states") or {}).get("before")
     after = (journal.get("steady_states") or {}).get("after")
     refused = next((e["reason"] for e in events if e["event"] == "refused"), None)
     observed = verdict.Observed(
         deadline_s=float(env.chaos.steady_state_deadline_s), journal_status=journal.get("status"),
         before_met=None if before is None else bool(before.get("steady_state_met")), before_detail=_probe_detail(before),
+        steady_state_is_the_claim=exp.steady_state_is_the_claim,
         deviated=bool(journal.get("deviated")), after_detail=_probe_detail(after), failed_actions=failed_actions,
         failed_rollbacks=failed_rollbacks, rollbacks_ran=tuple(r["activity"].get("name") for r in rollbacks),
         interrupted=interrupted or (f"refused by the guard before an action: {refused}" if refused else None),

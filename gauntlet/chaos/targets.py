@@ -57,10 +57,13 @@ def _ref(pod: Any) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
 
 
-def _pods_target(activity: str, call: str, effect: str, pods: list, count: Optional[int] = None, **kw: Any) -> Target:
+def _pods_target(activity: str, call: str, effect: str, pods: list, count: Optional[int] = None, *,
+                 ns: Optional[str] = None, **kw: Any) -> Target:
+    """A target taking down ``pods`` (``count`` of them); ``ns``: the namespace of the objects it changes."""
     refs = tuple(sorted(_ref(p) for p in pods))
+    namespaces = {r.split("/")[0] for r in refs} | ({ns} if ns else set())
     return Target(activity, call, effect, refs, len(refs) if count is None else count,
-                  namespaces=tuple(sorted({r.split("/")[0] for r in refs})), **kw)
+                  namespaces=tuple(sorted(namespaces)), **kw)
 
 
 # --------------------------------------------------------------------------- chaostoolkit-kubernetes
@@ -76,11 +79,13 @@ def _terminate_pods(name: str, call: str, a: dict, c: Configuration) -> Target:
     if a.get("rand") and not a.get("all"):
         candidates = _select_pods(core, all=True, rand=False, **args)
         chosen = _select_pods(core, all=False, rand=True, **args)
-        return _pods_target(name, call, f"terminate {len(chosen)} pod(s) chosen at random in {ns}", candidates, len(chosen))
+        return _pods_target(name, call, f"terminate {len(chosen)} pod(s) chosen at random in {ns}", candidates, len(chosen),
+                            ns=ns)
     pods = _select_pods(core, all=bool(a.get("all")), rand=False, **args)
     if not pods:
         raise ConfigError(f"action {name}: no pod in namespace {ns} matches {a.get('label_selector')!r}: nothing to break")
-    return _pods_target(name, call, f"terminate {len(pods)} pod(s) in {ns} ({a.get('label_selector') or 'any label'})", pods)
+    return _pods_target(name, call, f"terminate {len(pods)} pod(s) in {ns} ({a.get('label_selector') or 'any label'})", pods,
+                        ns=ns)
 
 
 def _delete_replica_set(name: str, call: str, a: dict, c: Configuration) -> Target:
@@ -95,7 +100,7 @@ def _delete_replica_set(name: str, call: str, a: dict, c: Configuration) -> Targ
     names = {rs.metadata.name for rs in sets}
     pods = [p for p in core.list_namespaced_pod(ns).items
             if any(o.kind == "ReplicaSet" and o.name in names for o in (p.metadata.owner_references or ()))]
-    return _pods_target(name, call, f"delete {len(sets)} ReplicaSet(s) in {ns} and their pods", pods,
+    return _pods_target(name, call, f"delete {len(sets)} ReplicaSet(s) in {ns} and their pods", pods, ns=ns,
                         objects=tuple(f"replicaset {ns}/{n}" for n in sorted(names)))
 
 
@@ -125,6 +130,16 @@ def _drain_nodes(name: str, call: str, a: dict, c: Configuration) -> Target:
                         objects=tuple(f"node {n} (cordoned)" for n in names))
 
 
+def _scale_deployment(name: str, call: str, a: dict, c: Configuration) -> Target:
+    ns, deployment, wanted = a.get("ns", "default"), a["name"], int(a["replicas"])
+    dep = kube.apps(c).read_namespaced_deployment(deployment, ns)
+    now = dep.spec.replicas or 0
+    labels = ",".join(f"{k}={v}" for k, v in sorted((dep.spec.selector.match_labels or {}).items()))
+    pods = kube.core(c).list_namespaced_pod(ns, label_selector=labels).items if wanted < now else []
+    return _pods_target(name, call, f"scale deployment {ns}/{deployment} from {now} to {wanted} replicas", pods,
+                        max(0, now - wanted), ns=ns, objects=(f"deployment {ns}/{deployment} (replicas {now} -> {wanted})",))
+
+
 def _cordon(verb: str) -> Callable[[str, str, dict, Configuration], Target]:
     def resolve_(name: str, call: str, a: dict, c: Configuration) -> Target:
         names = _chaosk8s_nodes(a, c)
@@ -141,13 +156,13 @@ def _down_to(name: str, call: str, a: dict, c: Configuration) -> Target:
     if not pods:
         raise ConfigError(f"action {name}: no Ready pod of {selector} in {ns} above {a['keep']}: nothing to break")
     least = f" (and at least {a['at_least']})" if int(a.get("at_least", 0)) else ""
-    return _pods_target(name, call, f"terminate Ready pods of {selector} in {ns} down to {a['keep']}{least}", pods)
+    return _pods_target(name, call, f"terminate Ready pods of {selector} in {ns} down to {a['keep']}{least}", pods, ns=ns)
 
 
 def _one_replica_set(name: str, call: str, a: dict, c: Configuration) -> Target:
     rs, pods = actions.select_replica_set(a["namespace"], a["label_selector"], c)
     return _pods_target(name, call, f"delete ReplicaSet {a['namespace']}/{rs.metadata.name} and its pods",
-                        pods, objects=(f"replicaset {a['namespace']}/{rs.metadata.name}",))
+                        pods, ns=a["namespace"], objects=(f"replicaset {a['namespace']}/{rs.metadata.name}",))
 
 
 def _drain_node(name: str, call: str, a: dict, c: Configuration) -> Target:
@@ -195,6 +210,7 @@ RESOLVERS: dict[str, Callable[[str, str, dict, Configuration], Target]] = {
     "chaosk8s.pod.actions.terminate_pods": _terminate_pods,
     "chaosk8s.replicaset.actions.delete_replica_set": _delete_replica_set,
     "chaosk8s.node.actions.drain_nodes": _drain_nodes,
+    "chaosk8s.deployment.actions.scale_deployment": _scale_deployment,
     "chaosk8s.node.actions.cordon_node": _cordon("cordon"),
     "chaosk8s.node.actions.uncordon_node": _cordon("uncordon"),
     "gauntlet.chaos.actions.terminate_pods_down_to": _down_to,

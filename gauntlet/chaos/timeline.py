@@ -27,6 +27,9 @@ from gauntlet.chaos.probes import Measurement
 
 #: Seconds between two samples: at least one a second, as the issue asks; two so a 1 s blip shows.
 INTERVAL_S = 0.5
+#: Right after a fault, for BURST_S seconds: a sample every BURST_INTERVAL_S, so a recovery within a
+#: second (a simulated node restarts a pod that fast) is still seen, and timed to a tenth of a second.
+BURST_INTERVAL_S, BURST_S = 0.1, 10.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Sampler(threading.Thread):
         self.tripped_at: Optional[float] = None
         self._stop_event = threading.Event()
         self._armed = threading.Event()
+        self._burst_until = 0.0
+        self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(specs)), thread_name_prefix="gauntlet-probe")
 
@@ -87,8 +92,14 @@ class Sampler(threading.Thread):
         """The stop condition applies (the method runs) or not (before it, during rollbacks)."""
         (self._armed.set if armed else self._armed.clear)()
 
+    def burst(self, seconds: float = BURST_S) -> None:
+        """Sample every BURST_INTERVAL_S for the next ``seconds`` (a fault was just injected)."""
+        self._burst_until = time.monotonic() + seconds
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop_event.set()
+        self._wake.set()
         self.join(timeout=10)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -121,9 +132,11 @@ class Sampler(threading.Thread):
                     and sample.t - lost_since > self.deadline_s):
                 self.tripped_at = sample.t
                 self.on_deadline(sample.t - lost_since)
-            next_at += self.interval_s
-            self._stop_event.wait(max(0.0, next_at - time.monotonic()))
-            next_at = max(next_at, time.monotonic() - self.interval_s)
+            interval = BURST_INTERVAL_S if time.monotonic() < self._burst_until else self.interval_s
+            next_at = max(next_at + interval, time.monotonic() - interval)
+            if self._wake.wait(max(0.0, next_at - time.monotonic())):  # a burst starts now, or the end
+                self._wake.clear()
+                next_at = time.monotonic()
 
 
 # --------------------------------------------------------------------------- figures

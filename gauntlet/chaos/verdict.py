@@ -8,7 +8,8 @@ applies wins:
 
 1. a rollback failed -> ``error``: the environment may not be restored, say so first;
 2. interrupted by the operator -> ``skipped`` (not-checked), rollbacks reported;
-3. steady state not met before the method -> ``skipped``: nothing was broken, nothing learnt;
+3. steady state not met before the method -> ``skipped``: nothing was broken, nothing learnt
+   (``failed`` when the experiment's extension says ``steady_state_is_the_claim``: Multi-AZ);
 4. an action failed -> ``error``: the fault was not injected as planned;
 5. an invariant broke at any sample -> ``failed``;
 6. the stop condition aborted the method -> ``failed``;
@@ -34,6 +35,7 @@ class Observed:
     journal_status: Optional[str] = None
     before_met: Optional[bool] = None
     before_detail: str = ""
+    steady_state_is_the_claim: bool = False  # the hypothesis states the claim itself (Multi-AZ): not met is a violation
     deviated: bool = False
     after_detail: str = ""
     failed_actions: tuple[str, ...] = ()
@@ -60,13 +62,16 @@ def judge(o: Observed) -> tuple[Outcome, str]:
     if o.interrupted:
         return "skipped", f"{o.interrupted}; {_rollbacks(o)}"
     if o.before_met is False:
+        if o.steady_state_is_the_claim:
+            return "failed", f"steady state not met before the method (it states the claim): {o.before_detail}"
         return "skipped", f"steady state not met before the method, nothing was broken: {o.before_detail}"
     if o.failed_actions:
         return "error", f"action failed, the fault was not injected as planned: {'; '.join(o.failed_actions)}"
     if o.invariant_breaches:
-        return "failed", f"invariant broken: {'; '.join(o.invariant_breaches)}; {_rollbacks(o)}"
+        stop = f"; {o.stop_condition}" if o.stop_condition else ""
+        return "failed", f"invariant broken: {'; '.join(o.invariant_breaches)}{stop}; {ttr}; {_rollbacks(o)}"
     if o.stop_condition:
-        return "failed", f"{o.stop_condition}; {_rollbacks(o)}"
+        return "failed", f"{o.stop_condition}; {ttr}; {_rollbacks(o)}"
     if o.deviated:
         return "failed", f"steady state not met after the method: {o.after_detail}; {ttr}"
     if o.faults and o.time_to_recovery_s is None:

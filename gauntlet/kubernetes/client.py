@@ -143,30 +143,40 @@ def _status_message(exc: ApiException) -> str:
         return body.strip()[:300] or (exc.reason or "")
 
 
+def translate(target: Cluster, what: str, exc: BaseException) -> Exception:
+    """The :mod:`gauntlet.kubernetes.errors` exception for an error of the Kubernetes client (to raise ``from None``)."""
+    if isinstance(exc, ApiException):
+        message = _status_message(exc)
+        if exc.status == 401:
+            return NotChecked(f"{what}: 401 Unauthorized: the API server refused the credentials of {target.where} "
+                              "(expired or unknown): renew them")
+        if exc.status == 403:
+            return NotChecked(f"{what}: 403 Forbidden (RBAC): {message}: grant the user of {target.where} "
+                              "read access (get, list, watch) there, or run with a context that has it")
+        if exc.status == 404:
+            return ResourceMissing(f"{what}: not found ({target.where})")
+        return KubeCallFailed(f"{what}: {exc.status} {exc.reason}: {message} ({target.where})")
+    if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):
+        reason = getattr(exc, "reason", None) or exc
+        return NotChecked(f"{what}: cannot reach the Kubernetes API at {target.server} (context {target.context}): "
+                          f"{type(reason).__name__}: {_short(reason)}")
+    return KubeCallFailed(f"{what}: {type(exc).__name__}: {exc} ({target.where})")
+
+
+def request_timeout(target: Cluster, read_s: Optional[float] = None) -> tuple[float, float]:
+    read = target.timeout_s if read_s is None else read_s
+    return min(CONNECT_TIMEOUT_S, target.timeout_s), read
+
+
 def call(target: Cluster, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``method(*args, **kwargs)`` of a typed API (``CoreV1Api(target.api).list_namespaced_pod``), as JSON.
 
     ``what`` names the request in messages: ``GET Deployment castle/www``.
     """
     try:
-        answer = method(*args, _preload_content=False, _request_timeout=(min(CONNECT_TIMEOUT_S, target.timeout_s), target.timeout_s),
-                        **kwargs)
-        data = answer.data
-    except ApiException as exc:
-        message = _status_message(exc)
-        if exc.status == 401:
-            raise NotChecked(f"{what}: 401 Unauthorized: the API server refused the credentials of {target.where} "
-                             "(expired or unknown): renew them") from None
-        if exc.status == 403:
-            raise NotChecked(f"{what}: 403 Forbidden (RBAC): {message}: grant the user of {target.where} "
-                             "read access (get, list) there, or run with a context that has it") from None
-        if exc.status == 404:
-            raise ResourceMissing(f"{what}: not found ({target.where})") from None
-        raise KubeCallFailed(f"{what}: {exc.status} {exc.reason}: {message} ({target.where})") from None
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise NotChecked(f"{what}: cannot reach the Kubernetes API at {target.server} (context {target.context}): "
-                         f"{type(reason).__name__}: {_short(reason)}") from None
+        data = method(*args, _preload_content=False, _request_timeout=request_timeout(target), **kwargs).data
+    except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+        raise translate(target, what, exc) from None
     if not data:
         return {}
     try:

@@ -11,8 +11,13 @@ every flag is ours and nothing is downloaded.
 - Each component runs in its own session with a pid file; ``down`` signals
   only process groups whose leader's command line names our state folder.
 - Nodes: :data:`NODES`, two pools over three zones, created as Node objects
-  carrying kwok's annotation; kwok (``--manage-all-nodes``) makes them Ready
-  and keeps their leases, and plays the pods bound to them.
+  carrying kwok's annotation and their own pod CIDR; kwok (``--manage-all-nodes``)
+  makes them Ready, keeps their leases, and plays the pods bound to them.
+- Then the seed workloads of ``fixtures/manifests/`` are applied with the
+  cluster-tier fault profiles asked for (:mod:`gauntlet.local.kube_workloads`),
+  and ``up`` returns once they are available.
+- Readiness gates: a MutatingAdmissionPolicy injects them (the manifests), the
+  kwok stage :func:`target_health_stage` sets them 5 s after the pod runs.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ Warm = binaries built and cached. Each round stops the tier and times ``kube_clu
 node Ready and every seed workload available (Deployments rolled out, HPA minimum reached, Job
 complete, PDBs observed), in two flavours:
 
-- ``restart``: etcd's data kept (``gauntlet local down`` then ``up``): objects exist, kwok replays them;
+- ``restart``: etcd's data kept (``gauntlet local down`` then ``up``): objects exist, kwok replays them.
+  Often ~5 s, sometimes ~30 s: a just-started kube-apiserver may refuse pods in the artifacthub
+  namespace until its admission RESTMapper (reset every 30 s) knows the TargetGroupBinding CRD the
+  readiness-gate policy takes its parameters from, and ``up`` waits for the injection to work;
 - ``fresh``:   etcd's data wiped (``down(purge=True)``): namespaces, workloads and pods created anew.
 
 Memory: the resident set of the tier's five processes (etcd, kube-apiserver, kube-controller-manager,

@@ -10,6 +10,7 @@ import sys
 import time
 
 import gauntlet.local as local
+from gauntlet.local import goproxy_tier
 from gauntlet.local.goproxy_tier import COMPONENTS, running_pid
 
 BUDGET_S = 30.0
@@ -20,13 +21,13 @@ def main(rounds: int = 3) -> int:
     local.install()
     timings = []
     for _ in range(rounds):
-        local.down()
+        goproxy_tier.down()
         start = time.perf_counter()
         status = local.up(progress=lambda _: None)
         timings.append(time.perf_counter() - start)
         assert all(status["components"][c.name]["healthy"] for c in COMPONENTS), status
     if not was_running:
-        local.down()
+        goproxy_tier.down()
     worst = max(timings)
     print(f"warm up to all-healthy: median {statistics.median(timings):.2f} s, worst {worst:.2f} s "
           f"over {rounds} rounds (budget {BUDGET_S:.0f} s)")

@@ -9,18 +9,20 @@ import httpx
 import pytest
 
 import gauntlet.local as local
+from gauntlet.local import goproxy_tier
 from gauntlet.local.goproxy_tier import COMPONENTS, running_pid
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _leave_the_tier_as_found() -> Iterator[None]:
-    """After the session: healthy again if the tier was running before, stopped otherwise."""
+    """After the session: the GOPROXY tier healthy again if it was running before, stopped otherwise
+    (the other tiers' tests look after theirs)."""
     was_running = any(running_pid(c.name) for c in COMPONENTS)
     yield
     if was_running:
-        local.up(progress=lambda _: None)
+        goproxy_tier.up(progress=lambda _: None)
     else:
-        local.down()
+        goproxy_tier.down()
 
 
 @pytest.fixture

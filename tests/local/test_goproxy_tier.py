@@ -18,7 +18,7 @@ import pytest
 
 import gauntlet.local as local
 from gauntlet.exceptions import LocalStackError
-from gauntlet.local import corpus
+from gauntlet.local import corpus, goproxy_tier
 from gauntlet.local.goproxy_tier import COMPONENTS, render
 from gauntlet.local.ports import PORTS, ensure_free
 
@@ -148,26 +148,29 @@ def test_changing_faults_restarts_with_the_new_ones(stack: dict) -> None:
 
 
 def test_down_leaves_no_process_and_frees_every_port(stack: dict) -> None:
-    pids = [c["pid"] for c in stack["components"].values()]
-    local.down()
+    pids = [stack["components"][c.name]["pid"] for c in COMPONENTS]
+    goproxy_tier.down()
     assert [pid for pid in pids if _alive(pid)] == []
     for listener in PORTS:
         ensure_free(listener)
-    assert all(not c["healthy"] and c["pid"] is None for c in local.status()["components"].values())
+    after = goproxy_tier.status()["components"]
+    assert all(not after[c.name]["healthy"] and after[c.name]["pid"] is None for c in COMPONENTS)
 
 
 def test_a_port_in_use_is_a_clear_error(stack: dict) -> None:
-    local.down()
+    goproxy_tier.down()
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the edge's closed connections linger
         squatter.bind(("127.0.0.1", PORTS["edge https"]))
         squatter.listen()
         with pytest.raises(LocalStackError, match=r"port 127\.0\.0\.1:8443 \(edge https\) is already in use"):
             local.up(progress=lambda _: None)
-    assert all(c["pid"] is None for c in local.status()["components"].values()), "up() started something anyway"
+    after = goproxy_tier.status()["components"]
+    assert all(after[c.name]["pid"] is None for c in COMPONENTS), "up() started something anyway"
 
 
 def test_rendered_configs_carry_each_fault_marker() -> None:
-    for name in local.FAULTS:
+    goproxy_faults = [name for name, fault in local.FAULTS.items() if fault.tier == "goproxy"]
+    for name in goproxy_faults:
         assert f"FAULT {name}" in "".join(render([name]).values()), name
-    assert all(f.tier == "goproxy" and f.breaks for f in local.FAULTS.values())
+    assert all(f.breaks for f in local.FAULTS.values()), "every fault profile names the claims it breaks"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from typing import Optional, Sequence, Union
 
-from gauntlet.kubernetes.client import Configuration, Secrets
+from gauntlet.kubernetes.client import Configuration, Secrets, cluster
 from gauntlet.kubernetes.errors import Deviation
+from gauntlet.kubernetes.tracking import ReadyTracker
 from gauntlet.kubernetes.workload.probes import read_workload
 
 __all__ = ["deployment_ready", "deployment_rollout_status", "rollout_status", "watch_rollout"]
@@ -49,17 +51,28 @@ def deployment_ready(name: str, ns: str, min_ready: Optional[int] = None, raise_
 
 
 def watch_rollout(name: str, ns: str, min_ready: int, generation: Optional[int] = None, services: Sequence[str] = (),
-                  url: Optional[str] = None, verify: Union[bool, str] = True, interval_s: float = 1.0,
-                  timeout_s: float = 300.0, raise_on_dip: bool = True, configuration: Optional[Configuration] = None,
-                  secrets: Optional[Secrets] = None) -> dict:
+                  url: Optional[str] = None, verify: Union[bool, str, ssl.SSLContext] = True, interval_s: float = 1.0,
+                  timeout_s: float = 300.0, raise_on_dip: bool = True, tracker: Optional[ReadyTracker] = None,
+                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
     """Sample a Deployment's rollout every ``interval_s`` until it completes (at ``generation`` or later) or
     ``timeout_s`` passes: Ready pods (not terminating), ready endpoints of each of ``services``, and the
-    status of ``GET url`` when given.
+    status of ``GET url`` when given. Between samples, watches see every change (:mod:`gauntlet.kubernetes.tracking`);
+    pass a ``tracker`` started before the rollout was triggered to see its very first moments (times count from
+    the tracker's start).
 
-    Returns the samples, ``rollout_s`` (None if it did not complete), the worst sample and the failures;
-    raises :class:`Deviation` when Ready pods fell below ``min_ready``, a Service had no ready endpoint,
-    a request failed or the rollout did not complete, unless ``raise_on_dip`` is False.
+    Returns the samples, ``rollout_s`` (None if it did not complete), the worst sample, the lowest counts the
+    watches saw and the failures; raises :class:`Deviation` when Ready pods fell below ``min_ready``, a Service
+    had no ready endpoint, a request failed or the rollout did not complete, unless ``raise_on_dip`` is False.
     """
+    if tracker is None:
+        from gauntlet.kubernetes.selectors import selector_string
+        from gauntlet.kubernetes.workload.probes import pod_selector
+
+        target = cluster(configuration, secrets)
+        deployment = read_workload(name, ns, "Deployment", configuration, secrets)
+        with ReadyTracker(target, ns, selector_string(pod_selector(deployment)), services) as own:
+            return watch_rollout(name, ns, min_ready, generation, services, url, verify, interval_s, timeout_s,
+                                 raise_on_dip, own, configuration, secrets)
     import httpx
 
     from gauntlet.kubernetes.pod.probes import pods_ready
@@ -71,7 +84,7 @@ def watch_rollout(name: str, ns: str, min_ready: int, generation: Optional[int] 
     selector = selector_string(pod_selector(deployment))
     generation = generation or deployment["metadata"].get("generation")
     client = httpx.Client(verify=verify, timeout=min(5.0, max(1.0, interval_s * 2)), follow_redirects=False) if url else None
-    started = time.monotonic()
+    started = tracker.started
     samples: list[dict] = []
     status: dict = {}
     try:
@@ -88,6 +101,7 @@ def watch_rollout(name: str, ns: str, min_ready: int, generation: Optional[int] 
             status = rollout_status(read_workload(name, ns, "Deployment", configuration, secrets))
             sample["updated"] = status["updatedReplicas"]
             samples.append(sample)
+            tracker.raise_if_failed()
             done = status["complete"] and (status["generation"] or 0) >= generation
             if done or status["failed"] or t >= timeout_s:
                 break
@@ -96,13 +110,24 @@ def watch_rollout(name: str, ns: str, min_ready: int, generation: Optional[int] 
         if client is not None:
             client.close()
     rollout_s = samples[-1]["t"] if status.get("complete") and not status.get("failed") else None
-    worst = min(samples, key=lambda s: (s["ready"], sum(s["endpoints"].values())))
-    no_endpoints = {s: [x["t"] for x in samples if x["endpoints"].get(s, 0) == 0] for s in services}
+    # The worst moment of each measure, from the samples and from the watches between them.
+    seen = [{"ready": x["ready"], "t": x["t"]} for x in samples] + ([tracker.lowest_ready] if tracker.lowest_ready else [])
+    low = min(seen, key=lambda x: (x["ready"], x["t"]))
+    worst: dict = {"ready": low["ready"], "at_s": low["t"], "endpoints": {}}
+    no_endpoints: dict[str, list[float]] = {}
+    for service in services:
+        seen = [{"ready": x["endpoints"].get(service, 0), "t": x["t"]} for x in samples]
+        seen += [tracker.lowest_endpoints[service]] if service in tracker.lowest_endpoints else []
+        low = min(seen, key=lambda x: (x["ready"], x["t"]))
+        worst["endpoints"][service] = {"ready": low["ready"], "at_s": low["t"]}
+        no_endpoints[service] = sorted({x["t"] for x in seen if x["ready"] == 0})
     http_failures = [x for x in samples if "http" in x and not (isinstance(x["http"], int) and x["http"] < 500)]
     result = {
         "deployment": f"{ns}/{name}", "generation": generation, "min_ready": min_ready, "rollout_s": rollout_s,
         "completed": rollout_s is not None, "progress_deadline_exceeded": status.get("failed", False),
-        "samples": samples, "worst": worst, "below_min_ready": [x["t"] for x in samples if x["ready"] < min_ready],
+        "samples": samples, "worst": worst,
+        "below_min_ready": sorted({x["t"] for x in samples if x["ready"] < min_ready}
+                                  | ({worst["at_s"]} if worst["ready"] < min_ready else set())),
         "without_endpoints": {s: ts for s, ts in no_endpoints.items() if ts}, "http_failures": http_failures,
         "timeout_s": timeout_s, "interval_s": interval_s,
     }

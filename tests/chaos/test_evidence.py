@@ -1,0 +1,69 @@
+"""Chaos experiments as evidence: the gate runs them (with their load profile), refusals are noted, and a
+plain `chaos run` gets the same guard through the control."""
+
+from __future__ import annotations
+
+import pytest
+from chaoslib.exceptions import InterruptExecution
+
+from gauntlet import paths, report
+from gauntlet.chaos import control, experiments
+from gauntlet.environment import load_environment
+from gauntlet.exceptions import SafetyRefusal
+from gauntlet.runner import run_evidence
+
+
+@pytest.fixture
+def local_copy(write_env):
+    """environments/local.yaml in the test's environments folder."""
+    import yaml
+
+    data = yaml.safe_load((paths.ROOT / "environments" / "local.yaml").read_text())
+    write_env(data, "local")
+    return load_environment("local")
+
+
+def test_a_load_profile_runs_during_its_chaos_experiment_and_not_alone(local_copy):
+    run = report.new_run(local_copy, "gate", "gauntlet gate local")
+    calls = []
+    run_evidence(local_copy, run, ["chaos:athens-replica-crash", "load:failover"],
+                 chaos_runner=lambda env, run, name, load=None, progress=None: calls.append((name, load)),
+                 load_runner=lambda *a, **kw: calls.append(("load alone", a[2])))
+    assert calls == [("athens-replica-crash", "failover")]
+    assert run.meta["unavailable"] == {}
+
+
+def test_a_refused_experiment_is_noted_with_the_refusal_and_the_gate_goes_on(local_copy):
+    run = report.new_run(local_copy, "gate", "gauntlet gate local")
+
+    def refuse(env, run, name, load=None, progress=None):
+        raise SafetyRefusal("local: the API server https://127.0.0.1:6443 does not answer")
+
+    run_evidence(local_copy, run, ["chaos:athens-pod-loss", "chaos:athens-replica-crash", "load:failover"],
+                 chaos_runner=refuse)
+    unavailable = run.meta["unavailable"]
+    assert unavailable["chaos:athens-pod-loss"] == ("refused before anything was done: local: the API server "
+                                                    "https://127.0.0.1:6443 does not answer")
+    assert unavailable["load:failover"] == "runs only during the chaos experiment 'athens-replica-crash', which was refused"
+
+
+def test_a_plain_chaos_run_is_refused_by_the_control_when_the_policy_says_no(write_env, monkeypatch, local_copy):
+    import yaml
+
+    data = yaml.safe_load((paths.ROOT / "environments" / "local.yaml").read_text())
+    data["chaos"]["allowed"] = False
+    write_env(data, "local")
+    monkeypatch.delenv(control.RUN_ENV, raising=False)
+    monkeypatch.setattr(control, "_state", {"phase": "hypothesis", "env": None, "lock": None})
+    exp = experiments.load("athens-replica-crash")
+    with pytest.raises(InterruptExecution, match=r"gauntlet refused the experiment: local: chaos is not allowed here"):
+        control.before_experiment_control(exp.data, configuration={"gauntlet_env": "local"})
+
+
+def test_the_control_refuses_an_aws_endpoint_that_is_not_the_environments(monkeypatch, local_copy):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://rds.us-east-1.amazonaws.com")
+    monkeypatch.setattr(control, "_state", {"phase": "hypothesis", "env": None, "lock": None})
+    exp = experiments.load("artifacthub-db-failover")
+    with pytest.raises(InterruptExecution, match=r"would call the AWS API at https://rds.us-east-1.amazonaws.com, "
+                                                 r"the environment names http://127.0.0.1:5000"):
+        control.before_experiment_control(exp.data, configuration={"gauntlet_env": "local"})

@@ -1,0 +1,58 @@
+"""artifacthub-db-failover against the local cloud tier (moto): what a local run can show, and its fault.
+
+moto accepts reboot_db_instance(ForceFailover=True) and promotes no standby: the run is
+not-checked with that sentence, never verified. The ``db-single-az`` fault profile makes the
+hypothesis (the claim itself: Multi-AZ) fail: violated. Run under ``flock /tmp/gauntlet-stack.lock``;
+the tier is left as found.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gauntlet import paths
+from gauntlet.local import cloud_tier
+
+pytestmark = [pytest.mark.local_stack, pytest.mark.slow]
+
+
+@pytest.fixture
+def cloud(request, tmp_path, monkeypatch):
+    """The cloud tier with the fault profiles given as indirect parameter; afterwards as it was found."""
+    before = cloud_tier.status()
+    cloud_tier.up(list(getattr(request, "param", ())), progress=lambda _: None)
+    monkeypatch.setenv("GAUNTLET_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("GAUNTLET_LOCK_DIR", str(tmp_path / "locks"))
+    yield
+    if before["moto"]["pid"] is None:
+        cloud_tier.down()
+    else:
+        cloud_tier.up(before["faults"], progress=lambda _: None)
+
+
+def failover() -> tuple[int, dict, str]:
+    proc = subprocess.run([sys.executable, "-m", "gauntlet", "chaos", "local", "artifacthub-db-failover", "--json"],
+                          capture_output=True, text=True, timeout=300, cwd=paths.ROOT, env=os.environ.copy())
+    claim = next(c for c in json.loads(proc.stdout)["claims"] if c["id"] == "ah-rds-multi-az")
+    return proc.returncode, claim, proc.stderr
+
+
+def test_on_moto_the_failover_runs_and_is_reported_for_what_it_is(cloud):
+    code, claim, err = failover()
+    assert code == 0, err[-3000:]
+    assert claim["verdict"] == "not-checked", "an emulator that promotes no standby never verifies a failover"
+    assert "ran against an emulator: moto accepts reboot_db_instance(ForceFailover=True)" in claim["evidence"][0]
+    assert "Action: reboot-with-forced-failover" in err
+
+
+@pytest.mark.parametrize("cloud", [("db-single-az",)], indirect=True)
+def test_a_single_az_database_violates_the_claim_before_anything_is_rebooted(cloud):
+    code, claim, err = failover()
+    assert code == 1, err[-3000:]
+    assert claim["verdict"] == "violated"
+    assert "MultiAZ False" in claim["evidence"][0] and "Action: reboot-with-forced-failover" not in err

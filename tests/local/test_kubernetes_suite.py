@@ -1,0 +1,162 @@
+"""The kubernetes conformance suite against the real local cluster tier: green when healthy (castle's
+single AZ the one expected violation), red on each cluster fault profile on exactly its claims, with
+the message an on-call engineer needs; and credentials without RBAC rights give not-checked.
+
+Runs ``python -m gauntlet conformance local --suite kubernetes --json`` as a user would. Whoever runs
+these holds the cluster lock (``flock /tmp/gauntlet-cluster.lock``); the cluster is left healthy.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+import yaml
+
+from gauntlet import paths
+from gauntlet.local import kube_cluster
+from gauntlet.local.faults import FAULTS
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+#: The claims of environments/local.yaml a check of conformance/kubernetes judges.
+JUDGED = ("athens-pods-recover", "athens-runs-on-aks", "castle-www-hpa-5-10", "castle-backend-two-replicasets",
+          "castle-backend-survives-replicaset-loss", "castle-rolling-update-no-interruption", "castle-tiers-health-checked",
+          "castle-backend-not-public", "ah-readiness-gates", "ah-alb-targets-healthy")
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _leave_the_tier_as_found() -> Iterator[None]:
+    """Overrides tests/local's session fixture for this module: only the cluster tier is touched, and it is left
+    healthy (no fault profile) if it was running, stopped otherwise."""
+    was_running = kube_cluster.running_pid("kube-apiserver") is not None
+    yield
+    if was_running:
+        kube_cluster.up((), progress=_quiet)
+    else:
+        kube_cluster.down()
+
+
+@pytest.fixture
+def cluster(request: pytest.FixtureRequest) -> dict:
+    """The cluster tier up with the fault profiles given as indirect parameter (none by default)."""
+    return kube_cluster.up(getattr(request, "param", ()), progress=_quiet)
+
+
+def kubernetes_suite(*args: str) -> tuple[dict, subprocess.CompletedProcess]:
+    proc = subprocess.run([sys.executable, "-m", "gauntlet", "conformance", *args, "--suite", "kubernetes", "--json"],
+                          capture_output=True, text=True, timeout=900, cwd=paths.ROOT)
+    assert proc.stdout, proc.stderr[-3000:]
+    assert "Traceback (most recent call last)" not in proc.stderr and "INTERNALERROR" not in proc.stderr, proc.stderr[-3000:]
+    return json.loads(proc.stdout), proc
+
+
+def claim(out: dict, claim_id: str) -> dict:
+    return next(c for c in out["claims"] if c["id"] == claim_id)
+
+
+def details(out: dict, fragment: str) -> dict:
+    for line in (Path(out["report"]) / "checks.jsonl").read_text().splitlines():
+        result = json.loads(line)
+        if fragment in result["id"]:
+            return result
+    raise AssertionError(f"no check {fragment} in {out['report']}")
+
+
+@pytest.mark.parametrize("cluster", [()], indirect=True, ids=["healthy"])
+def test_healthy_cluster_verifies_every_claim_but_the_known_risk(cluster):
+    out, proc = kubernetes_suite("local")
+    for claim_id in JUDGED:
+        assert claim(out, claim_id)["verdict"] == "verified", claim(out, claim_id)
+    single_az = claim(out, "castle-single-az")
+    assert (single_az["verdict"], single_az["expected"]) == ("violated", True), single_az
+    assert "castle/www: topology.kubernetes.io/zone of the nodes of its 5 Ready pods: expected at least 2 zones, found 1" \
+        in "\n".join(single_az["evidence"])
+    no_git = claim(out, "athens-no-git-hot-path")
+    assert no_git["verdict"] == "not-checked" and "simulated by KWOK: it has no container to exec into" in no_git["evidence"][0]
+    assert proc.returncode == 0, "a known risk's violation is expected: the run succeeds"
+    live = details(out, "test_rolling_restart_keeps_capacity_and_endpoints[castle/www]")
+    assert live["outcome"] == "passed", live["message"]
+    assert 0 < live["details"]["rollout_s"] < 300, live["details"]["rollout_s"]
+    worst = live["details"]["worst_sample"]
+    assert worst["ready"] >= 4 and worst["endpoints"]["www"]["ready"] >= 1, worst
+    assert len(live["details"]["live_rollout"]["samples"]) >= live["details"]["rollout_s"] - 1
+
+
+FAULT_FINDINGS = {
+    "no-readiness-gate-label": ("ah-readiness-gates",
+                                "namespace artifacthub (workload artifacthub/hub): metadata.labels[elbv2.k8s.aws/pod-readiness-gate-inject]: "
+                                "expected 'enabled', found 'no such label'"),
+    "rollout-max-unavailable-100": ("castle-rolling-update-no-interruption",
+                                    "castle/www: Ready pods during a rollout: expected at least 4 (the capacity floor, min_ready), "
+                                    "found it may keep 0 of 5 (Deployment www: spec.strategy RollingUpdate(maxUnavailable 100%"),
+    "no-pdb": ("athens-runs-on-aks", "athens/athens: PodDisruptionBudget selecting the pods of Deployment athens"),
+    "all-pods-one-zone": ("athens-runs-on-aks", "athens/athens: topology.kubernetes.io/zone of the nodes of its 3 Ready pods: "
+                                                "expected at least 2 zones, found 1 (us-east-1a: 3)"),
+    "hpa-min-1": ("castle-www-hpa-5-10", "castle/www: HorizontalPodAutoscaler www spec.minReplicas/maxReplicas: "
+                                         "expected 5/10, found 1/10"),
+}
+
+
+@pytest.mark.parametrize(("cluster", "fault"), [((f,), f) for f in FAULT_FINDINGS], indirect=["cluster"], ids=list(FAULT_FINDINGS))
+def test_fault_turns_exactly_its_claims_red(cluster, fault):
+    out, proc = kubernetes_suite("local")
+    violated = {c["id"] for c in out["claims"] if c["verdict"] == "violated" and not c["expected"]}
+    assert violated == set(FAULTS[fault].breaks), f"{fault}: violated {sorted(violated)}, breaks {FAULTS[fault].breaks}"
+    claim_id, found = FAULT_FINDINGS[fault]
+    evidence = "\n".join(claim(out, claim_id)["evidence"])
+    assert found in evidence, evidence[:3000]
+    assert proc.returncode == 1
+    if fault == "rollout-max-unavailable-100":
+        live = details(out, "test_rolling_restart_keeps_capacity_and_endpoints[castle/www]")
+        assert live["outcome"] == "failed" and live["details"]["worst_sample"]["ready"] < 4, live
+        assert "Ready pods: expected at least 4 (the capacity floor, min_ready) all along, found" in live["message"]
+
+
+def _nobody_kubeconfig(path: Path) -> Path:
+    """A client certificate of the cluster's own CA for a user no RBAC rule names."""
+    pki = kube_cluster.pki_dir()
+    ca = trustme.CA.from_pem((pki / "ca.pem").read_bytes(), (pki / "ca.key").read_bytes())
+    leaf = ca.issue_cert("gauntlet-nobody.gauntlet.localhost", common_name="gauntlet-nobody")
+    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "nobody",
+        "clusters": [{"name": "local", "cluster": {"server": kube_cluster.API_SERVER,
+                                                   "certificate-authority-data": b64((pki / "ca.pem").read_bytes())}}],
+        "users": [{"name": "nobody", "user": {"client-certificate-data": b64(b"".join(b.bytes() for b in leaf.cert_chain_pems)),
+                                              "client-key-data": b64(leaf.private_key_pem.bytes())}}],
+        "contexts": [{"name": "nobody", "context": {"cluster": "local", "user": "nobody"}}],
+    }))
+    return path
+
+
+@pytest.mark.parametrize("cluster", [()], indirect=True, ids=["healthy"])
+def test_a_user_without_rbac_rights_gets_not_checked_and_changes_nothing(cluster, env_dir, tmp_path):
+    env = yaml.safe_load((paths.ROOT / "environments" / "local.yaml").read_text())
+    env["name"] = "local-nobody"
+    env["kubernetes"]["kubeconfig"] = str(_nobody_kubeconfig(tmp_path / "kubeconfig"))
+    env["kubernetes"]["context"] = "nobody"
+    (env_dir / "local-nobody.yaml").write_text(yaml.safe_dump(env, sort_keys=False))
+    with kube_cluster.api_client() as api:
+        from kubernetes import client
+
+        before = client.AppsV1Api(api).read_namespaced_deployment("www", "castle").metadata.generation
+        out, proc = kubernetes_suite("local-nobody")
+        after = client.AppsV1Api(api).read_namespaced_deployment("www", "castle").metadata.generation
+    for claim_id in (*JUDGED, "castle-single-az"):
+        assert claim(out, claim_id)["verdict"] == "not-checked", claim(out, claim_id)
+    evidence = "\n".join(e for c in out["claims"] for e in c["evidence"])
+    assert '403 Forbidden (RBAC): deployments.apps "www" is forbidden: User "gauntlet-nobody" cannot get resource' in evidence, \
+        evidence[:3000]
+    assert after == before, "the live rollout must not act when the user may not even read"
+    assert proc.returncode == 0

@@ -36,9 +36,8 @@ def _quiet(_: str) -> None:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _leave_the_tier_as_found() -> Iterator[None]:
-    """Overrides tests/local's session fixture for this module: only the cluster tier is touched, and it is left
-    healthy (no fault profile) if it was running, stopped otherwise."""
+def _leave_the_cluster_as_found() -> Iterator[None]:
+    """The cluster tier healthy again (no fault profile) after these tests if it was running, stopped otherwise."""
     was_running = kube_cluster.running_pid("kube-apiserver") is not None
     yield
     if was_running:

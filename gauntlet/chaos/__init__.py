@@ -10,9 +10,12 @@ them too); this package checks before anything is done, runs them, measures and 
     probes        read-only probes (Chaos Toolkit signature) and their measurements
     actions       actions and rollbacks chaostoolkit-kubernetes lacks, the local tier's crash
     control       the Chaos Toolkit control: the guard before each action, live events
-    timeline      the steady state sampled twice a second, time to recovery, load phases
+    timeline      the steady state sampled twice a second (ten times after a fault), time to recovery
+    load_beside   the environment's Locust profile beside an experiment, on the same timeline
+    process       ``chaos run`` in its own process: signals, journal, rollbacks it could not play
     verdict       journal + timeline + how the run ended -> one check outcome
-    session       one run: preflight, lock, sampler, load, ``chaos run``, signals, journal
+    record        timeline-<experiment>.json and the check, with its figures, in the run folder
+    session       one run: preflight, lock, plan, sampler, load, Chaos Toolkit, record
 """
 
 from gauntlet.chaos.experiments import Experiment, load, load_all

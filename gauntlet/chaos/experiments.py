@@ -38,6 +38,7 @@ Tier = Literal["cluster", "goproxy", "cloud"]
 TIERS = ("cluster", "goproxy", "cloud")
 EXTENSION = "gauntlet"
 CONTROL_MODULE = "gauntlet.chaos.control"
+PROBES_MODULE = "gauntlet.chaos.probes"
 
 
 def experiments_dir() -> Path:
@@ -130,6 +131,11 @@ def parse(path: Path) -> Experiment:
     unknown = [i for i in invariants if i not in probe_names]
     if unknown:
         raise ConfigError(f"{path}: extensions.gauntlet.invariants: {unknown} are not probes of the steady-state hypothesis")
+    sampled = list((data.get("steady-state-hypothesis") or {}).get("probes") or ()) + list(ext.get("observe") or ())
+    foreign = [p.get("name") for p in sampled if (p.get("provider") or {}).get("module") != PROBES_MODULE]
+    if foreign:
+        raise ConfigError(f"{path}: probes {foreign}: the timeline samples the steady state in gauntlet's own process, "
+                          f"where only {PROBES_MODULE} probes are pinned to the environment's cluster: use those")
     if not any((c.get("provider") or {}).get("module") == CONTROL_MODULE for c in data.get("controls") or ()):
         raise ConfigError(f"{path}: controls: expected the {CONTROL_MODULE} control (the guard before every action)")
     return Experiment(path.stem, path, data, claims, tier, workloads, invariants, bool(ext.get("steady_state_is_the_claim")))

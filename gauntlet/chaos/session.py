@@ -23,11 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +31,14 @@ from typing import Any, Callable, Optional
 
 import yaml
 
-from gauntlet.chaos import experiments, guards, kube, targets, timeline, verdict
+from gauntlet.chaos import experiments, guards, kube, targets, timeline
 from gauntlet.chaos.control import EVENTS_ENV, RUN_ENV
 from gauntlet.chaos.experiments import Experiment
+from gauntlet.chaos.load_beside import LoadBeside, join_ignoring_interrupts
 from gauntlet.chaos.lock import EnvLock, holder
+from gauntlet.chaos.process import (ROLLBACK_GRACE_S, ChaosProcess, Terminated, chaos_command, faults, install_sigterm,
+                                    read_events, wait_ignoring_interrupts, write_journal)
+from gauntlet.chaos.record import record
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult
@@ -50,14 +50,8 @@ Progress = Callable[[str], None]
 LEAD_S = 3.0
 #: Longest wait for Locust's first figures before the fault.
 LOAD_START_S = 30.0
-#: After an interruption, how long Chaos Toolkit may take to play its rollbacks before gauntlet plays them.
-ROLLBACK_GRACE_S = 180.0
 #: After the experiment, sampling goes on until the steady state held this long (at most the deadline).
 TAIL_STEADY_S = 2.0
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: stop, roll back, write what happened."""
 
 
 @dataclass
@@ -198,123 +192,6 @@ def dry_run(env: Environment, exp: Experiment, confirm: Optional[str]) -> dict:
 # --------------------------------------------------------------------------- the run
 
 
-def _read_events(path: Path) -> list[dict]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    out = []
-    for line in lines:
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue
-    return out
-
-
-def chaos_command(exp: Experiment, out: Path) -> list[str]:
-    """``chaos run`` with gauntlet's settings: no version check (no network), rollbacks always, journal in ``out``."""
-    return [sys.executable, "-m", "chaostoolkit", "--no-version-check", "--log-file", str(out / "chaostoolkit.log"),
-            "--settings", str(out / "settings.yaml"), "run", "--journal-path", str(out / "journal.json"),
-            "--rollback-strategy", "always", "--var-file", str(out / "vars.json"), str(exp.path)]
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class _Child:
-    """``chaos run`` in its own process group; its output goes to a log file and to ``progress``."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path, progress: Progress) -> None:
-        self.log = log
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True, env=env, text=True, bufsize=1)
-        self.signalled: Optional[str] = None
-        self._reader = threading.Thread(target=self._pump, args=(progress,), daemon=True)
-        self._reader.start()
-
-    def _pump(self, progress: Progress) -> None:
-        with open(self.log, "a", encoding="utf-8") as handle:
-            for line in self.proc.stdout:  # type: ignore[union-attr]
-                line = _ANSI.sub("", line)
-                handle.write(line)
-                handle.flush()
-                progress("chaos: " + line.rstrip())
-
-    def interrupt(self, why: str) -> None:
-        """SIGINT once: Chaos Toolkit stops what it does and plays the rollbacks."""
-        if self.signalled is None and self.proc.poll() is None:
-            self.signalled = why
-            os.killpg(self.proc.pid, signal.SIGINT)
-
-    def wait(self, timeout: float) -> Optional[int]:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-
-    def finish(self) -> None:
-        self._reader.join(timeout=5)
-
-
-@dataclass
-class _Load:
-    """The load profile running beside the experiment, in its own thread (Locust in its own process)."""
-
-    env: Environment
-    run: Run
-    profile: str
-    thread: Optional[threading.Thread] = None
-    error: Optional[BaseException] = None
-    anchor: Optional[float] = None  # wall-clock time of Locust's t = 0
-
-    def start(self, progress: Progress) -> None:
-        from gauntlet.load.runner import run_profile
-
-        def body() -> None:
-            try:
-                run_profile(self.env, self.run, self.profile, progress=progress)
-            except BaseException as exc:  # reported with the chaos check
-                self.error = exc
-
-        self.thread = threading.Thread(target=body, name="gauntlet-chaos-load", daemon=True)
-        self.thread.start()
-
-    @property
-    def series_path(self) -> Path:
-        from gauntlet.load.runner import out_dir
-
-        return out_dir(self.run, self.profile) / "series.jsonl"
-
-    def points(self) -> list[dict]:
-        from gauntlet.load.figures import read_series
-
-        points = read_series(self.series_path)
-        if points:  # the smallest delay between a point's time and when it is seen is the best anchor
-            seen = time.time() - points[-1]["t"]
-            self.anchor = seen if self.anchor is None else min(self.anchor, seen)
-        return points
-
-    def wall_points(self) -> list[dict]:
-        points = self.points()
-        if self.anchor is None:
-            return []
-        return [{"t": self.anchor + p["t"], "requests": round(p["rps"] * p["window_s"]),
-                 "failures": round(p["fail_per_s"] * p["window_s"]), "p95_ms": p.get("p95_ms"),
-                 "error_rate": p.get("error_rate")} for p in points]
-
-    def join(self, timeout: float) -> None:
-        if self.thread is not None:
-            self.thread.join(timeout=timeout)
-
-
 def _sampler_specs(exp: Experiment, configuration: dict) -> list[timeline.ProbeSpec]:
     specs = [timeline.probe_spec(p, configuration, None, steady=True, invariant=p.get("name") in exp.invariants)
              for p in exp.probes]
@@ -328,50 +205,6 @@ def _write_inputs(pre: Preflight, out: Path) -> None:
     write_atomic(out / "vars.json", json.dumps({"configuration": pre.vars}, indent=2, default=str))
     write_atomic(out / "settings.yaml", yaml.safe_dump({"runtime": {"rollbacks": {"strategy": "always"}}}))
     write_atomic(out / "plan.json", json.dumps([t.to_json() for t in pre.targets], indent=2))
-
-
-def _fallback_rollbacks(exp: Experiment, configuration: dict, progress: Progress) -> list[dict]:
-    """Play the rollbacks here when Chaos Toolkit could not (killed, or it ended before them)."""
-    from chaoslib.activity import run_activity
-
-    runs = []
-    for rb in exp.rollbacks:
-        started = time.time()
-        try:
-            output = run_activity(rb, configuration, {})
-            runs.append({"activity": rb, "status": "succeeded", "output": output, "start": started, "end": time.time(),
-                         "ran_by": "gauntlet"})
-            progress(f"rollback {rb.get('name')}: done by gauntlet")
-        except Exception as exc:
-            runs.append({"activity": rb, "status": "failed", "exception": [str(exc)], "start": started, "end": time.time(),
-                         "ran_by": "gauntlet"})
-            progress(f"rollback {rb.get('name')}: FAILED ({exc})")
-    return runs
-
-
-def _why(run: dict) -> str:
-    """The last line of an activity run's exception, without chaoslib's repeated class prefixes."""
-    lines = "".join(run.get("exception") or []).strip().splitlines()
-    if not lines:
-        return repr(run.get("output")) if run.get("status") != "failed" else "failed"
-    return re.sub(r"^(?:[\w.]+(?:Failed|Error|Exception|Deviation|NotChecked)\b: )+", "", lines[-1])[:400]
-
-
-def _probe_detail(state: Optional[dict]) -> str:
-    for probe in (state or {}).get("probes") or ():
-        if not probe.get("tolerance_met", True) or probe.get("status") == "failed":
-            return f"{probe['activity'].get('name')}: {_why(probe)}"
-    return ""
-
-
-def _install_sigterm() -> Optional[Any]:
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum: int, frame: Any) -> None:
-        raise Terminated()
-
-    return signal.signal(signal.SIGTERM, handler)
 
 
 class ChaosRun:
@@ -446,7 +279,7 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
         progress(line)
     events_path = out / "events.jsonl"
     specs = _sampler_specs(exp, pre.configuration)
-    child: Optional[_Child] = None
+    child: Optional[ChaosProcess] = None
     stop_reason: list[str] = []
 
     def on_deadline(lost_s: float) -> None:
@@ -457,9 +290,9 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
             child.interrupt("stop condition")
 
     sampler = timeline.Sampler(specs, deadline, on_deadline)
-    loader = _Load(env, run, load) if load else None
+    loader = LoadBeside(env, run, load) if load else None
     interrupted: Optional[str] = None
-    previous_sigterm = _install_sigterm()
+    previous_sigterm = install_sigterm()
     started = time.monotonic()
     t0 = time.time()
     try:
@@ -473,14 +306,14 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
         merged = {**os.environ, **pre.child_env, RUN_ENV: str(run.dir), EVENTS_ENV: str(events_path),
                   "GAUNTLET_ENV": env.name, "PYTHONUNBUFFERED": "1"}
         child_env = {k: v for k, v in merged.items() if not (pre.child_env.get(k) == "")}  # "": unset
-        child = _Child(chaos_command(exp, out), child_env, out / "chaostoolkit.out", progress)
+        child = ChaosProcess(chaos_command(exp, out), child_env, out / "chaostoolkit.out", progress)
         _watch(child, sampler, events_path)
     except KeyboardInterrupt as exc:
         interrupted = ("interrupted by SIGTERM" if isinstance(exc, Terminated) else "interrupted by the operator (Ctrl-C)")
         progress(f"{interrupted}: stopping the experiment, rollbacks run")
         if child is not None:
             child.interrupt(interrupted)
-            _wait_ignoring_interrupts(child, ROLLBACK_GRACE_S, progress)
+            wait_ignoring_interrupts(child, ROLLBACK_GRACE_S, progress)
     finally:
         if previous_sigterm is not None:
             signal.signal(signal.SIGTERM, previous_sigterm)
@@ -492,12 +325,12 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
     if interrupted is None:
         _tail(sampler, deadline)
     sampler.stop()
-    events = _read_events(events_path)
-    journal, fallback = _journal(exp, out, events, pre.configuration, progress)
+    events = read_events(events_path)
+    journal, fallback = write_journal(exp, out, events, pre.configuration, progress)
     if loader is not None:
         progress(f"waiting for the load profile {load} to end (bounded by its duration)")
-        _join_ignoring_interrupts(loader, progress)
-    result = _record(env, run, exp, pre, claims, sampler, t0, events, journal, fallback,
+        join_ignoring_interrupts(loader, progress)
+    result = record(env, run, exp, pre.targets, pre.emulated, claims, sampler, t0, events, journal, fallback,
                      interrupted or (child.signalled if child and child.signalled not in (None, "stop condition") else None),
                      stop_reason[0] if stop_reason else None, loader, time.monotonic() - started)
     if interrupted:
@@ -505,41 +338,19 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
     return result
 
 
-def _watch(child: _Child, sampler: timeline.Sampler, events_path: Path) -> None:
+def _watch(child: ChaosProcess, sampler: timeline.Sampler, events_path: Path) -> None:
     """Until Chaos Toolkit ends: the stop condition is armed from the first action of the method to the rollbacks."""
-    faults = 0
+    seen = 0
     while child.proc.poll() is None:
         time.sleep(0.05)
-        events = _read_events(events_path)
-        injected = len(_faults(events))
-        if injected > faults:
+        events = read_events(events_path)
+        injected = len(faults(events))
+        if injected > seen:
             sampler.burst()
-            faults = injected
+            seen = injected
         rolling_back = any(e["event"] in ("rollbacks-start", "method-end") for e in events)
         sampler.arm(injected > 0 and not rolling_back)
     sampler.arm(False)
-
-
-def _wait_ignoring_interrupts(child: _Child, grace_s: float, progress: Progress) -> None:
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        try:
-            if child.wait(timeout=max(0.1, deadline - time.monotonic())) is not None:
-                return
-        except KeyboardInterrupt:
-            progress("rollbacks are running: waiting for them (they must not be cut short)")
-
-
-def _join_ignoring_interrupts(loader: _Load, progress: Progress) -> None:
-    from gauntlet.load.runner import GRACE_S, STARTUP_S
-
-    profile = loader.env.load_profile(loader.profile)
-    deadline = time.monotonic() + STARTUP_S + profile.duration_s + GRACE_S
-    while loader.thread is not None and loader.thread.is_alive() and time.monotonic() < deadline:
-        try:
-            loader.join(timeout=1.0)
-        except KeyboardInterrupt:
-            progress(f"the load run ends by itself within its duration ({profile.duration_s} s)")
 
 
 def _tail(sampler: timeline.Sampler, deadline_s: float) -> None:
@@ -554,109 +365,3 @@ def _tail(sampler: timeline.Sampler, deadline_s: float) -> None:
         time.sleep(timeline.INTERVAL_S)
 
 
-def _journal(exp: Experiment, out: Path, events: list[dict], configuration: dict,
-             progress: Progress) -> tuple[dict, bool]:
-    """Chaos Toolkit's journal; when it wrote none or ended before its rollbacks, gauntlet's, with them played."""
-    path = out / "journal.json"
-    journal: Optional[dict] = None
-    try:
-        journal = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        journal = None
-    acted = any(e["event"] == "activity-start" and e.get("phase") == "method" and e.get("type") == "action" for e in events)
-    rolled_back = any(e["event"] == "rollbacks-end" for e in events)
-    fallback = bool(acted and exp.rollbacks and not rolled_back)
-    if journal is None or fallback:
-        journal = journal or {"experiment": exp.data, "status": "aborted", "deviated": False, "run": [], "rollbacks": [],
-                              "steady_states": {"before": None, "after": None, "during": []},
-                              "note": "written by gauntlet: the Chaos Toolkit process ended without a journal"}
-        if fallback:
-            progress("Chaos Toolkit ended before its rollbacks: gauntlet plays them")
-            journal["rollbacks"] = _fallback_rollbacks(exp, configuration, progress)
-            journal["status"] = "aborted"
-        journal["gauntlet_events"] = events
-        write_atomic(path, json.dumps(journal, indent=2, default=str))
-    return journal, fallback
-
-
-def _faults(events: list[dict]) -> list[tuple[str, float]]:
-    return [(e["name"], e["t"]) for e in events
-            if e["event"] == "activity-start" and e.get("phase") == "method" and e.get("type") == "action"]
-
-
-def _record(env: Environment, run: Run, exp: Experiment, pre: Preflight, claims: tuple[str, ...], sampler: timeline.Sampler,
-            t0: float, events: list[dict], journal: dict, fallback: bool, interrupted: Optional[str],
-            stop_condition: Optional[str], loader: Optional[_Load], duration_s: float) -> CheckResult:
-    samples = sampler.snapshot()
-    faults = _faults(events)
-    recov = timeline.recoveries([(s.t, s.ok) for s in samples], faults)
-    ttr = None if not recov or any(r.recovered_at is None for r in recov) else max(r.time_to_recovery_s or 0.0 for r in recov)
-    markers = [(t, f"fault: {n}") for n, t in faults]
-    markers += [(r.recovered_at, "recovered") for r in recov if r.recovered_at is not None and r.lost]
-    markers += [(e["t"], "rollbacks") for e in events if e["event"] == "rollbacks-start"]
-    if sampler.tripped_at:
-        markers.append((sampler.tripped_at, "stop condition"))
-    extra_series: list[dict] = []
-    load_info: Optional[dict] = None
-    if loader is not None:
-        points = loader.wall_points()
-        if faults:
-            last = max(t for _, t in faults)
-            recovered = max((r.recovered_at or 0.0) for r in recov) if recov else 0.0
-            ends = [e["t"] for e in events if e["event"] in ("method-end", "experiment-end")]
-            window = (faults[0][1], max(last, recovered, min(ends) if ends else last))
-            load_info = {"profile": loader.profile, "phases": timeline.phases(points, window),
-                         "error": f"{type(loader.error).__name__}: {loader.error}" if loader.error else None}
-        extra_series = [
-            {"name": f"load {loader.profile} p95", "unit": "ms",
-             "points": [[round(p["t"] - t0, 2), p["p95_ms"]] for p in points if p["p95_ms"] is not None]},
-            {"name": f"load {loader.profile} errors", "unit": "%",
-             "points": [[round(p["t"] - t0, 2), round((p["error_rate"] or 0) * 100, 3)] for p in points]},
-        ]
-    breaches = timeline.invariant_breaches(samples, exp.invariants, t0)
-    doc = timeline.document(f"chaos {exp.name} on {env.name}", samples, sampler.specs, t0, markers, ttr, extra_series,
-                            recoveries=[{"fault": r.fault, "at_s": round(r.at - t0, 2), "lost": r.lost,
-                                         "time_to_recovery_s": r.time_to_recovery_s} for r in recov],
-                            invariant_breaches=breaches, load=load_info)
-    timeline_file = run.dir / f"timeline-{exp.name}.json"
-    write_atomic(timeline_file, json.dumps(doc, indent=1, default=str))
-    runs = journal.get("run") or []
-    failed_actions = tuple(f"{r['activity'].get('name')}: {_why(r)}"
-                           for r in runs if r.get("status") == "failed" and r["activity"].get("type") == "action")
-    rollbacks = journal.get("rollbacks") or []
-    failed_rollbacks = tuple(f"{r['activity'].get('name')}: {_why(r)}" for r in rollbacks if r.get("status") != "succeeded")
-    before = (journal.get("steady_states") or {}).get("before")
-    after = (journal.get("steady_states") or {}).get("after")
-    refused = next((e["reason"] for e in events if e["event"] == "refused"), None)
-    observed = verdict.Observed(
-        deadline_s=float(env.chaos.steady_state_deadline_s), journal_status=journal.get("status"),
-        before_met=None if before is None else bool(before.get("steady_state_met")), before_detail=_probe_detail(before),
-        steady_state_is_the_claim=exp.steady_state_is_the_claim,
-        deviated=bool(journal.get("deviated")), after_detail=_probe_detail(after), failed_actions=failed_actions,
-        failed_rollbacks=failed_rollbacks, rollbacks_ran=tuple(r["activity"].get("name") for r in rollbacks),
-        interrupted=interrupted or (f"refused by the guard before an action: {refused}" if refused else None),
-        stop_condition=stop_condition, invariant_breaches=tuple(breaches), faults=len(faults),
-        lost=any(r.lost for r in recov),
-        time_to_recovery_s=ttr, emulated=pre.emulated)
-    outcome, message = verdict.judge(observed)
-    if load_info:
-        phases = load_info["phases"]
-        message += "; load errors before/during/after: " + "/".join(
-            f"{phases[p]['failures']} of {phases[p]['requests']}" for p in ("before", "during", "after"))
-    rel = lambda p: str(p.relative_to(run.dir))  # noqa: E731
-    details = {
-        "experiment": exp.name, "title": exp.title, "tier": exp.tier, "status": journal.get("status"),
-        "deviated": bool(journal.get("deviated")), "time_to_recovery_s": ttr,
-        "figures": {"time_to_recovery_s": ttr} if ttr is not None else {},
-        "recoveries": doc["recoveries"], "invariant_breaches": breaches, "stop_condition": stop_condition,
-        "interrupted": interrupted, "rollbacks": [{"name": r["activity"].get("name"), "status": r.get("status"),
-                                                   "ran_by": r.get("ran_by", "chaostoolkit")} for r in rollbacks],
-        "rollbacks_played_by_gauntlet": fallback, "plan": [t.to_json() for t in pre.targets], "load": load_info,
-        "limits": pre.emulated, "samples": len(samples), "deadline_s": env.chaos.steady_state_deadline_s,
-        "artefacts": {"journal": rel(run.dir / "chaos" / exp.name / "journal.json"), "timeline": timeline_file.name,
-                      "events": rel(run.dir / "chaos" / exp.name / "events.jsonl"),
-                      "log": rel(run.dir / "chaos" / exp.name / "chaostoolkit.log")},
-    }
-    result = CheckResult(f"chaos:{exp.name}", "chaos", claims, outcome, message, round(duration_s, 2), details)
-    run.record(result)
-    return result

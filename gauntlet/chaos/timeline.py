@@ -3,8 +3,8 @@
 :class:`Sampler` runs the steady-state probes of the experiment (and the ones it
 only ``observe``s) in a thread, every :data:`INTERVAL_S`, all probes of a tick at once.
 Each sample records, per probe, whether its condition held and the number behind it
-(:mod:`gauntlet.chaos.probes` ``measure_*``; other providers only held / not held, through
-chaoslib). It also watches the stop condition: while the method runs, a steady state lost
+(:mod:`gauntlet.chaos.probes` ``measure_*``, called in this process with the run's
+configuration: the same cluster, endpoints and account as the Chaos Toolkit process). It also watches the stop condition: while the method runs, a steady state lost
 for longer than the policy's deadline calls ``on_deadline`` once.
 
 The pure functions below turn samples and fault times into the figures:
@@ -43,25 +43,18 @@ class ProbeSpec:
 
 
 def probe_spec(activity: dict, configuration: dict, secrets: Optional[dict], *, steady: bool, invariant: bool) -> ProbeSpec:
-    """A sampler probe from a hypothesis probe: gauntlet's own by its ``measure_*``, others through chaoslib."""
+    """A sampler probe from a hypothesis probe of :mod:`gauntlet.chaos.probes`, through its ``measure_*``."""
     provider = activity.get("provider") or {}
     arguments = dict(substitute(provider.get("arguments") or {}, configuration, secrets or {}))
     arguments.pop("raise_on_unavailable", None)
     measure = getattr(gauntlet_probes, f"measure_{provider.get('func')}", None)
-    if provider.get("type") == "python" and provider.get("module") == gauntlet_probes.__name__ and measure:
-        def call() -> Measurement:
-            return measure(**arguments, configuration=configuration)
-    else:
-        from chaoslib.activity import run_activity
-        from chaoslib.hypothesis import within_tolerance
+    if provider.get("module") != gauntlet_probes.__name__ or measure is None:
+        raise ValueError(f"probe {activity.get('name')!r}: {provider.get('module')}.{provider.get('func')} has no measure_* "
+                         f"in {gauntlet_probes.__name__}")
 
-        def call() -> Measurement:
-            try:
-                value = run_activity(activity, configuration, secrets or {})
-                ok = bool(within_tolerance(activity.get("tolerance"), value, configuration, secrets or {}))
-            except Exception as exc:
-                return Measurement(False, None, "", f"{activity.get('name')}: {exc}")
-            return Measurement(ok, None, "", f"{activity.get('name')}: {'within' if ok else 'outside'} tolerance ({value!r})"[:300])
+    def call() -> Measurement:
+        return measure(**arguments, configuration=configuration)
+
     return ProbeSpec(activity.get("name", provider.get("func", "probe")), steady, invariant, call)
 
 

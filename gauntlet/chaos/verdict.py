@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from gauntlet.chaos.timeline import BURST_INTERVAL_S
 from gauntlet.ledger import Outcome
 
 
@@ -83,5 +84,6 @@ def judge(o: Observed) -> tuple[Outcome, str]:
     if not o.faults:
         return "error", "no fault was injected (the method ran no action)"
     if not o.lost:
-        return "passed", f"steady state held throughout, never lost (time to recovery 0 s, deadline {o.deadline_s:g} s)"
+        return "passed", (f"steady state never seen lost, sampled every {BURST_INTERVAL_S:g} s after each fault "
+                          f"(time to recovery 0 s, deadline {o.deadline_s:g} s)")
     return "passed", f"{ttr} (deadline {o.deadline_s:g} s)"

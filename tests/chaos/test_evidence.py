@@ -67,3 +67,30 @@ def test_the_control_refuses_an_aws_endpoint_that_is_not_the_environments(monkey
     with pytest.raises(InterruptExecution, match=r"would call the AWS API at https://rds.us-east-1.amazonaws.com, "
                                                  r"the environment names http://127.0.0.1:5000"):
         control.before_experiment_control(exp.data, configuration={"gauntlet_env": "local"})
+
+
+def test_inside_chaos_toolkit_each_action_is_checked_again_right_before_it_runs(guarded, kube_api, monkeypatch):
+    path = guarded(max_pods_per_action=1)
+    monkeypatch.setenv(control.RUN_ENV, "a gauntlet run")
+    monkeypatch.setattr(control, "_state", {"phase": "method", "env": None, "lock": None})
+    exp = experiments.load("athens-pod-loss")
+    configuration = {"gauntlet_env": "fakeprod", "kubeconfig": str(path), "kube_context": "fake",
+                     "kube_api_server": kube_api.url, "athens_namespace": "athens",
+                     "athens_selector": "app.kubernetes.io/name=athens"}
+    control.before_activity_control(exp.method[0], configuration=configuration)  # one pod: allowed
+    with pytest.raises(InterruptExecution, match=r"refused action 'terminate-all-athens-pods-but-one' before it ran: "
+                                                 r".*would take down 2 pods"):
+        control.before_activity_control(exp.method[2], configuration=configuration)
+    assert kube_api.writes == []
+
+
+def test_a_hypothesis_probe_the_sampler_cannot_pin_to_the_cluster_is_refused(tmp_path):
+    import json
+
+    from gauntlet.exceptions import ConfigError
+
+    data = json.loads((paths.ROOT / "chaos_experiments" / "athens-pod-loss.json").read_text())
+    data["steady-state-hypothesis"]["probes"][0]["provider"].update(module="chaosk8s.pod.probes", func="pods_in_phase")
+    (tmp_path / "x.json").write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=r"only gauntlet.chaos.probes probes are pinned to the environment's cluster"):
+        experiments.parse(tmp_path / "x.json")

@@ -1,0 +1,115 @@
+"""Journal, timeline and outcome of one run, recorded: ``timeline-<experiment>.json`` and one check.
+
+The check is ``chaos:<experiment>``, evidence for the experiment's claims the environment states;
+its ``details`` hold the time to recovery (``figures.time_to_recovery_s``: history and trends),
+each fault's recovery, invariant breaches, the stop condition, the rollbacks and who played them,
+the plan (what each action hit), the load profile's figures per phase, what an emulator cannot
+show, and the paths of the journal, events and logs in the run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Optional
+
+from gauntlet.chaos import timeline, verdict
+from gauntlet.chaos.experiments import Experiment
+from gauntlet.chaos.load_beside import LoadBeside
+from gauntlet.chaos.process import faults as faults_of
+from gauntlet.environment import Environment
+from gauntlet.ledger import CheckResult
+from gauntlet.report import Run, write_atomic
+
+
+def why(run: dict) -> str:
+    """The last line of an activity run's exception, without chaoslib's repeated class prefixes."""
+    lines = "".join(run.get("exception") or []).strip().splitlines()
+    if not lines:
+        return repr(run.get("output")) if run.get("status") != "failed" else "failed"
+    return re.sub(r"^(?:[\w.]+(?:Failed|Error|Exception|Deviation|NotChecked)\b: )+", "", lines[-1])[:400]
+
+
+def _probe_detail(state: Optional[dict]) -> str:
+    for probe in (state or {}).get("probes") or ():
+        if not probe.get("tolerance_met", True) or probe.get("status") == "failed":
+            return f"{probe['activity'].get('name')}: {why(probe)}"
+    return ""
+
+
+def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated: Optional[str], claims: tuple[str, ...], sampler: timeline.Sampler,
+            t0: float, events: list[dict], journal: dict, fallback: bool, interrupted: Optional[str],
+            stop_condition: Optional[str], loader: Optional[LoadBeside], duration_s: float) -> CheckResult:
+    samples = sampler.snapshot()
+    faults = faults_of(events)
+    recov = timeline.recoveries([(s.t, s.ok) for s in samples], faults)
+    ttr = None if not recov or any(r.recovered_at is None for r in recov) else max(r.time_to_recovery_s or 0.0 for r in recov)
+    markers = [(t, f"fault: {n}") for n, t in faults]
+    markers += [(r.recovered_at, "recovered") for r in recov if r.recovered_at is not None and r.lost]
+    markers += [(e["t"], "rollbacks") for e in events if e["event"] == "rollbacks-start"]
+    if sampler.tripped_at:
+        markers.append((sampler.tripped_at, "stop condition"))
+    extra_series: list[dict] = []
+    load_info: Optional[dict] = None
+    if loader is not None:
+        points = loader.wall_points()
+        if faults:
+            last = max(t for _, t in faults)
+            recovered = max((r.recovered_at or 0.0) for r in recov) if recov else 0.0
+            ends = [e["t"] for e in events if e["event"] in ("method-end", "experiment-end")]
+            window = (faults[0][1], max(last, recovered, min(ends) if ends else last))
+            load_info = {"profile": loader.profile, "phases": timeline.phases(points, window),
+                         "error": f"{type(loader.error).__name__}: {loader.error}" if loader.error else None}
+        extra_series = [
+            {"name": f"load {loader.profile} p95", "unit": "ms",
+             "points": [[round(p["t"] - t0, 2), p["p95_ms"]] for p in points if p["p95_ms"] is not None]},
+            {"name": f"load {loader.profile} errors", "unit": "%",
+             "points": [[round(p["t"] - t0, 2), round((p["error_rate"] or 0) * 100, 3)] for p in points]},
+        ]
+    breaches = timeline.invariant_breaches(samples, exp.invariants, t0)
+    doc = timeline.document(f"chaos {exp.name} on {env.name}", samples, sampler.specs, t0, markers, ttr, extra_series,
+                            recoveries=[{"fault": r.fault, "at_s": round(r.at - t0, 2), "lost": r.lost,
+                                         "time_to_recovery_s": r.time_to_recovery_s} for r in recov],
+                            invariant_breaches=breaches, load=load_info)
+    timeline_file = run.dir / f"timeline-{exp.name}.json"
+    write_atomic(timeline_file, json.dumps(doc, indent=1, default=str))
+    runs = journal.get("run") or []
+    failed_actions = tuple(f"{r['activity'].get('name')}: {why(r)}"
+                           for r in runs if r.get("status") == "failed" and r["activity"].get("type") == "action")
+    rollbacks = journal.get("rollbacks") or []
+    failed_rollbacks = tuple(f"{r['activity'].get('name')}: {why(r)}" for r in rollbacks if r.get("status") != "succeeded")
+    before = (journal.get("steady_states") or {}).get("before")
+    after = (journal.get("steady_states") or {}).get("after")
+    refused = next((e["reason"] for e in events if e["event"] == "refused"), None)
+    observed = verdict.Observed(
+        deadline_s=float(env.chaos.steady_state_deadline_s), journal_status=journal.get("status"),
+        before_met=None if before is None else bool(before.get("steady_state_met")), before_detail=_probe_detail(before),
+        steady_state_is_the_claim=exp.steady_state_is_the_claim,
+        deviated=bool(journal.get("deviated")), after_detail=_probe_detail(after), failed_actions=failed_actions,
+        failed_rollbacks=failed_rollbacks, rollbacks_ran=tuple(r["activity"].get("name") for r in rollbacks),
+        interrupted=interrupted or (f"refused by the guard before an action: {refused}" if refused else None),
+        stop_condition=stop_condition, invariant_breaches=tuple(breaches), faults=len(faults),
+        lost=any(r.lost for r in recov),
+        time_to_recovery_s=ttr, emulated=emulated)
+    outcome, message = verdict.judge(observed)
+    if load_info:
+        phases = load_info["phases"]
+        message += "; load errors before/during/after: " + "/".join(
+            f"{phases[p]['failures']} of {phases[p]['requests']}" for p in ("before", "during", "after"))
+    rel = lambda p: str(p.relative_to(run.dir))  # noqa: E731
+    details = {
+        "experiment": exp.name, "title": exp.title, "tier": exp.tier, "status": journal.get("status"),
+        "deviated": bool(journal.get("deviated")), "time_to_recovery_s": ttr,
+        "figures": {"time_to_recovery_s": ttr} if ttr is not None else {},
+        "recoveries": doc["recoveries"], "invariant_breaches": breaches, "stop_condition": stop_condition,
+        "interrupted": interrupted, "rollbacks": [{"name": r["activity"].get("name"), "status": r.get("status"),
+                                                   "ran_by": r.get("ran_by", "chaostoolkit")} for r in rollbacks],
+        "rollbacks_played_by_gauntlet": fallback, "plan": [t.to_json() for t in targets], "load": load_info,
+        "limits": emulated, "samples": len(samples), "deadline_s": env.chaos.steady_state_deadline_s,
+        "artefacts": {"journal": rel(run.dir / "chaos" / exp.name / "journal.json"), "timeline": timeline_file.name,
+                      "events": rel(run.dir / "chaos" / exp.name / "events.jsonl"),
+                      "log": rel(run.dir / "chaos" / exp.name / "chaostoolkit.log")},
+    }
+    result = CheckResult(f"chaos:{exp.name}", "chaos", claims, outcome, message, round(duration_s, 2), details)
+    run.record(result)
+    return result

@@ -28,8 +28,11 @@ setup: $(VENV)/.installed $(CACHE)/.browser
 run: setup
 	$(BIN)/gauntlet run
 
+# The cluster-tier and chaos integration tests are not in the gate yet: they share one
+# cluster and leave state behind for each other (issues #7, #8, #9 stay open until they
+# isolate it). Run them with: $(BIN)/python -m pytest -m cluster tests/local/test_chaos_goproxy.py
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not cluster" --ignore=tests/local/test_chaos_goproxy.py
 
 clean:
 	rm -rf $(VENV) reports/[0-9]* reports/latest

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-import gauntlet.local as local
 from gauntlet.local import goproxy_tier
 from gauntlet.local.goproxy_tier import COMPONENTS, running_pid
 
@@ -29,7 +28,7 @@ def _leave_the_tier_as_found() -> Iterator[None]:
 def stack(request: pytest.FixtureRequest) -> dict:
     """The tier up with the fault profiles given as indirect parameter (none by default); its status()."""
     faults = getattr(request, "param", ())
-    return local.up(faults, progress=lambda _: None)
+    return goproxy_tier.up(faults, progress=lambda _: None)
 
 
 @pytest.fixture

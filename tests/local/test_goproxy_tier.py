@@ -137,12 +137,12 @@ def test_a_killed_replica_costs_no_client_request(stack: dict, edge: httpx.Clien
 
 
 def test_up_twice_keeps_the_same_processes(stack: dict) -> None:
-    again = local.up(progress=lambda _: None)
+    again = goproxy_tier.up(progress=lambda _: None)
     assert {n: c["pid"] for n, c in again["components"].items()} == {n: c["pid"] for n, c in stack["components"].items()}
 
 
 def test_changing_faults_restarts_with_the_new_ones(stack: dict) -> None:
-    faulted = local.up(["lb-no-healthcheck"], progress=lambda _: None)
+    faulted = goproxy_tier.up(["lb-no-healthcheck"], progress=lambda _: None)
     assert faulted["faults"] == ["lb-no-healthcheck"]
     assert faulted["components"]["lb"]["pid"] != stack["components"]["lb"]["pid"]
 

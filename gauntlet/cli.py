@@ -45,6 +45,7 @@ def _emit(data: dict) -> None:
 def _claims_json(document: dict) -> dict:
     return {
         "environment": document["environment"],
+        "run": document["run"]["id"],
         "report": document["report"],
         "status": document["run"]["status"],
         "summary": document["summary"],

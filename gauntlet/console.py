@@ -72,4 +72,8 @@ def history_table(env: Environment, runs: list, console: Console) -> None:
         table.add_row(claim.id, *[f"[{STYLE[v]}]{v}[/]" if v else "" for v in cells])
     console.print(table)
     for name, values in trend(runs).items():
-        console.print(f"{name}: " + " → ".join("—" if v is None else f"{v:g}" for v in values), highlight=False)
+        console.print(f"{name}: " + " → ".join("—" if v is None else f"{v:g}" for v in values), highlight=False,
+                      soft_wrap=True)
+    for run in oldest_first:
+        for regression in run.regressions:
+            console.print(f"[yellow]regression[/] in {run.id}: {regression}", highlight=False, soft_wrap=True)

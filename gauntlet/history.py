@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS verdicts (
     run TEXT NOT NULL REFERENCES runs(id), claim TEXT NOT NULL, verdict TEXT NOT NULL, PRIMARY KEY (run, claim));
 CREATE TABLE IF NOT EXISTS figures (
     run TEXT NOT NULL REFERENCES runs(id), name TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (run, name));
+CREATE TABLE IF NOT EXISTS regressions (
+    run TEXT NOT NULL REFERENCES runs(id), what TEXT NOT NULL);
 """
 
 #: figures worth a trend: name -> True when higher is better.
@@ -41,12 +43,14 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def figures(document: dict) -> dict[str, float]:
-    """The trend figures of a run, from its checks' details (``<check>:<figure>`` -> value)."""
+    """The trend figures of a run, from its checks' details: ``<figures_of>:<figure>`` -> value, where
+    ``figures_of`` names what was measured (the check's id unless its details say, e.g. ``load:smoke``)."""
     out: dict[str, float] = {}
     for check in document["checks"]:
-        for name, value in (check.get("details") or {}).get("figures", {}).items():
+        details = check.get("details") or {}
+        for name, value in details.get("figures", {}).items():
             if name in HIGHER_IS_BETTER and isinstance(value, (int, float)):
-                out[f"{check['id']}:{name}"] = float(value)
+                out[f"{details.get('figures_of', check['id'])}:{name}"] = float(value)
     return out
 
 
@@ -56,11 +60,13 @@ def record(document: dict, path: Path) -> None:
     with closing(_connect(path)) as db, db:
         db.execute("DELETE FROM verdicts WHERE run = ?", (run["id"],))
         db.execute("DELETE FROM figures WHERE run = ?", (run["id"],))
+        db.execute("DELETE FROM regressions WHERE run = ?", (run["id"],))
         db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (run["id"], run["environment"], run["kind"], run["started"], run["status"], document["report"],
                     json.dumps(document["summary"])))
         db.executemany("INSERT INTO verdicts VALUES (?, ?, ?)", [(run["id"], c["id"], c["verdict"]) for c in document["claims"]])
         db.executemany("INSERT INTO figures VALUES (?, ?, ?)", [(run["id"], k, v) for k, v in figures(document).items()])
+        db.executemany("INSERT INTO regressions VALUES (?, ?)", [(run["id"], r) for r in document.get("regressions", ())])
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class Past:
     report: str
     verdicts: dict[str, str]
     figures: dict[str, float]
+    regressions: list[str]
 
 
 def recent(path: Path, environment: str, last: int = 10, kind: Optional[str] = None, before: Optional[dict] = None) -> list[Past]:
@@ -91,7 +98,8 @@ def recent(path: Path, environment: str, last: int = 10, kind: Optional[str] = N
         rows = db.execute(query, (*args, last)).fetchall()
         return [Past(id_, kind_, started, status, report,
                      dict(db.execute("SELECT claim, verdict FROM verdicts WHERE run = ?", (id_,)).fetchall()),
-                     dict(db.execute("SELECT name, value FROM figures WHERE run = ?", (id_,)).fetchall()))
+                     dict(db.execute("SELECT name, value FROM figures WHERE run = ?", (id_,)).fetchall()),
+                     [what for (what,) in db.execute("SELECT what FROM regressions WHERE run = ? ORDER BY rowid", (id_,))])
                 for id_, kind_, started, status, report in rows]
 
 

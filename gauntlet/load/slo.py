@@ -5,8 +5,9 @@ the same metric twice), ``load:<profile>:stop`` when the stop condition ended
 the run early, ``load:<profile>:run`` when Locust itself failed. Messages carry
 the measured figure, e.g. ``p95 812 ms > 500 ms (12 340 requests in 20 s, 0.2 % errors)``.
 
-Details: ``measured`` holds all the run's figures; ``figures`` only the one an SLO
-check judged, so the history (``gauntlet.history``) trends each figure once.
+Details: ``measured`` holds all the run's figures; ``figures`` the ones worth a trend
+(p50/p95/p99, rps, error rate) under ``figures_of`` = ``load:<profile>``, so the history
+(``gauntlet.history``) trends each figure of a profile once, whichever SLOs it has.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def evaluate(name: str, profile: LoadProfile, figures: Optional[Figures], outcom
         return results
     trip = outcome.get("stop")
     early = f"; the run stopped early at {trip['at_s']:.0f} s of {profile.duration_s} s" if trip else ""
+    trend = {metric: figures.metric(metric) for metric in ("rps", "p50_ms", "p95_ms", "p99_ms", "error_rate")}
     for check_id, slo in zip(check_ids(name, profile.slos), profile.slos):
         kept, verdict = judge_slo(slo, figures)
         message = f"{verdict} {context(figures, elapsed)}{early}"
@@ -116,7 +118,7 @@ def evaluate(name: str, profile: LoadProfile, figures: Optional[Figures], outcom
         results.append(CheckResult(id=check_id, kind="load", claims=(slo.claim,), outcome="passed" if kept else "failed",
                                    message=message, duration_s=duration_s,
                                    details={**base, "slo": slo.model_dump(), "value": figures.metric(slo.metric),
-                                            "figures": {slo.metric: figures.metric(slo.metric)}}))
+                                            "figures_of": f"load:{name}", "figures": trend}))
     if trip:
         results.append(CheckResult(
             id=f"load:{name}:stop", kind="load", claims=stopped_claims(profile, trip["metric"]), outcome="failed",

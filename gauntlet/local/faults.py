@@ -74,6 +74,12 @@ FAULTS: dict[str, Fault] = {
             "athens-replica-failover",
         ),
         _goproxy(
+            "replica-git-on-hot-path",
+            "both replicas run a 'git fetch' before answering any protocol request from storage (800 ms, "
+            "fixtures/local/replica.js), as an Athens with git on its serving path; /healthz stays fast",
+            "athens-no-git-hot-path",
+        ),
+        _goproxy(
             "origin-404-as-403",
             "the replicas answer 403 instead of 404 for modules and versions they do not have (like a storage "
             "bucket without list permission), so the go command stops instead of falling back to the next proxy",

@@ -98,6 +98,7 @@ def render(faults: Sequence[str] = (), cdn: str = "frontdoor") -> dict[str, str]
         texts[name] = env.get_template("replica.nginx.conf.j2").render(
             common, name=name, address=address(name), tmp_dir=base / "tmp" / name, ready_marker=corpus.READY_MARKER,
             broken_storage=broken, storage=storage.with_name("corpsu") if broken else storage,
+            replica_js=_TEMPLATES / "replica.js",
         )
     texts["lb"] = env.get_template("haproxy.cfg.j2").render(
         common, lb_address=address("lb"), stats_address=address("lb stats"),

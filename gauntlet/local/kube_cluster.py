@@ -515,17 +515,28 @@ def node_manifest(node: Node) -> dict:
 
 
 def register_nodes(nodes: Iterable[Node] = NODES, progress: Progress = print) -> None:
-    """Create the Node objects that do not exist yet (kwok does the rest)."""
+    """Create the Node objects that do not exist yet (kwok does the rest); make existing ones schedulable
+    again, without the cordon or outage taint a chaos experiment left (one killed before its rollbacks)."""
     from kubernetes import client
     from kubernetes.client.rest import ApiException
+
+    from gauntlet.chaos.actions import CORDON_LABEL, OUTAGE_TAINT
 
     with api_client() as api:
         core = client.CoreV1Api(api)
         existing = {n.metadata.name: n for n in core.list_node().items}
         for node in nodes:
             if node.name in existing:
-                if not existing[node.name].spec.pod_cidr:  # registered before nodes had pod CIDRs (settable once)
+                spec = existing[node.name].spec
+                if not spec.pod_cidr:  # registered before nodes had pod CIDRs (settable once)
                     core.patch_node(node.name, {"spec": {"podCIDR": node.pod_cidr, "podCIDRs": [node.pod_cidr]}})
+                outage = [t for t in spec.taints or () if t.key == OUTAGE_TAINT]
+                if spec.unschedulable or outage:
+                    healed = ["uncordoned"] * bool(spec.unschedulable) + [f"taint {OUTAGE_TAINT} removed"] * bool(outage)
+                    progress(f"node {node.name}: {', '.join(healed)}")
+                    kept = [api.sanitize_for_serialization(t) for t in spec.taints or () if t.key != OUTAGE_TAINT]
+                    core.patch_node(node.name, {"metadata": {"labels": {CORDON_LABEL: None}},
+                                                "spec": {"unschedulable": False, "taints": kept or None}})
                 continue
             progress(f"registering node {node.name} ({node.pool}, {node.zone})")
             try:

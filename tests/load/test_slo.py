@@ -29,7 +29,9 @@ def test_each_slo_is_one_load_check_for_its_claim_with_the_measured_figure():
     assert results[1].message == "p95 812 ms > 500 ms (12 340 requests in 20 s, 0.2 % errors)"
     assert results[0].message == "error rate 0.2 % <= 1 % (12 340 requests in 20 s, 0.2 % errors)"
     assert results[1].details["value"] == 812 and results[1].details["measured"]["requests"] == 12340
-    assert results[1].details["figures"] == {"p95_ms": 812}, "one figure per check: the history trends each once"
+    trend = {"rps": 617.0, "p50_ms": 40, "p95_ms": 812, "p99_ms": 1900, "error_rate": 25 / 12340}
+    assert [(r.details["figures_of"], r.details["figures"]) for r in results] == [("load:smoke", trend)] * 2, \
+        "the profile's figures, named once for the history whichever SLO carries them"
 
 
 def test_min_slos_compare_the_other_way():

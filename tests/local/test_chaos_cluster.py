@@ -30,11 +30,6 @@ NS = "gauntlet-chaos-test"
 LABELS = {"app.kubernetes.io/name": "athens-chaos-test"}
 
 
-def _cluster_up() -> bool:
-    status = kube_cluster.status()
-    return all(c["healthy"] for c in status["components"].values())
-
-
 def _delete_throwaway(api) -> None:
     """No pod of the throwaway namespace may meet a drain or a zone outage of the seed workloads."""
     from kubernetes import client as k8s
@@ -48,10 +43,8 @@ def _delete_throwaway(api) -> None:
 
 
 @pytest.fixture(scope="module")
-def api():
+def api(cluster_tier):
     """The cluster's API; the throwaway namespace is deleted after the module."""
-    if not _cluster_up():
-        pytest.skip("the cluster tier is not up: gauntlet local up --cluster")
     with kube_cluster.api_client() as client:
         yield client
         _delete_throwaway(client)
@@ -274,17 +267,10 @@ def test_an_interrupted_experiment_plays_its_rollbacks_and_leaves_a_journal(thro
 
 
 @pytest.fixture
-def seeds(api, tmp_path, monkeypatch):
-    """The seed workloads of fixtures/manifests, deployed and Ready; reports and locks in the test's folders."""
-    from kubernetes import client
-
+def seeds(api, cluster, tmp_path, monkeypatch):
+    """The seed workloads of fixtures/manifests, healthy and available (conftest's ``cluster``), the throwaway
+    namespace gone; reports and locks in the test's folders."""
     _delete_throwaway(api)
-    core = client.CoreV1Api(api)
-    for ns, selector, want in [("castle", "app.kubernetes.io/name=www", 5), ("castle", "app.kubernetes.io/name=backend", 2)]:
-        pods = core.list_namespaced_pod(ns, label_selector=selector).items
-        ready = [p for p in pods if any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or ())]
-        if len(ready) < want:
-            pytest.skip(f"the seed workloads are not deployed and Ready ({ns} {selector}): gauntlet local up --cluster")
     monkeypatch.setenv("GAUNTLET_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("GAUNTLET_LOCK_DIR", str(tmp_path / "locks"))
     return api
@@ -310,16 +296,8 @@ def test_castle_backend_survives_losing_a_replica_set_and_kubernetes_replaces_it
     assert all(c["held"] for c in changes if c["probe"] == "backend-service-has-ready-endpoints"), "the other served"
 
 
-def test_a_zone_outage_shows_castles_single_az_risk_as_violated_and_expected(seeds, tmp_path, monkeypatch):
-    # local.yaml allows 3 pods per action; the zone castle lives in holds about 9: an environment whose policy
-    # lets one action take a zone down (the refusal under local's own policy is tested above, in kind).
-    data = yaml.safe_load((paths.ROOT / "environments" / "local.yaml").read_text())
-    data.update(name="local-outage")
-    data["chaos"]["max_pods_per_action"] = 20
-    (tmp_path / "environments").mkdir()
-    (tmp_path / "environments" / "local-outage.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    monkeypatch.setenv("GAUNTLET_ENVIRONMENTS_DIR", str(tmp_path / "environments"))
-    proc = gauntlet("chaos", "local-outage", "zone-outage", "--json")
+def test_a_zone_outage_shows_castles_single_az_risk_as_violated_and_expected(seeds, tmp_path):
+    proc = gauntlet("chaos", "local", "zone-outage", "--json")
     assert proc.returncode == 0, "a known risk's expected violation does not fail the run: " + proc.stderr[-3000:]
     claim = next(c for c in json.loads(proc.stdout)["claims"] if c["id"] == "castle-single-az")
     assert claim["verdict"] == "violated" and claim["expected"] and claim["known_risk"], claim

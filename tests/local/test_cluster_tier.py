@@ -1,7 +1,7 @@
 """The cluster tier against its real control plane: seed workloads Ready, real controllers reacting.
 
-Builds the binaries on first use (minutes, see kube_build), starts the tier if it is not running
-and leaves it as found: stopped, or up and healthy with no fault profile. Run it under
+The tier comes from tests/local/conftest.py: built on first use (minutes, see kube_build), started
+if it is not running, healthy again before each test, left as found after the session. Run it under
 ``flock /tmp/gauntlet-cluster.lock`` on a machine where others use the same cluster.
 """
 
@@ -26,34 +26,11 @@ ZONE = "topology.kubernetes.io/zone"
 CLUSTER_FAULTS = sorted(n for n, f in FAULTS.items() if f.tier == "cluster")
 
 
-def quiet(_: str) -> None:
-    pass
-
-
 # --------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="module")
-def cluster(request: pytest.FixtureRequest) -> dict:
-    """The tier up (started if needed); when the session is over, left as it was found.
-
-    A cleanup of the pytest run rather than a fixture teardown: it runs after every session fixture,
-    tests/local/conftest.py's stopping of all tiers included.
-    """
-    was_running = kube_cluster.running_pid("kube-apiserver") is not None
-
-    def leave_as_found() -> None:
-        if was_running:
-            kube_cluster.up(progress=quiet)
-        else:
-            kube_cluster.down()
-
-    request.config.add_cleanup(leave_as_found)
-    return kube_cluster.up(progress=quiet)
-
-
-@pytest.fixture(scope="module")
-def kube_api(cluster: dict) -> Iterator[client.ApiClient]:
+def kube_api(cluster_tier: dict) -> Iterator[client.ApiClient]:
     with kube_cluster.api_client() as api:
         yield api
 
@@ -61,13 +38,7 @@ def kube_api(cluster: dict) -> Iterator[client.ApiClient]:
 @pytest.fixture
 def healthy(cluster: dict) -> dict:
     """No fault profile, every seed workload available (what an earlier test changed is settled)."""
-    return kube_cluster.up(progress=quiet)
-
-
-@pytest.fixture
-def faulted(cluster: dict, request: pytest.FixtureRequest) -> dict:
-    """The tier with the fault profiles given as indirect parameter, seed workloads available."""
-    return kube_cluster.up(request.param, progress=quiet)
+    return cluster
 
 
 @pytest.fixture
@@ -177,8 +148,8 @@ def test_a_new_hub_pod_is_ready_only_after_its_target_health_gate(healthy: dict,
     for pod in before:
         assert [g.condition_type for g in pod.spec.readiness_gates or []] == [gate], pod.metadata.name
         assert condition(pod, gate).status == "True" and is_ready(pod), pod.metadata.name
-    migrator = pods(core, "artifacthub", "app.kubernetes.io/name=db-migrator")
-    assert migrator and not migrator[0].spec.readiness_gates, "the hub Service does not select db-migrator's pods"
+    migrator = next(d for d in kube_workloads.render() if d["kind"] == "Job" and d["metadata"]["name"] == "db-migrator")
+    assert kube_workloads.injected_gates(core, migrator) == set(), "the hub Service does not select db-migrator's pods"
 
     core.delete_namespaced_pod(before[0].metadata.name, "artifacthub")
     old = {p.metadata.name for p in before}
@@ -314,6 +285,20 @@ def test_athens_rolling_update_honours_max_unavailable(healthy: dict, apps) -> N
     assert len(samples) >= 10, f"rollout too fast to observe ({len(samples)} samples at 0.5 s): {samples}"
 
 
+def test_up_heals_nodes_an_experiment_killed_before_its_rollbacks_left_cordoned_or_tainted(healthy: dict, core) -> None:
+    outage = {"key": "gauntlet.dev/zone-outage", "value": "us-east-1c", "effect": "NoSchedule"}  # NoSchedule: no pod evicted
+    core.patch_node("workers-b", {"metadata": {"labels": {"gauntlet.dev/chaos-cordoned": "true"}}, "spec": {"unschedulable": True}})
+    core.patch_node("workers-c", {"spec": {"taints": [outage]}})
+    said: list[str] = []
+    kube_cluster.up(progress=said.append)
+    for name in ("workers-b", "workers-c"):
+        node = core.read_node(name)
+        assert not node.spec.unschedulable and not [t.key for t in node.spec.taints or () if t.key.startswith("gauntlet.dev/")], \
+            f"{name}: unschedulable={node.spec.unschedulable}, taints {node.spec.taints}"
+        assert "gauntlet.dev/chaos-cordoned" not in node.metadata.labels
+    assert "node workers-b: uncordoned" in said and "node workers-c: taint gauntlet.dev/zone-outage removed" in said, said
+
+
 def test_up_again_changes_nothing(healthy: dict, core, apps) -> None:
     def snapshot() -> dict:
         return {
@@ -325,7 +310,7 @@ def test_up_again_changes_nothing(healthy: dict, core, apps) -> None:
 
     first = snapshot()
     started = time.monotonic()
-    kube_cluster.up(progress=quiet)
+    kube_cluster.up(progress=lambda _: None)
     assert snapshot() == first
     assert time.monotonic() - started < 20
 
@@ -407,7 +392,7 @@ def test_the_healthy_tier_has_none_of_the_faults(healthy: dict, core, apps, kube
         check(False, core, apps, kube_api)
 
 
-@pytest.mark.parametrize("faulted", [(f,) for f in CLUSTER_FAULTS], indirect=True, ids=CLUSTER_FAULTS)
-def test_the_fault_profile_is_really_present(faulted: dict, core, apps, kube_api) -> None:
-    (fault,) = faulted["faults"]
+@pytest.mark.parametrize("cluster", [(f,) for f in CLUSTER_FAULTS], indirect=True, ids=CLUSTER_FAULTS)
+def test_the_fault_profile_is_really_present(cluster: dict, core, apps, kube_api) -> None:
+    (fault,) = cluster["faults"]
     CHECKS[fault](True, core, apps, kube_api)

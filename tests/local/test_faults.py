@@ -94,6 +94,15 @@ def test_replica_500(stack: dict, edge: httpx.Client) -> None:
     assert (500 in through_edge) == _faulted(stack), through_edge
 
 
+@healthy_and("replica-git-on-hot-path")
+def test_replica_git_on_hot_path(stack: dict, edge: httpx.Client) -> None:
+    health = httpx.get(f"http://127.0.0.1:{PORTS['replica-1']}/healthz")
+    assert health.status_code == 200 and health.elapsed.total_seconds() < 0.2, "the health check stays fast"
+    answer = edge.get(f"{TOML}/@v/list")  # never cached at the edge: the replica's own time
+    assert answer.status_code == 200 and "v1.4.0" in answer.text, answer.text
+    assert (answer.elapsed.total_seconds() >= 0.8) == _faulted(stack), answer.elapsed
+
+
 @healthy_and("origin-404-as-403")
 def test_origin_404_as_403(stack: dict, edge: httpx.Client) -> None:
     unknown = edge.get(f"/example.com/no-such-module/@v/v1.0.0.info?nonce={uuid.uuid4().hex}")

@@ -2,8 +2,9 @@
 single AZ the one expected violation), red on each cluster fault profile on exactly its claims, with
 the message an on-call engineer needs; and credentials without RBAC rights give not-checked.
 
-Runs ``python -m gauntlet conformance local --suite kubernetes --json`` as a user would. Whoever runs
-these holds the cluster lock (``flock /tmp/gauntlet-cluster.lock``); the cluster is left healthy.
+Runs ``python -m gauntlet conformance local --suite kubernetes --json`` as a user would, on the cluster
+tier of tests/local/conftest.py (``cluster``: healthy, or with the fault profiles given as indirect
+parameter). Whoever runs these holds the cluster lock (``flock /tmp/gauntlet-cluster.lock``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import base64
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,27 +29,6 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 JUDGED = ("athens-pods-recover", "athens-runs-on-aks", "castle-www-hpa-5-10", "castle-backend-two-replicasets",
           "castle-backend-survives-replicaset-loss", "castle-rolling-update-no-interruption", "castle-tiers-health-checked",
           "castle-backend-not-public", "ah-readiness-gates", "ah-alb-targets-healthy")
-
-
-def _quiet(_: str) -> None:
-    pass
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _leave_the_cluster_as_found() -> Iterator[None]:
-    """The cluster tier healthy again (no fault profile) after these tests if it was running, stopped otherwise."""
-    was_running = kube_cluster.running_pid("kube-apiserver") is not None
-    yield
-    if was_running:
-        kube_cluster.up((), progress=_quiet)
-    else:
-        kube_cluster.down()
-
-
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest) -> dict:
-    """The cluster tier up with the fault profiles given as indirect parameter (none by default)."""
-    return kube_cluster.up(getattr(request, "param", ()), progress=_quiet)
 
 
 def kubernetes_suite(*args: str) -> tuple[dict, subprocess.CompletedProcess]:

@@ -105,6 +105,17 @@ def test_replica_500_trips_the_error_rate_stop_condition_early(stack, reports):
     assert took < 20, f"the run should end early, not after its 20 s: took {took:.1f} s"
 
 
+@pytest.mark.parametrize("stack", [("replica-git-on-hot-path",)], indirect=True)
+def test_git_on_the_serving_path_violates_the_p95_slo(stack, reports):
+    proc, took, out = gauntlet_load("load", "local", "--profile", "smoke")
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    found = verdicts(out)
+    assert (found["athens-protocol"]["verdict"], found["athens-no-git-hot-path"]["verdict"]) == ("verified", "violated")
+    (evidence,) = found["athens-no-git-hot-path"]["evidence"]
+    assert evidence.startswith("load:smoke:p95_ms: p95 ") and " ms > 500 ms (" in evidence, evidence
+    assert checks(out)["load:smoke:p95_ms"]["details"]["figures"]["p95_ms"] >= 800, "the 800 ms git fetch is measured"
+
+
 def test_the_gate_runs_smoke_and_leaves_failover_to_its_chaos_experiment(stack, reports):
     from gauntlet import report
     from gauntlet.environment import load_environment
@@ -119,3 +130,39 @@ def test_the_gate_runs_smoke_and_leaves_failover_to_its_chaos_experiment(stack, 
     assert "athens-replica-crash" in document["run"]["unavailable"]["load:failover"]
     assert "<figure class=\"chart\"><figcaption>load smoke on local" in (run.dir / "index.html").read_text(), \
         "the report draws the load timeline"
+
+
+def test_a_slower_second_gate_is_a_regression_in_history_report_and_exit_code(stack, reports, tmp_path, monkeypatch):
+    """Two gates of the smoke claims, the second with git on the replicas' serving path. Its p95 SLO is
+    loosened so that every claim stays verified: the regression alone fails the gate, because the
+    environment asks for it (history.gate_on_regression)."""
+    from gauntlet.local import goproxy_tier
+
+    data = yaml.safe_load((paths.ROOT / "environments" / "local.yaml").read_text())
+    data["history"] = {"gate_on_regression": True, "tolerance": 0.2}
+    data["load_profiles"]["smoke"].update(duration_s=8, slos=[
+        {"claim": "athens-protocol", "metric": "error_rate", "max": 0.01},
+        {"claim": "athens-no-git-hot-path", "metric": "p95_ms", "max": 5000}])
+    for claim in data["claims"]:
+        claim["gates"] = claim["id"] in SMOKE_CLAIMS
+        if claim["gates"]:
+            claim["evidence"] = ["load:smoke"]
+    folder = tmp_path / "environments"
+    folder.mkdir()
+    (folder / "local.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    monkeypatch.setenv("GAUNTLET_ENVIRONMENTS_DIR", str(folder))
+
+    proc, _, first = gauntlet_load("gate", "local")
+    assert proc.returncode == 0 and first["regressions"] == [], proc.stderr[-3000:]
+    goproxy_tier.up(["replica-git-on-hot-path"], progress=lambda _: None)
+    proc, _, second = gauntlet_load("gate", "local")
+    assert {k: v["verdict"] for k, v in verdicts(second).items()} == dict.fromkeys(SMOKE_CLAIMS, "verified")
+    p95 = f"load:smoke:p95_ms: {checks(first)['load:smoke:p95_ms']['details']['figures']['p95_ms']:g} in {first['run']}, "
+    assert any(r.startswith(p95) for r in second["regressions"]), second["regressions"]
+    assert proc.returncode == 1, f"a regression with gate_on_regression must fail the gate: {proc.stderr[-3000:]}"
+
+    shown = subprocess.run([sys.executable, "-m", "gauntlet", "history", "local"], capture_output=True, text=True,
+                           timeout=60, cwd=paths.ROOT).stdout
+    assert f"regression in {second['run']}: {p95}" in shown, shown
+    page = (Path(second["report"]) / "index.html").read_text()
+    assert "<h2>Regressions</h2>" in page and p95 in page

@@ -1,0 +1,77 @@
+"""The processes of the local stack: started in their own session with a pid file, found again by that
+pid file and their command line, stopped by signalling their process group. Never by process name.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from gauntlet.exceptions import LocalStackError
+
+
+def start(argv: Sequence[str], pid_file: Path, log: Path, cwd: Path | None = None) -> subprocess.Popen:
+    """Start ``argv`` in a session of its own (its group is what :func:`stop` signals), output to ``log``."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                start_new_session=True, close_fds=True)
+    pid_file.write_text(f"{proc.pid}\n")
+    return proc
+
+
+def running_pid(pid_file: Path, *marks: str) -> int | None:
+    """The pid in ``pid_file`` if that process runs and its command line holds one of ``marks`` (so a pid
+    the kernel gave to another program since is not taken for ours)."""
+    try:
+        pid = int(pid_file.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except (OSError, ValueError):
+        return None
+    return pid if any(mark in cmdline for mark in marks) else None
+
+
+def stop(pid_file: Path, *marks: str, grace_s: float = 5.0) -> None:
+    """SIGTERM the process group of the process :func:`running_pid` finds, SIGKILL it after ``grace_s``;
+    remove the pid file."""
+    pid = running_pid(pid_file, *marks)
+    if pid is not None:
+        _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while running_pid(pid_file, *marks) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if running_pid(pid_file, *marks):
+            _signal_group(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def ensure_free(host: str, port: int, what: str) -> None:
+    """Refuse to start ``what`` when another process already listens on ``host:port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise LocalStackError(f"port {host}:{port} ({what}) is already in use by another process") from exc
+            raise LocalStackError(f"cannot bind {host}:{port} ({what}): {exc}") from exc
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a log, for an error message."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

@@ -25,12 +25,9 @@ process group whose leader's command line is our moto server on our port.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -48,6 +45,7 @@ from gauntlet.cloud import acm, elbv2, rds
 from gauntlet.cloud.session import GLOBAL_REGION, is_loopback
 from gauntlet.environment import Aws, load_environment
 from gauntlet.exceptions import LocalStackError
+from gauntlet.local import processes
 from gauntlet.local.faults import FAULTS
 
 HOST = "127.0.0.1"
@@ -95,17 +93,18 @@ def moto_argv(port: int = PORT) -> list[str]:
     return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
 
 
+#: How our moto server's command line reads in /proc (NUL-separated arguments, the port whole).
+_MOTO_CMDLINE = "\0".join(moto_argv()[1:]) + "\0"
+
+
 def moto_env() -> dict[str, str]:
     """moto's process environment: ACM issues DNS-validated certificates at once."""
     return {**os.environ, "MOTO_ACM_VALIDATION_WAIT": "0"}
 
 
-def start_moto(port: int, log: Path) -> subprocess.Popen:
+def start_moto(port: int, log: Path, pid_file: Path | None = None) -> subprocess.Popen:
     """Start a moto server on loopback in its own session (also used by the harness's tests, on other ports)."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as handle:
-        return subprocess.Popen(moto_argv(port), stdin=subprocess.DEVNULL, stdout=handle, stderr=handle,
-                                env=moto_env(), start_new_session=True, close_fds=True)
+    return processes.start(moto_argv(port), log, pid_file=pid_file, env=moto_env())
 
 
 def answers(endpoint_url: str) -> bool:
@@ -132,23 +131,7 @@ def reset(endpoint_url: str) -> None:
 
 def running_pid() -> int | None:
     """The pid of our moto server, if it runs (its command line is moto.server on our port)."""
-    try:
-        pid = int(_pid_file().read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (OSError, ValueError):
-        return None
-    return pid if b"moto.server" in cmdline and str(PORT).encode() in cmdline else None
-
-
-def _ensure_free() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, PORT))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise LocalStackError(f"port {HOST}:{PORT} (moto) is already in use by another process") from exc
-            raise LocalStackError(f"cannot bind {HOST}:{PORT} (moto): {exc}") from exc
+    return processes.running_pid(_pid_file(), _MOTO_CMDLINE)
 
 
 def local_aws() -> Aws:
@@ -171,10 +154,9 @@ def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print) -> d
         (tier_dir() / sub).mkdir(parents=True, exist_ok=True)
     pid = running_pid()
     if pid is None:
-        _ensure_free()
+        processes.ensure_free(HOST, PORT, "moto")
         progress(f"starting moto on {HOST}:{PORT}")
-        proc = start_moto(PORT, _log())
-        _pid_file().write_text(f"{proc.pid}\n")
+        proc = start_moto(PORT, _log(), pid_file=_pid_file())
         wait_answering(ENDPOINT_URL, proc, _log())
         pid = proc.pid
     else:
@@ -201,23 +183,8 @@ def _write_credentials() -> None:
 
 def down() -> None:
     """Stop the moto server this tier started (by its pid file), and nothing else."""
-    pid = running_pid()
-    if pid is not None:
-        _signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 5.0
-        while running_pid() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if running_pid():
-            _signal_group(pid, signal.SIGKILL)
-    _pid_file().unlink(missing_ok=True)
+    processes.stop(_pid_file(), _MOTO_CMDLINE)
     _state_file().unlink(missing_ok=True)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _read_state() -> dict | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -24,9 +23,9 @@ import httpx
 import jinja2
 
 from gauntlet.exceptions import LocalStackError
-from gauntlet.local import certs, corpus, install
+from gauntlet.local import certs, corpus, install, processes
 from gauntlet.local.faults import FAULTS
-from gauntlet.local.ports import HOST, PORTS, address, ensure_free
+from gauntlet.local.ports import HOST, PORTS, address
 from gauntlet.paths import ROOT, state_dir
 
 EDGE_URL = f"https://{HOST}:{PORTS['edge https']}"
@@ -121,25 +120,14 @@ def _argv(name: str) -> list[str]:
 
 def running_pid(name: str) -> int | None:
     """The pid of our process for this component, if it runs (its command line names our config)."""
-    try:
-        pid = int(_pid_file(name).read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except (OSError, ValueError):
-        return None
-    return pid if str(_conf(name)) in cmdline else None  # nginx's master rewrites its argv into one string
+    return processes.running_pid(_pid_file(name), str(_conf(name)))  # nginx's master rewrites its argv into one string
 
 
 def _start(name: str) -> subprocess.Popen:
     if name == "edge":  # a new edge starts with an empty cache: no answer survives a change of faults
         shutil.rmtree(tier_dir() / "edge-cache", ignore_errors=True)
-    tmp = tier_dir() / "tmp" / name
-    tmp.mkdir(parents=True, exist_ok=True)
-    with _log(name).open("ab") as log:
-        proc = subprocess.Popen(
-            _argv(name), stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
-        )
-    _pid_file(name).write_text(f"{proc.pid}\n")
-    return proc
+    (tier_dir() / "tmp" / name).mkdir(parents=True, exist_ok=True)
+    return processes.start(_argv(name), _log(name), pid_file=_pid_file(name))
 
 
 def _healthy(component: Component, client: httpx.Client) -> bool:
@@ -168,7 +156,7 @@ def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print, cdn:
     to_start = [c for c in COMPONENTS if running_pid(c.name) is None]
     for component in to_start:
         for listener in component.listeners:
-            ensure_free(listener)
+            processes.ensure_free(HOST, PORTS[listener], listener)
     for sub in ("conf", "run", "logs", "tmp"):
         (tier_dir() / sub).mkdir(parents=True, exist_ok=True)
     _state_file().write_text(json.dumps(wanted))
@@ -202,25 +190,9 @@ def _wait_healthy(started: dict[str, subprocess.Popen]) -> None:
 
 def down() -> None:
     """Stop the processes this tier started (by their pid files), and nothing else."""
-    pids = {c.name: running_pid(c.name) for c in COMPONENTS}
-    for pid in filter(None, pids.values()):
-        _signal_group(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 5.0
-    while any(running_pid(n) for n in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for name, pid in pids.items():
-        if pid is not None and running_pid(name):
-            _signal_group(pid, signal.SIGKILL)
-        _pid_file(name).unlink(missing_ok=True)
+    for component in reversed(COMPONENTS):
+        processes.stop(_pid_file(component.name), str(_conf(component.name)))
     _state_file().unlink(missing_ok=True)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    """Signal the process group our process leads (start_new_session): the nginx master and its workers."""
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _read_state() -> dict | None:

@@ -23,12 +23,8 @@ every flag is ours and nothing is downloaded.
 from __future__ import annotations
 
 import base64
-import errno
 import json
-import os
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -43,7 +39,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gauntlet.exceptions import LocalStackError
-from gauntlet.local import kube_build, kube_workloads
+from gauntlet.local import kube_build, kube_workloads, processes
 from gauntlet.local.faults import FAULTS
 from gauntlet.paths import cache_dir, state_dir
 
@@ -408,34 +404,13 @@ def health_url(name: str) -> str:
 
 def running_pid(name: str) -> int | None:
     """The pid of our process for this component, if it runs (its command line names our state folder)."""
-    try:
-        pid = int(_pid_file(name).read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except (OSError, ValueError):
-        return None
-    return pid if str(tier_dir()) in cmdline or str(pki_dir()) in cmdline else None
-
-
-def _ensure_free(name: str) -> None:
-    ports = [PORTS[name]] + ([PORTS["etcd-peer"]] if name == "etcd" else [])
-    for port in ports:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((HOST, port))
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise LocalStackError(f"port {HOST}:{port} ({name}) is already in use by another process") from exc
-                raise
+    return processes.running_pid(_pid_file(name), str(tier_dir()), str(pki_dir()))
 
 
 def _start(name: str, bins: dict[str, Path]) -> subprocess.Popen:
-    _ensure_free(name)
-    with _log(name).open("ab") as log:
-        proc = subprocess.Popen(argv(name, bins), cwd=tier_dir(), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=log, start_new_session=True, close_fds=True)
-    _pid_file(name).write_text(f"{proc.pid}\n")
-    return proc
+    for port in [PORTS[name]] + ([PORTS["etcd-peer"]] if name == "etcd" else []):
+        processes.ensure_free(HOST, port, name)
+    return processes.start(argv(name, bins), _log(name), pid_file=_pid_file(name), cwd=tier_dir())
 
 
 def _healthy(name: str, client: httpx.Client) -> bool:
@@ -461,18 +436,11 @@ def _wait_healthy(name: str, proc: subprocess.Popen | None, client: httpx.Client
     while not _healthy(name, client):
         if proc is not None and proc.poll() is not None:
             raise LocalStackError(f"{name} exited at start (code {proc.returncode}): see {_log(name)}\n"
-                                  + _tail(_log(name)))
+                                  + processes.tail(_log(name)))
         if time.monotonic() > deadline:
             raise LocalStackError(f"{name} not healthy within {_STARTED_WITHIN_S:.0f} s ({health_url(name)}): "
-                                  f"see {_log(name)}\n" + _tail(_log(name)))
+                                  f"see {_log(name)}\n" + processes.tail(_log(name)))
         time.sleep(0.2)
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 # --------------------------------------------------------------------------- nodes
@@ -651,25 +619,10 @@ def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
 def down(purge: bool = False) -> None:
     """Stop the processes this tier started (by their pid files), in reverse order; ``purge`` wipes etcd's data."""
     for name in reversed(COMPONENTS):
-        pid = running_pid(name)
-        if pid is not None:
-            _signal_group(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10.0
-            while running_pid(name) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if running_pid(name):
-                _signal_group(pid, signal.SIGKILL)
-        _pid_file(name).unlink(missing_ok=True)
+        processes.stop(_pid_file(name), str(tier_dir()), str(pki_dir()), grace_s=10.0)
     if purge:
         shutil.rmtree(tier_dir() / "etcd", ignore_errors=True)
         _state_file().unlink(missing_ok=True)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def status() -> dict:

@@ -10,18 +10,22 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gauntlet.exceptions import LocalStackError
 
 
-def start(argv: Sequence[str], pid_file: Path, log: Path, cwd: Path | None = None) -> subprocess.Popen:
-    """Start ``argv`` in a session of its own (its group is what :func:`stop` signals), output to ``log``."""
+def start(argv: Sequence[str], log: Path, pid_file: Path | None = None, cwd: Path | None = None,
+          env: Mapping[str, str] | None = None) -> subprocess.Popen:
+    """Start ``argv`` in a session of its own (its group is what :func:`stop` signals), output appended to
+    ``log``; its pid written to ``pid_file``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        proc = subprocess.Popen(list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+        proc = subprocess.Popen(list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                 start_new_session=True, close_fds=True)
-    pid_file.write_text(f"{proc.pid}\n")
+    if pid_file is not None:
+        pid_file.write_text(f"{proc.pid}\n")
     return proc
 
 

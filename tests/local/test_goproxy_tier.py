@@ -20,7 +20,8 @@ import gauntlet.local as local
 from gauntlet.exceptions import LocalStackError
 from gauntlet.local import corpus, goproxy_tier
 from gauntlet.local.goproxy_tier import COMPONENTS, render
-from gauntlet.local.ports import PORTS, ensure_free
+from gauntlet.local.ports import HOST, PORTS
+from gauntlet.local.processes import ensure_free
 
 pytestmark = pytest.mark.local_stack
 
@@ -151,8 +152,8 @@ def test_down_leaves_no_process_and_frees_every_port(stack: dict) -> None:
     pids = [stack["components"][c.name]["pid"] for c in COMPONENTS]
     goproxy_tier.down()
     assert [pid for pid in pids if _alive(pid)] == []
-    for listener in PORTS:
-        ensure_free(listener)
+    for listener, port in PORTS.items():
+        ensure_free(HOST, port, listener)
     after = goproxy_tier.status()["components"]
     assert all(not after[c.name]["healthy"] and after[c.name]["pid"] is None for c in COMPONENTS)
 

@@ -9,7 +9,14 @@ The hierarchy keeps "you configured it wrong" apart from "the target deviated"
     ├── SafetyRefusal          an action the environment's policy forbids (exit 2)
     ├── LocalStackError        the local stack could not be set up or started
     └── TargetError            the target deviated from what was expected
+        ├── ResourceMissing    the object the environment names is not there
         └── TargetUnreachable  no answer at all: refused, timed out, DNS
+            └── NotChecked     the question could not be asked or answered: no credentials,
+                               access denied (RBAC, IAM), unreachable, not implemented by an emulator
+
+Checks turn :class:`NotChecked` into a skip (the claim says ``not-checked``, with the
+reason) and every other error into a failure with its message. The cloud and Kubernetes
+probes add their own kinds (:mod:`gauntlet.cloud.errors`, :mod:`gauntlet.kubernetes.errors`).
 """
 
 from __future__ import annotations
@@ -41,3 +48,15 @@ class TargetError(GauntletError):
 
 class TargetUnreachable(TargetError):
     """The target did not answer: connection refused, timeout, name resolution."""
+
+
+class ResourceMissing(TargetError):
+    """The named resource does not exist where the environment says it is; ``code`` is the API's error code."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NotChecked(TargetUnreachable):
+    """The question could not be asked or was not answered; the message says why and what to do."""

@@ -141,6 +141,8 @@ class ClaimsReporter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.config.option.collectonly:  # nothing runs: no run folder, no history entry
+            return
         if any(is_check(item) for item in session.items):
             run = self._ensure_run()
             suites = sorted({f"conformance:{_suite(item)}" for item in session.items if is_check(item)})

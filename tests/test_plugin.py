@@ -113,3 +113,8 @@ def test_harness_tests_outside_conformance_write_no_report(pytester, env_dir, wr
     pytester.makepyfile(test_plain="def test_plain():\n    assert 1 + 1 == 2\n")
     pytester.runpytest().assert_outcomes(passed=1)
     assert not (env_dir.parent / "reports").exists()
+
+
+def test_collect_only_writes_no_run(checks, env_dir):
+    checks.runpytest("--env", "sample", "conformance", "--collect-only").assert_outcomes()
+    assert not (env_dir.parent / "reports").exists(), "nothing ran: no run folder, no history entry"

@@ -1,7 +1,7 @@
 """Fixtures of the cloud suite: the environment's AWS configuration and the resources it names,
 each read once per session through the read-only probes of :mod:`gauntlet.cloud`.
 
-A probe that cannot get an answer raises :class:`~gauntlet.cloud.errors.NotChecked`; the
+A probe that cannot get an answer raises :class:`~gauntlet.exceptions.NotChecked`; the
 report hook below turns that into a skip with the reason (the claim says ``not-checked``),
 and any other gauntlet error into a failure with its one-line message, never a traceback.
 """
@@ -14,7 +14,7 @@ from typing import Optional
 import pytest
 
 from gauntlet.cloud import acm, cloudfront, eks, elbv2, rds, route53, wafv2
-from gauntlet.cloud.errors import NotChecked
+from gauntlet.exceptions import NotChecked
 from gauntlet.cloud.session import Configuration, emulator
 from gauntlet.environment import Aws, Environment, load_environment
 from gauntlet.exceptions import GauntletError

@@ -19,7 +19,7 @@ import pytest
 
 from gauntlet.environment import Environment, Workload
 from gauntlet.kubernetes import client as kube_client
-from gauntlet.kubernetes.errors import NotChecked, ResourceMissing
+from gauntlet.exceptions import NotChecked, ResourceMissing
 from gauntlet.kubernetes.workload.probes import read_workload, workload_pods
 from gauntlet.plugin import environment_of
 

@@ -7,16 +7,14 @@ Toolkit's activity signature), and returns JSON-serialisable data or raises one 
 
 from __future__ import annotations
 
-from gauntlet.cloud.errors import CloudCallFailed, CloudConfigError, NotChecked, ReadOnlyViolation, ResourceMissing
+from gauntlet.cloud.errors import CloudCallFailed, CloudConfigError, ReadOnlyViolation
 from gauntlet.cloud.session import READ_ONLY_PREFIXES, client, configuration_for, emulator
 
 __all__ = [
     "READ_ONLY_PREFIXES",
     "CloudCallFailed",
     "CloudConfigError",
-    "NotChecked",
     "ReadOnlyViolation",
-    "ResourceMissing",
     "client",
     "configuration_for",
     "emulator",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gauntlet.cloud.errors import CloudConfigError, ResourceMissing
+from gauntlet.exceptions import ResourceMissing
+from gauntlet.cloud.errors import CloudConfigError
 from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable, pages
 
 #: Route 53's hosted zone id of every CloudFront alias target.

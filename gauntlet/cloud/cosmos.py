@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib.util
 from typing import Any, Callable, Optional
 
-from gauntlet.cloud.errors import CloudCallFailed, NotChecked, ResourceMissing
+from gauntlet.exceptions import NotChecked, ResourceMissing
+from gauntlet.cloud.errors import CloudCallFailed
 from gauntlet.cloud.session import Configuration, Secrets
 
 MISSING_SDK = ("the Azure SDK (azure-mgmt-cosmosdb, azure-identity) is not installed here and no Azure credentials are "

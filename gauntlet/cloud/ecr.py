@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Optional
 
-from gauntlet.cloud.errors import CloudCallFailed, ResourceMissing
+from gauntlet.exceptions import ResourceMissing
+from gauntlet.cloud.errors import CloudCallFailed
 from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable, pages
 
 #: Actions that let the holder pull an image.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gauntlet.cloud.errors import ResourceMissing
+from gauntlet.exceptions import ResourceMissing
 from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable, pages
 
 #: moto 5.2 runs no health check: a target's state comes from its EC2 instance alone.

@@ -1,4 +1,5 @@
-"""Errors of the cloud probes, placed in gauntlet's hierarchy (:mod:`gauntlet.exceptions`)::
+"""Errors of the cloud probes, beside the ones every probe shares (:mod:`gauntlet.exceptions`:
+``ResourceMissing``, ``NotChecked``)::
 
     GauntletError
     ├── ConfigError
@@ -7,19 +8,15 @@
     │   └── ReadOnlyViolation    a probe tried an AWS operation that is not Describe*/List*/Get*,
     │                            or a loopback-only client tried to leave loopback
     └── TargetError
-        ├── ResourceMissing      the resource the environment names is not there (in that region)
-        ├── CloudCallFailed      the API answered with an error that is none of the others
-        └── TargetUnreachable
-            └── NotChecked       the API could not answer the question: no credentials, access denied,
-                                 throttled after retries, endpoint unreachable, operation not implemented
+        └── CloudCallFailed      the API answered with an error that is none of the others
 
-Checks turn :class:`NotChecked` into a skip (the claim's verdict says ``not-checked``
-with the reason) and every other error into a failure with its message.
+A cloud probe raises ``NotChecked`` when the API could not answer the question: no credentials,
+access denied, throttled after retries, endpoint unreachable, operation not implemented.
 """
 
 from __future__ import annotations
 
-from gauntlet.exceptions import ConfigError, SafetyRefusal, TargetError, TargetUnreachable
+from gauntlet.exceptions import ConfigError, SafetyRefusal, TargetError
 
 
 class CloudConfigError(ConfigError):
@@ -30,17 +27,5 @@ class ReadOnlyViolation(SafetyRefusal):
     """Refused before sending: the probes may only describe, list and get, on loopback when told so."""
 
 
-class ResourceMissing(TargetError):
-    """The named resource does not exist where the environment says it is; ``code`` is the API's error code."""
-
-    def __init__(self, message: str, code: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-
-
 class CloudCallFailed(TargetError):
     """The API answered with an unexpected error."""
-
-
-class NotChecked(TargetUnreachable):
-    """The question could not be asked or was not answered; the message says why."""

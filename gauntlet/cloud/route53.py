@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gauntlet.cloud.errors import ResourceMissing
+from gauntlet.exceptions import ResourceMissing
 from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable, pages
 
 

@@ -50,7 +50,8 @@ from botocore.exceptions import (
 )
 
 from gauntlet import paths
-from gauntlet.cloud.errors import CloudCallFailed, CloudConfigError, NotChecked, ReadOnlyViolation, ResourceMissing
+from gauntlet.exceptions import NotChecked, ResourceMissing
+from gauntlet.cloud.errors import CloudCallFailed, CloudConfigError, ReadOnlyViolation
 from gauntlet.environment import Aws
 
 Configuration = dict[str, Any]

@@ -9,20 +9,19 @@ Layout (chaostoolkit-kubernetes style: resource, then verb)::
 
 Each activity takes its domain arguments, then ``configuration=None, secrets=None`` (Chaos
 Toolkit's activity signature; configuration keys in :mod:`gauntlet.kubernetes.client`), returns
-the API's JSON or data made of it, and raises :mod:`gauntlet.kubernetes.errors`: probes that judge
-raise :class:`Deviation` unless their ``raise_on_*`` argument is False.
+the API's JSON or data made of it, and raises :mod:`gauntlet.kubernetes.errors` or
+``NotChecked``/``ResourceMissing`` of :mod:`gauntlet.exceptions`: probes that judge raise
+:class:`Deviation` unless their ``raise_on_*`` argument is False.
 """
 
 from gauntlet.kubernetes.client import Cluster, call, cluster, configuration_for, server_version
-from gauntlet.kubernetes.errors import ActionRefused, Deviation, KubeCallFailed, NotChecked, ResourceMissing
+from gauntlet.kubernetes.errors import ActionRefused, Deviation, KubeCallFailed
 
 __all__ = [
     "ActionRefused",
     "Cluster",
     "Deviation",
     "KubeCallFailed",
-    "NotChecked",
-    "ResourceMissing",
     "call",
     "cluster",
     "configuration_for",

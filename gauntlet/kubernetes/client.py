@@ -35,7 +35,8 @@ from kubernetes.client.rest import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from gauntlet.environment import Kubernetes
-from gauntlet.kubernetes.errors import KubeCallFailed, NotChecked, ResourceMissing
+from gauntlet.exceptions import NotChecked, ResourceMissing
+from gauntlet.kubernetes.errors import KubeCallFailed
 
 Configuration = dict[str, Any]
 Secrets = dict[str, Any]

@@ -1,31 +1,24 @@
-"""Errors of the Kubernetes probes and actions, placed in gauntlet's hierarchy (:mod:`gauntlet.exceptions`)::
+"""Errors of the Kubernetes probes and actions, beside the ones every probe shares
+(:mod:`gauntlet.exceptions`: ``ResourceMissing`` for a 404, ``NotChecked``)::
 
     GauntletError
     ├── SafetyRefusal
     │   └── ActionRefused       an action the environment's chaos policy does not allow here
     └── TargetError
-        ├── ResourceMissing     the object the environment names is not there (404)
         ├── KubeCallFailed      the API answered with an error that is none of the others
-        ├── Deviation           a probe's expectation is not met (raised unless its raise_on_* is False)
-        └── TargetUnreachable
-            └── NotChecked      the question could not be asked: API server unreachable or timing out,
-                                kubeconfig or context missing, credentials refused (401), Forbidden (403, RBAC)
+        └── Deviation           a probe's expectation is not met (raised unless its raise_on_* is False)
 
-Checks turn :class:`NotChecked` into a skip (the claim says ``not-checked``, with the reason)
-and every other error into a failure with its message.
+A Kubernetes probe raises ``NotChecked`` when the question could not be asked: API server
+unreachable or timing out, kubeconfig or context missing, credentials refused (401), Forbidden (403, RBAC).
 """
 
 from __future__ import annotations
 
-from gauntlet.exceptions import SafetyRefusal, TargetError, TargetUnreachable
+from gauntlet.exceptions import SafetyRefusal, TargetError
 
 
 class ActionRefused(SafetyRefusal):
     """Refused before acting: the chaos policy does not allow this action on this object."""
-
-
-class ResourceMissing(TargetError):
-    """The named object does not exist (in that namespace)."""
 
 
 class KubeCallFailed(TargetError):
@@ -34,7 +27,3 @@ class KubeCallFailed(TargetError):
 
 class Deviation(TargetError):
     """The cluster answered, and what it said does not meet the probe's expectation."""
-
-
-class NotChecked(TargetUnreachable):
-    """The question could not be asked or was not answered; the message says why and what to do."""

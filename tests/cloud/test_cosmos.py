@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from gauntlet.cloud import cosmos
-from gauntlet.cloud.errors import NotChecked, ResourceMissing
+from gauntlet.exceptions import NotChecked, ResourceMissing
 
 
 def _account(*regions: str, failover: bool = True) -> SimpleNamespace:

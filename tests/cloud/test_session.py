@@ -12,7 +12,8 @@ import time
 import pytest
 
 from gauntlet.cloud import rds
-from gauntlet.cloud.errors import NotChecked, ReadOnlyViolation, ResourceMissing
+from gauntlet.exceptions import NotChecked, ResourceMissing
+from gauntlet.cloud.errors import ReadOnlyViolation
 from gauntlet.cloud.session import CALL_LOG_ENV, call, client, configuration_for
 from gauntlet.environment import Aws
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from gauntlet.environment import Kubernetes
-from gauntlet.kubernetes import KubeCallFailed, NotChecked, ResourceMissing, configuration_for, server_version
+from gauntlet.exceptions import NotChecked, ResourceMissing
+from gauntlet.kubernetes import KubeCallFailed, configuration_for, server_version
 from gauntlet.kubernetes.errors import Deviation
 from gauntlet.kubernetes.namespace.probes import namespace_has_label, namespace_labels
 

@@ -94,7 +94,7 @@ def _host(name: str, ns: str, container: Optional[str], configuration: Optional[
     """A testinfra host for ``kubectl exec`` into the pod; :class:`NotChecked` when nothing can be exec'd into."""
     import testinfra
 
-    from gauntlet.kubernetes.errors import NotChecked
+    from gauntlet.exceptions import NotChecked
     from gauntlet.kubernetes.node.probes import nodes
 
     target = cluster(configuration, secrets)
@@ -113,7 +113,7 @@ def _host(name: str, ns: str, container: Optional[str], configuration: Optional[
 
 
 def _run(host, what: str, command: str) -> str:
-    from gauntlet.kubernetes.errors import NotChecked
+    from gauntlet.exceptions import NotChecked
 
     result = host.run(command)
     if result.rc != 0 and ("error:" in result.stderr or "Error from server" in result.stderr):

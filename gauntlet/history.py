@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS regressions (
 
 #: figures worth a trend: name -> True when higher is better.
 HIGHER_IS_BETTER = {"rps": True, "p50_ms": False, "p95_ms": False, "p99_ms": False, "error_rate": False, "time_to_recovery_s": False}
+#: the smallest change of a figure that can count as a regression, whatever the tolerance: a p95 of
+#: 1 ms becoming 2 ms on loopback, or one failed request in ten thousand, is noise, not a regression.
+NOISE_FLOOR = {"rps": 0.0, "p50_ms": 5.0, "p95_ms": 5.0, "p99_ms": 10.0, "error_rate": 0.001, "time_to_recovery_s": 1.0}
 
 
 def store_path(configured: Optional[str] = None) -> Path:
@@ -104,7 +107,8 @@ def recent(path: Path, environment: str, last: int = 10, kind: Optional[str] = N
 
 
 def regressions(document: dict, previous: Optional[Past], tolerance: float) -> list[str]:
-    """What got worse since the previous comparable run: claims that left `verified`, figures beyond tolerance."""
+    """What got worse since the previous comparable run: claims that left `verified`, figures worse by more
+    than the tolerance (a share of the previous value) and more than the figure's :data:`NOISE_FLOOR`."""
     if previous is None:
         return []
     found = []
@@ -116,9 +120,9 @@ def regressions(document: dict, previous: Optional[Past], tolerance: float) -> l
         old = previous.figures.get(name)
         if old is None:
             continue
-        higher_better = HIGHER_IS_BETTER[name.rsplit(":", 1)[1]]
-        worse = value < old * (1 - tolerance) if higher_better else value > old * (1 + tolerance) and value - old > 1e-9
-        if worse:
+        figure = name.rsplit(":", 1)[1]
+        change = old - value if HIGHER_IS_BETTER[figure] else value - old
+        if change > tolerance * abs(old) and change > NOISE_FLOOR[figure]:
             found.append(f"{name}: {old:g} in {previous.id}, {value:g} now (tolerance {tolerance:.0%})")
     return found
 

@@ -83,3 +83,9 @@ def test_history_command_shows_runs_and_trend(env):
     flagged = [line for line in table.stdout.splitlines() if line.startswith("regression in ")]
     assert flagged == [f"regression in {second['run']['id']}: {r}" for r in second["regressions"]], table.stdout
     assert first["run"]["id"] in flagged[0], "the run it is compared with is named"
+
+
+def test_changes_within_the_noise_floor_are_not_regressions(env):
+    run_once(env, load_check("passed", 1, 50))
+    assert run_once(env, load_check("passed", 3, 50))["regressions"] == [], "p95 1 ms -> 3 ms on loopback is noise"
+    assert run_once(env, load_check("passed", 12, 50))["regressions"] != [], "3 ms -> 12 ms is not"

@@ -14,10 +14,9 @@ from typing import Optional
 import pytest
 
 from gauntlet.cloud import acm, cloudfront, eks, elbv2, rds, route53, wafv2
-from gauntlet.exceptions import NotChecked
 from gauntlet.cloud.session import Configuration, emulator
 from gauntlet.environment import Aws, Environment, load_environment
-from gauntlet.exceptions import GauntletError
+from gauntlet.exceptions import GauntletError, NotChecked
 from gauntlet.plugin import environment_of
 
 EDGES = ("cloudfront", "alb")

@@ -18,8 +18,8 @@ from typing import Iterator, Optional
 import pytest
 
 from gauntlet.environment import Environment, Workload
-from gauntlet.kubernetes import client as kube_client
 from gauntlet.exceptions import NotChecked, ResourceMissing
+from gauntlet.kubernetes import client as kube_client
 from gauntlet.kubernetes.workload.probes import read_workload, workload_pods
 from gauntlet.plugin import environment_of
 

@@ -33,11 +33,9 @@ from collections import Counter
 from typing import Any, Optional
 
 from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
 
 from gauntlet.chaos import kube
-
-Configuration = dict[str, Any]
-Secrets = dict[str, Any]
 
 #: Label a drain puts on the node it cordons; the rollback uncordons exactly those.
 CORDON_LABEL = "gauntlet.dev/chaos-cordoned"

@@ -18,9 +18,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 import yaml
-
-Configuration = dict[str, Any]
-Secrets = dict[str, Any]
+from chaoslib.types import Configuration
 
 #: Seconds one API request may take: probes run at least once a second.
 REQUEST_TIMEOUT_S = 3.0

@@ -19,11 +19,9 @@ from typing import Any, Optional
 
 import httpx
 from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
 
 from gauntlet.exceptions import GauntletError
-
-Configuration = dict[str, Any]
-Secrets = dict[str, Any]
 
 HTTP_TIMEOUT_S = 2.0
 

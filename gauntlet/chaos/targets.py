@@ -16,12 +16,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional
 
 from chaoslib import substitute
+from chaoslib.types import Configuration
 
 from gauntlet.chaos import actions, kube
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError, SafetyRefusal
-
-Configuration = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gauntlet.exceptions import ResourceMissing
 from gauntlet.cloud.errors import CloudConfigError
 from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable, pages
+from gauntlet.exceptions import ResourceMissing
 
 #: Route 53's hosted zone id of every CloudFront alias target.
 HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"

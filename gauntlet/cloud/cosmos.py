@@ -11,9 +11,9 @@ from __future__ import annotations
 import importlib.util
 from typing import Any, Callable, Optional
 
-from gauntlet.exceptions import NotChecked, ResourceMissing
 from gauntlet.cloud.errors import CloudCallFailed
 from gauntlet.cloud.session import Configuration, Secrets
+from gauntlet.exceptions import NotChecked, ResourceMissing
 
 MISSING_SDK = ("the Azure SDK (azure-mgmt-cosmosdb, azure-identity) is not installed here and no Azure credentials are "
                "configured: the Cosmos DB account was not read")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Optional
 
-from gauntlet.exceptions import ResourceMissing
 from gauntlet.cloud.errors import CloudCallFailed
 from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable, pages
+from gauntlet.exceptions import ResourceMissing
 
 #: Actions that let the holder pull an image.
 PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:*", "*")

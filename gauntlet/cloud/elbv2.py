@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gauntlet.exceptions import ResourceMissing
 from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable, pages
+from gauntlet.exceptions import ResourceMissing
 
 #: moto 5.2 runs no health check: a target's state comes from its EC2 instance alone.
 MOTO_TARGET_HEALTH = ("moto runs no health checks: it answers 'healthy' for every registered target whose EC2 instance "

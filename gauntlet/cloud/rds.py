@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gauntlet.exceptions import ResourceMissing
 from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable
+from gauntlet.exceptions import ResourceMissing
 
 #: What a local run of a failover can and cannot show (moto 5.2).
 MOTO_FAILOVER = ("moto accepts reboot_db_instance(ForceFailover=True) and ignores ForceFailover: no standby is promoted, "

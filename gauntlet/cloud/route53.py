@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gauntlet.exceptions import ResourceMissing
 from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable, pages
+from gauntlet.exceptions import ResourceMissing
 
 
 def fqdn(name: str) -> str:

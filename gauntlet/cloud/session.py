@@ -48,14 +48,12 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+from chaoslib.types import Configuration, Secrets
 
 from gauntlet import paths
-from gauntlet.exceptions import NotChecked, ResourceMissing
 from gauntlet.cloud.errors import CloudCallFailed, CloudConfigError, ReadOnlyViolation
 from gauntlet.environment import Aws
-
-Configuration = dict[str, Any]
-Secrets = dict[str, Any]
+from gauntlet.exceptions import NotChecked, ResourceMissing
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 CALL_LOG_ENV = "GAUNTLET_AWS_CALL_LOG"

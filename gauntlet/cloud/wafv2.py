@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from gauntlet.exceptions import NotChecked
 from gauntlet.cloud.errors import CloudConfigError
 from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable
+from gauntlet.exceptions import NotChecked
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:([a-z0-9-]+):\d{12}:(global|regional)/webacl/([^/]+)/([^/]+)$")
 _REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]+):")

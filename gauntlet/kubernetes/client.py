@@ -29,6 +29,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 import urllib3
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
@@ -37,9 +38,6 @@ from kubernetes.config.config_exception import ConfigException
 from gauntlet.environment import Kubernetes
 from gauntlet.exceptions import NotChecked, ResourceMissing
 from gauntlet.kubernetes.errors import KubeCallFailed
-
-Configuration = dict[str, Any]
-Secrets = dict[str, Any]
 
 LOOPBACK_ONLY_ENV = "GAUNTLET_KUBE_LOOPBACK_ONLY"
 DEFAULT_TIMEOUT_S = 10.0

@@ -8,10 +8,10 @@ import json
 import pytest
 
 from gauntlet.cloud import acm, cloudfront, ec2, ecr, eks, elbv2, rds, route53, wafv2
-from gauntlet.exceptions import NotChecked
 from gauntlet.cloud.errors import CloudConfigError
 from gauntlet.cloud.session import configuration_for
 from gauntlet.environment import Aws
+from gauntlet.exceptions import NotChecked
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import time
 import pytest
 
 from gauntlet.cloud import rds
-from gauntlet.exceptions import NotChecked, ResourceMissing
 from gauntlet.cloud.errors import ReadOnlyViolation
 from gauntlet.cloud.session import CALL_LOG_ENV, call, client, configuration_for
 from gauntlet.environment import Aws
+from gauntlet.exceptions import NotChecked, ResourceMissing
 
 
 @pytest.fixture

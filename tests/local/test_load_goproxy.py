@@ -30,7 +30,7 @@ def reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def gauntlet_load(*args: str) -> tuple[subprocess.CompletedProcess, float, dict]:
+def gauntlet_json(*args: str) -> tuple[subprocess.CompletedProcess, float, dict]:
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "gauntlet", *args, "--json"], capture_output=True, text=True,
                           timeout=180, cwd=paths.ROOT)
@@ -48,7 +48,7 @@ def checks(out: dict) -> dict[str, dict]:
 
 
 def test_smoke_verifies_its_slo_claims_in_under_a_minute(stack, reports):
-    proc, took, out = gauntlet_load("load", "local", "--profile", "smoke")
+    proc, took, out = gauntlet_json("load", "local", "--profile", "smoke")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert took < 60, f"gauntlet load local --profile smoke took {took:.1f} s"
     assert {k: v["verdict"] for k, v in verdicts(out).items()} == dict.fromkeys(SMOKE_CLAIMS, "verified")
@@ -64,7 +64,7 @@ def test_smoke_verifies_its_slo_claims_in_under_a_minute(stack, reports):
 
 
 def test_workers_give_the_same_verdict_structure(stack, reports):
-    proc, took, out = gauntlet_load("load", "local", "--profile", "smoke", "--workers", "2")
+    proc, took, out = gauntlet_json("load", "local", "--profile", "smoke", "--workers", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert {k: v["verdict"] for k, v in verdicts(out).items()} == dict.fromkeys(SMOKE_CLAIMS, "verified")
     found = checks(out)
@@ -83,7 +83,7 @@ def test_an_impossible_slo_is_violated_with_the_measured_figure(stack, reports, 
     folder.mkdir()
     (folder / "local.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     monkeypatch.setenv("GAUNTLET_ENVIRONMENTS_DIR", str(folder))
-    proc, took, out = gauntlet_load("load", "local", "--profile", "impossible")
+    proc, took, out = gauntlet_json("load", "local", "--profile", "impossible")
     assert proc.returncode == 1, proc.stderr[-3000:]
     claim = verdicts(out)["athens-no-git-hot-path"]
     assert claim["verdict"] == "violated"
@@ -93,7 +93,7 @@ def test_an_impossible_slo_is_violated_with_the_measured_figure(stack, reports, 
 
 @pytest.mark.parametrize("stack", [("replica-500",)], indirect=True)
 def test_replica_500_trips_the_error_rate_stop_condition_early(stack, reports):
-    proc, took, out = gauntlet_load("load", "local", "--profile", "smoke")
+    proc, took, out = gauntlet_json("load", "local", "--profile", "smoke")
     assert proc.returncode == 1, proc.stderr[-3000:]
     protocol = verdicts(out)["athens-protocol"]
     assert protocol["verdict"] == "violated"
@@ -107,7 +107,7 @@ def test_replica_500_trips_the_error_rate_stop_condition_early(stack, reports):
 
 @pytest.mark.parametrize("stack", [("replica-git-on-hot-path",)], indirect=True)
 def test_git_on_the_serving_path_violates_the_p95_slo(stack, reports):
-    proc, took, out = gauntlet_load("load", "local", "--profile", "smoke")
+    proc, took, out = gauntlet_json("load", "local", "--profile", "smoke")
     assert proc.returncode == 1, proc.stderr[-3000:]
     found = verdicts(out)
     assert (found["athens-protocol"]["verdict"], found["athens-no-git-hot-path"]["verdict"]) == ("verified", "violated")
@@ -152,10 +152,10 @@ def test_a_slower_second_gate_is_a_regression_in_history_report_and_exit_code(st
     (folder / "local.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     monkeypatch.setenv("GAUNTLET_ENVIRONMENTS_DIR", str(folder))
 
-    proc, _, first = gauntlet_load("gate", "local")
+    proc, _, first = gauntlet_json("gate", "local")
     assert proc.returncode == 0 and first["regressions"] == [], proc.stderr[-3000:]
     goproxy_tier.up(["replica-git-on-hot-path"], progress=lambda _: None)
-    proc, _, second = gauntlet_load("gate", "local")
+    proc, _, second = gauntlet_json("gate", "local")
     assert {k: v["verdict"] for k, v in verdicts(second).items()} == dict.fromkeys(SMOKE_CLAIMS, "verified")
     p95 = f"load:smoke:p95_ms: {checks(first)['load:smoke:p95_ms']['details']['figures']['p95_ms']:g} in {first['run']}, "
     assert any(r.startswith(p95) for r in second["regressions"]), second["regressions"]

@@ -5,7 +5,7 @@ installed Go toolchain (``GOTOOLCHAIN=local``) from modules fetched through
 ``GOPROXY``, into ``cache_dir()/bin/<component>-<version>/``:
 
 - ``kubernetes-v1.36.3/``: kube-apiserver, kube-controller-manager,
-  kube-scheduler and kubectl. ``go install k8s.io/kubernetes/cmd/...@v1.36.3``
+  kube-scheduler, kubectl, and the real nodes' kubelet and kube-proxy. ``go install k8s.io/kubernetes/cmd/...@v1.36.3``
   cannot work (k8s.io/kubernetes requires its staging modules at ``v0.0.0``
   replaced by ``./staging/...``), so a generated wrapper module requires
   k8s.io/kubernetes and replaces each of those staging modules, read from that
@@ -55,7 +55,7 @@ KWOK_STAGES = (
     "kustomize/stage/pod/fast/pod-complete.yaml",
     "kustomize/stage/pod/fast/pod-delete.yaml",
 )
-_KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+_KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kubelet", "kube-proxy")
 _BUILD_TIMEOUT_S = 3 * 3600
 
 Progress = Callable[[str], None]
@@ -94,7 +94,7 @@ def expected_version(binary: str) -> str:
     """The text that ``<binary> --version`` must contain."""
     if binary == "kubectl":
         return f"Client Version: {KUBERNETES_VERSION}"
-    if binary.startswith("kube-"):
+    if binary.startswith("kube-") or binary == "kubelet":
         return f"Kubernetes {KUBERNETES_VERSION}"
     if binary == "etcd":
         return f"etcd Version: {ETCD_VERSION.removeprefix('v')}"
@@ -304,6 +304,8 @@ import (
 \t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
 \t_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 \t_ "k8s.io/kubernetes/cmd/kube-scheduler/app"
+\t_ "k8s.io/kubernetes/cmd/kubelet/app"
+\t_ "k8s.io/kubernetes/cmd/kube-proxy/app"
 \t_ "k8s.io/kubectl/pkg/cmd"
 )
 """

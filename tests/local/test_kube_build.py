@@ -55,7 +55,7 @@ def test_version_ldflags_set_client_go_and_component_base() -> None:
 def test_each_binary_reports_the_pinned_version() -> None:
     """Builds on first use (minutes, see kube_build), then only checks."""
     paths = kube_build.build(progress=lambda _: None)
-    assert set(paths) == {"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl",
+    assert set(paths) == {"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kubelet", "kube-proxy",
                           "etcd", "kwok", "kwokctl"}
     for name, path in paths.items():
         said = kube_build.reported_version(path)

@@ -10,8 +10,6 @@ import json
 
 import pytest
 
-from gauntlet.goproxy.client import request
-
 pytestmark = pytest.mark.claim("athens-replica-failover")
 
 
@@ -24,14 +22,18 @@ def athens(target, environment):
     return target
 
 
+@pytest.mark.check("goproxy.athens.health")
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
-def test_health_endpoints_answer_200(athens, http_client, path):
-    answer = request(http_client, "GET", str(athens.url).rstrip("/") + path, timeout=athens.timeout_s)
+def test_health_endpoints_answer_200(athens, goproxy, path):
+    """`/healthz` and `/readyz` answer 200 while the replica serves and its storage answers."""
+    answer = goproxy.get(path)
     assert answer.status == 200, f"{answer.describe()}: expected 200, so the load balancer keeps this replica in the pool"
 
 
-def test_version_endpoint_is_json(athens, http_client):
-    answer = request(http_client, "GET", str(athens.url).rstrip("/") + "/version", timeout=athens.timeout_s)
+@pytest.mark.check("goproxy.athens.version")
+def test_version_endpoint_is_json(athens, goproxy):
+    """`/version` answers Athens' build information as JSON."""
+    answer = goproxy.get("/version")
     assert answer.status == 200, f"{answer.describe()}: expected 200 with Athens' build information"
     try:
         json.loads(answer.body)

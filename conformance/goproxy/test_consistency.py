@@ -14,8 +14,10 @@ import pytest
 pytestmark = pytest.mark.claim("athens-protocol")
 
 
+@pytest.mark.check("goproxy.consistency.same-bytes")
 @pytest.mark.parametrize("kind", ["info", "mod", "zip"])
 def test_every_endpoint_serves_the_same_bytes(goproxies, module, version, kind):
+    """The edge and every origin and replica answer one request with the same status and bytes."""
     if len(goproxies) < 2:
         pytest.skip("fewer than two endpoints serve the protocol: nothing to compare")
     answers = {name: getattr(client, kind)(module, version) for name, client in goproxies.items()}

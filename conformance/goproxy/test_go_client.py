@@ -1,45 +1,30 @@
 """The real client: `go mod download -json` of the probe set through each endpoint.
 
 Rule: the promise is to serve `go` commands in people's CI pipelines (seed 000); the
-go command itself is the judge, and its Sum/GoModSum must equal the known-good go.sum.
+go command itself is the judge. It runs with GOPROXY set to the endpoint alone and,
+where the environment says the proxy serves a checksum database it can verify
+(`goproxy.sumdb`, `goproxy.go_client_sumdb`), GOSUMDB set to it, so it verifies every
+download through the proxy as a user's would; else GOSUMDB=off. Its `Sum` and
+`GoModSum` must both equal the known-good go.sum.
 """
 
 from __future__ import annotations
-
-import json
-import os
-import shutil
-import subprocess
 
 import pytest
 
 pytestmark = pytest.mark.claim("athens-protocol")
 
 
-def _objects(stream: str) -> list[dict]:
-    decoder, out, i = json.JSONDecoder(), [], 0
-    while i < len(stream):
-        if stream[i].isspace():
-            i += 1
-            continue
-        value, i = decoder.raw_decode(stream, i)
-        out.append(value)
-    return out
-
-
-def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, known_sums, tmp_path):
-    go = shutil.which("go")
-    if go is None:
-        pytest.skip("no go binary on PATH: the real client cannot be run here")
-    wanted = [f"{p.module}@{p.version}" for p in environment.goproxy.probe_set]
-    env = {**os.environ, "GOPROXY": str(target.url).rstrip("/"), "GOSUMDB": "off", "GONOSUMDB": "*", "GOFLAGS": "-modcacherw",
-           "GOMODCACHE": str(tmp_path / "modcache"), "GOTOOLCHAIN": "local", "GO111MODULE": "on", "GOPATH": str(tmp_path / "gopath")}
-    if target.ca_path is not None:
-        env["SSL_CERT_FILE"] = str(target.ca_path)
-    proc = subprocess.run([go, "mod", "download", "-json", *wanted], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    results = _objects(proc.stdout)
-    failed = [f"{r['Path']}@{r['Version']}: {r['Error']}" for r in results if r.get("Error")]
-    assert not failed and proc.returncode == 0, f"GOPROXY={target.url} go mod download: " + ("; ".join(failed[:3]) or proc.stderr.strip()[-300:])
-    wrong = [f"{r['Path']}@{r['Version']}: go computed {r.get('Sum')}, go.sum has {known_sums.get((r['Path'], r['Version']))}"
-             for r in results if (r["Path"], r["Version"]) in known_sums and r.get("Sum") != known_sums[(r["Path"], r["Version"])]]
-    assert not wrong, f"GOPROXY={target.url}: served content differs from the known-good go.sum: " + "; ".join(wrong[:3])
+@pytest.mark.check("goproxy.go-client.download")
+def test_go_mod_download_succeeds_and_matches_go_sum(go_download, known_sums, record_property):
+    record_property("go_client", {"settings": go_download.settings, "elapsed_s": round(go_download.elapsed_s, 2)})
+    failed = go_download.errors()
+    blocked = " (the go client tried a host beyond the endpoint, which is blocked here)" if "proxyconnect" in go_download.stderr + "".join(failed) else ""
+    assert not failed and go_download.returncode == 0, (
+        f"{go_download.settings} go mod download: " + ("; ".join(failed[:3]) or go_download.stderr.strip()[-300:]) + blocked)
+    wrong = [f"{r['Path']}@{r['Version']}{suffix}: go computed {r.get(field)}, go.sum has {known_sums[key]}"
+             for r in go_download.records
+             for field, suffix in (("Sum", ""), ("GoModSum", "/go.mod"))
+             for key in [(r["Path"], r["Version"] + suffix)]
+             if key in known_sums and r.get(field) != known_sums[key]]
+    assert not wrong, f"{go_download.settings}: served content differs from the known-good go.sum: " + "; ".join(wrong[:3])

@@ -8,6 +8,7 @@ in all, go.mod and LICENSE at most 16 MiB each; declared sizes are true.
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -19,6 +20,8 @@ MAX_GO_MOD = 16 << 20
 MAX_LICENSE = 16 << 20
 _BAD_CHARS = set('"\'*<>?`|:\\')
 _MODULE_LINE = re.compile(r"""^\s*module\s+(?:"((?:[^"\\]|\\.)*)"|`([^`]*)`|(\S+?))\s*(?://.*)?$""")
+_RETRACT = re.compile(r"^retract(?:\s+|(?=\())(?P<rest>.*)$")
+_INTERVAL = re.compile(r'^\[\s*"?(?P<low>[^",\s\]]+)"?\s*,\s*"?(?P<high>[^",\s\]]+)"?\s*\]$|^"?(?P<one>[^"\s]+)"?$')
 
 
 def module_path(go_mod: bytes) -> Optional[str]:
@@ -28,6 +31,32 @@ def module_path(go_mod: bytes) -> Optional[str]:
         if match:
             return next(g for g in match.groups() if g is not None)
     return None
+
+
+def retractions(go_mod: bytes) -> list[tuple[str, str]]:
+    """The version intervals the ``retract`` directives of a go.mod file name, as (low, high); one version is (v, v)."""
+    intervals: list[tuple[str, str]] = []
+    in_block = False
+    for raw in go_mod.decode("utf-8", errors="replace").splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if in_block:
+            if line == ")":
+                in_block = False
+                continue
+            spec = line
+        else:
+            match = _RETRACT.match(line)
+            if match is None:
+                continue
+            spec = match["rest"].strip()
+            if spec == "(":
+                in_block = True
+                continue
+        interval = _INTERVAL.match(spec)
+        if interval is not None:
+            low = interval["low"] or interval["one"]
+            intervals.append((low, interval["high"] or low))
+    return intervals
 
 
 def _file_path_problem(name: str) -> Optional[str]:
@@ -51,18 +80,20 @@ def _first_difference(zipped: bytes, served: bytes) -> str:
     return f"{len(zipped)} bytes in the zip, {len(served)} bytes in .mod"
 
 
-def zip_problems(data: bytes, module: str, version: str, mod: Optional[bytes] = None) -> list[str]:
+@functools.lru_cache(maxsize=64)
+def zip_problems(data: bytes, module: str, version: str, mod: Optional[bytes] = None) -> tuple[str, ...]:
     """Everything the go command would refuse in this module zip; empty when it is valid.
 
     With ``mod`` (the ``.mod`` response), also checks that the zip's go.mod is
     the same file, or that ``.mod`` is the synthesized ``module <path>`` when the zip has none.
+    Remembered per zip: every endpoint serving the same bytes is judged on one reading.
     """
     if len(data) > MAX_ZIP:
-        return [f"zip is {len(data)} bytes, above the 500 MiB limit"]
+        return (f"zip is {len(data)} bytes, above the 500 MiB limit",)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        return [f"not a zip file ({exc}; first bytes {data[:32]!r})"]
+        return (f"not a zip file ({exc}; first bytes {data[:32]!r})",)
     prefix = f"{module}@{version}/"
     problems: list[str] = []
     seen: dict[str, str] = {}
@@ -118,4 +149,4 @@ def zip_problems(data: bytes, module: str, version: str, mod: Optional[bytes] = 
             problems.append(f"{prefix}go.mod differs from the .mod response: {_first_difference(go_mod, mod)}")
         if go_mod is None and module_path(mod) != module:
             problems.append(f"zip has no go.mod, and .mod does not declare module {module!r}")
-    return problems
+    return tuple(problems)

@@ -62,7 +62,7 @@ def test_hashes_equal_what_go_computes(tmp_path, compression):
     answer = json.loads(proc.stdout)
     assert zip_hash(data) == answer["Sum"]
     assert go_mod_hash(GO_MOD) == answer["GoModSum"]
-    assert zip_problems(data, MODULE, VERSION, GO_MOD) == []
+    assert zip_problems(data, MODULE, VERSION, GO_MOD) == ()
 
 
 BAD = {  # case: (files, our problem, what go says)
@@ -96,13 +96,13 @@ def test_html_error_page_is_a_problem_not_a_crash():
 
 def test_go_mod_must_match_the_mod_response():
     problems = zip_problems(make_zip(GOOD), MODULE, VERSION, b"module example.com/Vectors/v2\n\ngo 1.22\n")
-    assert problems == [f"{PREFIX}go.mod differs from the .mod response: line 3 is 'go 1.21' in the zip, 'go 1.22' in .mod"]
+    assert problems == (f"{PREFIX}go.mod differs from the .mod response: line 3 is 'go 1.21' in the zip, 'go 1.22' in .mod",)
 
 
 def test_zip_without_go_mod_needs_a_synthesized_mod():
     files = {k: v for k, v in GOOD.items() if not k.endswith("go.mod")}
-    assert zip_problems(make_zip(files), MODULE, VERSION, b"module example.com/Vectors/v2\n") == []
-    assert zip_problems(make_zip(files), MODULE, VERSION, b"module example.com/elsewhere\n") != []
+    assert zip_problems(make_zip(files), MODULE, VERSION, b"module example.com/Vectors/v2\n") == ()
+    assert zip_problems(make_zip(files), MODULE, VERSION, b"module example.com/elsewhere\n") != ()
 
 
 def test_altered_content_changes_the_hash():

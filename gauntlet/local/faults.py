@@ -86,6 +86,79 @@ FAULTS: dict[str, Fault] = {
             "athens-protocol",
         ),
         _goproxy(
+            "origin-redirect-target-broken",
+            "both replicas answer every .zip with a 302 to the blob storage (https://127.0.0.1:3040), as Athens' "
+            "redirect download mode does: replica-1's redirects are right, replica-2's name a container the storage "
+            "does not have (404 there)",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "replica-flaky-not-found",
+            "both replicas answer about one request in 25 for a module or version they do not have with 500 "
+            "instead of 404 (nginx split_clients on the request id), as Athens' race under concurrent requests did",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "replica-info-time-no-zone",
+            "the replicas write the Time of .info and @latest without its zone ('2023-06-08T11:20:31'): Python "
+            "reads it, Go's RFC 3339 parser refuses it and the go command with it",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "replica-info-drops-incompatible",
+            "the replicas answer .info of a +incompatible version with the version without '+incompatible' "
+            "(what semver.Canonical makes of it), which the go command refuses as another version",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "replica-mod-crlf",
+            "the replicas serve go.mod files with CRLF line endings (storage filled from a checkout with "
+            "core.autocrlf) instead of the original bytes: the /go.mod hashes no longer match go.sum",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "origin-lists-stored-versions",
+            "the replicas build @v/list from every version their storage holds, pseudo-versions included "
+            "(njs body filter over the storage folder)",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "replica-2-lists-unstored-version",
+            "replica-2's @v/list also names the next patch version of each module, which no storage holds (an "
+            "upstream list passed through while the download is pending, Athens' async mode); replica-1's does not",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "replica-2-no-latest",
+            "replica-2 runs a build without @latest (404, allowed on its own) while replica-1 serves it: behind "
+            "the load balancer @latest alternates between 200 and 404",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "origin-html-errors",
+            "the replicas answer what they do not have with nginx's built-in HTML 404 page instead of a text/plain "
+            "message, so the go command shows its users nothing of it",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "edge-cache-key-folds-case",
+            "a cache-key rule at the edge drops the '!' case escapes, so github.com/burntsushi/toml is answered "
+            "from the cache entry of github.com/!burnt!sushi/toml, another module",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "edge-no-sumdb-route",
+            "the edge's routes cover module paths only: /sumdb/ answers 404 at the edge, so the go command stops "
+            "using the proxy for the checksum database and goes to it directly",
+            "athens-protocol",
+        ),
+        _goproxy(
+            "replica-sumdb-upstream-down",
+            "the replicas say they serve the checksum database (/sumdb/<name>/supported is 200) but pass its "
+            "requests to an address where nothing listens (502)",
+            "athens-protocol",
+        ),
+        _goproxy(
             "lb-no-healthcheck",
             "HAProxy balances blindly: no active health checks, no retries, no redispatch, so a dead replica "
             "keeps receiving its share of requests",

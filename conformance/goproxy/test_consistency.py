@@ -11,11 +11,11 @@ import hashlib
 
 import pytest
 
-pytestmark = pytest.mark.claim("athens-protocol")
-
 
 @pytest.mark.parametrize("kind", ["info", "mod", "zip"])
+@pytest.mark.check("goproxy.consistency.same-bytes")
 def test_every_endpoint_serves_the_same_bytes(goproxies, module, version, kind):
+    """Every endpoint (edge, load balancer, each replica) answers the same status and bytes for a version's .info, .mod and .zip: versions are immutable."""
     if len(goproxies) < 2:
         pytest.skip("fewer than two endpoints serve the protocol: nothing to compare")
     answers = {name: getattr(client, kind)(module, version) for name, client in goproxies.items()}

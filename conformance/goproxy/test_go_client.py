@@ -13,8 +13,6 @@ import subprocess
 
 import pytest
 
-pytestmark = pytest.mark.claim("athens-protocol")
-
 
 def _objects(stream: str) -> list[dict]:
     decoder, out, i = json.JSONDecoder(), [], 0
@@ -27,7 +25,9 @@ def _objects(stream: str) -> list[dict]:
     return out
 
 
+@pytest.mark.check("goproxy.go-client.download-verifies")
 def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, known_sums, tmp_path):
+    """`go mod download -json` of the probe set through the endpoint succeeds, and the zip hashes the go command computed are the known-good go.sum's."""
     go = shutil.which("go")
     if go is None:
         pytest.skip("no go binary on PATH: the real client cannot be run here")

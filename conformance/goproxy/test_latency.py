@@ -14,8 +14,6 @@ import pytest
 
 from gauntlet.goproxy.module import escape
 
-pytestmark = pytest.mark.claim("athens-no-git-hot-path")
-
 ROUNDS = 3
 PATHS = {
     "artefact": lambda m, v: (f"{escape(m)}/@v/{escape(v)}.info", f"{escape(m)}/@v/{escape(v)}.mod"),
@@ -29,7 +27,9 @@ def _percentile(samples: list[float], q: float) -> float:
 
 
 @pytest.mark.parametrize("request_class", list(PATHS))
+@pytest.mark.check("latency.goproxy.within-budget")
 def test_request_class_within_budget(goproxy, environment, request_class, record_property):
+    """The p95 latency of a request class (artefacts, lists) of the probe set, warm, is within the environment's budget: served from storage, not from git."""
     budget = environment.goproxy.budgets_ms.get(request_class) if environment.goproxy else None
     if budget is None:
         pytest.skip(f"environment {environment.name} states no latency budget for {request_class} requests")

@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
 from gauntlet import paths
-from gauntlet.environment import Environment, conformance_suites
-from gauntlet.exceptions import ConfigError, NotLandedYet, SafetyRefusal
+from gauntlet.catalogue import catalogue
+from gauntlet.environment import Claim, Environment, conformance_suites
+from gauntlet.exceptions import ConfigError, SafetyRefusal
 from gauntlet.report import Run
-
-#: Evidence kinds whose issue has not landed, and why (none left).
-NOT_LANDED: dict[str, str] = {}
 
 
 def check_suites(suites: Iterable[str]) -> list[str]:
@@ -51,10 +49,6 @@ def run_conformance(env: Environment, run: Run, suites: Sequence[str], *, worker
         errors = [line.removeprefix("ERROR: ") for line in proc.stderr.splitlines() if line.startswith("ERROR: ")]
         raise ConfigError(errors[-1] if errors else f"pytest refused its arguments: {' '.join(args)}")
     return proc.returncode
-
-
-def not_landed(kind: str) -> NotLandedYet:
-    return NotLandedYet(NOT_LANDED[kind])
 
 
 def confirm_production_load(env: Environment, confirm: Optional[str]) -> None:
@@ -92,6 +86,12 @@ def _progress_to_stderr(line: str) -> None:
     sys.stderr.flush()
 
 
+def sources_of(claims: Iterable[Claim]) -> list[str]:
+    """The evidence sources (``conformance:<suite>``, ``load:<profile>``, ``chaos:<experiment>``) holding the
+    check kinds these claims name."""
+    return catalogue().sources(p for c in claims for p in c.evidence)
+
+
 def run_evidence(env: Environment, run: Run, refs: Iterable[str], *, claims: Optional[Iterable[str]] = None,
                  environments_dir: Optional[Path] = None, quiet_stdout: bool = False,
                  load_runner: Callable[..., None] = run_load, chaos_runner: Callable[..., None] = run_chaos) -> None:
@@ -110,9 +110,7 @@ def run_evidence(env: Environment, run: Run, refs: Iterable[str], *, claims: Opt
     loads, during = [], {}
     for ref in refs:
         kind, _, name = ref.partition(":")
-        if kind in NOT_LANDED:
-            run.add_unavailable(ref, NOT_LANDED[kind])
-        elif kind == "load":
+        if kind == "load":
             experiment = env.load_profile(name).during
             if experiment and experiment in experiments:
                 during[experiment] = name

@@ -19,7 +19,6 @@ from typing import Optional
 import httpx
 import pytest
 
-from gauntlet import paths
 from gauntlet.environment import Endpoint, Environment, Goproxy, ModuleVersion
 from gauntlet.goproxy import goclient, protocol
 from gauntlet.goproxy.client import GoproxyClient, PerThread
@@ -29,10 +28,6 @@ from gauntlet.plugin import HTTP_TIMEOUT, environment_of, ssl_context
 
 _FETCHERS = 8  # concurrent requests of the session's answer cache
 _PROBES = ("probe", "probe_module", "mixed_case_probe")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "check(kind): the stable check kind this check implements (goproxy.<topic>.<rule>)")
 
 
 def _endpoints(env: Environment) -> list[Endpoint]:
@@ -115,8 +110,7 @@ def known_sums(environment: Environment) -> dict[tuple[str, str], str]:
     """Known-good go.sum hashes of the probe set: (module, version or version/go.mod) -> h1."""
     if environment.goproxy is None or environment.goproxy.go_sum is None:
         pytest.skip(f"environment {environment.name} names no known-good go.sum (goproxy.go_sum)")
-    path = paths.ROOT / "fixtures" / environment.goproxy.go_sum
-    return read_go_sum(Path(path))
+    return read_go_sum(Path(environment.goproxy.go_sum))
 
 
 @pytest.fixture(scope="session")

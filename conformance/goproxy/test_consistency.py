@@ -11,8 +11,6 @@ import hashlib
 
 import pytest
 
-pytestmark = pytest.mark.claim("athens-protocol")
-
 
 @pytest.mark.check("goproxy.consistency.same-bytes")
 @pytest.mark.parametrize("kind", ["info", "mod", "zip"])

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.claim("athens-protocol")
 
-
-@pytest.mark.check("goproxy.go-client.download")
+@pytest.mark.check("goproxy.go-client.download-verifies")
 def test_go_mod_download_succeeds_and_matches_go_sum(go_download, known_sums, record_property):
+    """`go mod download -json` of the probe set through the endpoint alone succeeds (verified through the proxied
+    checksum database where the environment says so), and both hashes the go command computed, `Sum` and
+    `GoModSum`, are the known-good go.sum lines."""
     record_property("go_client", {"settings": go_download.settings, "elapsed_s": round(go_download.elapsed_s, 2)})
     failed = go_download.errors()
     blocked = " (the go client tried a host beyond the endpoint, which is blocked here)" if "proxyconnect" in go_download.stderr + "".join(failed) else ""

@@ -12,8 +12,6 @@ import pytest
 
 from gauntlet.goproxy.hashes import go_mod_hash, zip_hash
 
-pytestmark = pytest.mark.claim("athens-protocol")
-
 
 def _known(known_sums: dict, module: str, version: str) -> str:
     key = (module, version)
@@ -22,7 +20,7 @@ def _known(known_sums: dict, module: str, version: str) -> str:
     return known_sums[key]
 
 
-@pytest.mark.check("goproxy.zip.hash-matches-go-sum")
+@pytest.mark.check("goproxy.integrity.zip-hash")
 def test_zip_hash_matches_go_sum(goproxy, known_sums, module, version):
     """The zip's `h1:` hash is the go.sum line's ("a module proxy must always serve the same content")."""
     expected = _known(known_sums, module, version)
@@ -35,7 +33,7 @@ def test_zip_hash_matches_go_sum(goproxy, known_sums, module, version):
     assert found == expected, f"{answer.where()}: expected {expected} (go.sum), found {found}: the served zip was altered"
 
 
-@pytest.mark.check("goproxy.mod.hash-matches-go-sum")
+@pytest.mark.check("goproxy.integrity.mod-hash")
 def test_go_mod_hash_matches_go_sum(goproxy, known_sums, module, version):
     """The `.mod` answer's `h1:` hash is the go.sum `/go.mod` line's: "the original, unmodified go.mod file"."""
     expected = _known(known_sums, module, version + "/go.mod")

@@ -18,7 +18,6 @@ import pytest
 
 from gauntlet.goproxy.protocol import artefact_path, list_path
 
-pytestmark = pytest.mark.claim("athens-no-git-hot-path")
 
 PATHS = {
     "artefact": lambda m, v: (artefact_path(m, v, "info"), artefact_path(m, v, "mod")),
@@ -31,9 +30,11 @@ def _percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-@pytest.mark.check("goproxy.latency.within-budget")
+@pytest.mark.check("latency.goproxy.within-budget")
 @pytest.mark.parametrize("request_class", list(PATHS))
 def test_request_class_within_budget(goproxy, environment, request_class, record_property):
+    """The p95 latency of a request class (artefacts, lists) of the probe set, warm, is within the environment's
+    budget: served from storage, not from git."""
     budget = environment.goproxy.budgets_ms.get(request_class) if environment.goproxy else None
     if budget is None:
         pytest.skip(f"environment {environment.name} states no latency budget for {request_class} requests")

@@ -15,8 +15,6 @@ import pytest
 
 from gauntlet.goproxy.protocol import MALFORMED, NOT_FOUND, unknown_version_path
 
-pytestmark = pytest.mark.claim("athens-protocol")
-
 
 @pytest.mark.check("goproxy.not-found.unknown-module")
 @pytest.mark.parametrize("path", list(NOT_FOUND.values()), ids=list(NOT_FOUND))

@@ -16,8 +16,6 @@ from gauntlet.goproxy.module import escape, go_latest, is_canonical, is_pseudo, 
 from gauntlet.goproxy.protocol import artefact_path
 from gauntlet.goproxy.rfc3339 import problem as time_problem
 
-pytestmark = pytest.mark.claim("athens-protocol")
-
 
 def _listed(answer: Fetched) -> list[str]:
     """The first field of every line of a list answer, as ``proxyRepo.Versions`` splits it."""
@@ -100,16 +98,20 @@ def test_zip_is_a_valid_module_zip(goproxy, module, version):
     assert not problems, f"{answer.where()}: expected a valid module zip, found: " + "; ".join(problems[:5])
 
 
-@pytest.mark.check("goproxy.latest.optional")
+@pytest.mark.check("goproxy.latest.optional-or-listed")
 def test_latest_is_optional_but_never_an_error(goproxy, probe_module):
     """`$module/@latest` "is optional": 404/410 make the go command derive latest from the list; any other
-    error stops it, and a 200 must be JSON naming a valid version (``proxyRepo.Latest``)."""
+    error stops it, and a 200 must be JSON naming a valid version (``proxyRepo.Latest``) that the list also
+    holds, unless it is a pseudo-version (never listed)."""
     answer = goproxy.latest(probe_module)
     if answer.status in (404, 410):
         return
     assert answer.status == 200, f"{answer.describe()}: expected 200, or 404/410 (not supported)"
     latest = _decoded(answer).version
     assert is_valid_semver(latest), f"{answer.describe()}: expected JSON with a semantic Version, found {latest!r}"
+    listing = goproxy.list(probe_module)
+    listed = _listed(listing) if listing.status == 200 else []
+    assert not listed or latest in listed or is_pseudo(latest), f"{answer.describe()}: @latest is {latest}, which {listing.url} {listed} does not hold"
 
 
 def _go_pick(goproxy: GoproxyClient, module: str, listed: list[str]) -> tuple[str | None, str | None]:
@@ -151,7 +153,7 @@ def test_latest_agrees_with_the_list(goproxy, probe_module):
         + (resolved.describe(80) if resolved else "not a version"))
 
 
-@pytest.mark.check("goproxy.case.escaped-paths")
+@pytest.mark.check("goproxy.case.escaped-only")
 def test_upper_case_paths_are_served_only_escaped(goproxy, mixed_case_probe):
     """Case encoding: `github.com/Azure` is requested as `github.com/!azure`; the unescaped form must not
     silently serve something else (on a case-insensitive store it could serve another module)."""

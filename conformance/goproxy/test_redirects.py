@@ -12,8 +12,6 @@ import pytest
 
 from gauntlet.goproxy.protocol import ARTEFACTS, artefact_path, latest_path, list_path
 
-pytestmark = pytest.mark.claim("athens-protocol")
-
 
 @pytest.mark.check("goproxy.redirect.followed")
 def test_redirects_lead_to_the_answer(goproxy, module, version, record_property):

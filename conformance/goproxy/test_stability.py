@@ -19,8 +19,6 @@ from gauntlet.goproxy.client import Fetched
 from gauntlet.goproxy.protocol import latest_path, list_path, unknown_version_path
 from gauntlet.goproxy.repetition import Sampling, sample
 
-pytestmark = pytest.mark.claim("athens-protocol")
-
 
 def _sampled(goproxy, goproxy_config, paths: list[str], signature, per_path: int) -> Sampling:
     budget = goproxy_config.repetition

@@ -14,10 +14,8 @@ import pytest
 from gauntlet.goproxy import sumdb
 from gauntlet.goproxy.protocol import UNKNOWN_SUMDB, lookup_path, sumdb_path
 
-pytestmark = pytest.mark.claim("athens-protocol")
 
-
-@pytest.mark.check("goproxy.sumdb.supported")
+@pytest.mark.check("goproxy.sumdb.declared-supported")
 def test_declared_checksum_databases_are_supported(goproxy, checksum_databases):
     """`/sumdb/<name>/supported` answers 200 for every database the environment says the proxy serves."""
     if not checksum_databases:
@@ -27,7 +25,7 @@ def test_declared_checksum_databases_are_supported(goproxy, checksum_databases):
         assert answer.status == 200, f"{answer.describe()}: expected 200: the environment says the proxy serves checksum database {db.name}"
 
 
-@pytest.mark.check("goproxy.sumdb.unsupported-not-found")
+@pytest.mark.check("goproxy.sumdb.unknown-not-an-error")
 def test_unsupported_checksum_database_is_not_an_error(goproxy, goproxy_config):
     """A database the proxy does not serve: `/sumdb/<name>/supported` is 404 or 410, never another error."""
     answer = goproxy.get(sumdb_path(UNKNOWN_SUMDB, "supported"))

@@ -110,6 +110,26 @@ def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated:
                       "events": rel(run.dir / "chaos" / exp.name / "events.jsonl"),
                       "log": rel(run.dir / "chaos" / exp.name / "chaostoolkit.log")},
     }
-    result = CheckResult(f"chaos:{exp.name}", "chaos", claims, outcome, message, round(duration_s, 2), details)
+    result = CheckResult(f"chaos:{exp.name}", "chaos", claims, outcome, message, round(duration_s, 2), details,
+                         kinds=exp.checks, subject=exp.name)
     run.record(result)
+    if loader is not None:
+        _record_load(env, run, exp, loader, load_info if faults else None)
     return result
+
+
+def _record_load(env: Environment, run: Run, exp: Experiment, loader: LoadBeside, load_info: Optional[dict]) -> None:
+    """The load profile's SLO checks: as the whole run measured them, or, for a profile that is evidence only
+    during this experiment, on its fault window; not evidence when no fault was injected."""
+    from gauntlet.load import slo
+
+    if env.load_profile(loader.profile).during != exp.name:
+        results = loader.results
+    elif load_info is None:
+        results = slo.not_evidence(env, loader.profile, f"no fault was injected by {exp.name}: the load ran beside "
+                                                        "an experiment that broke nothing")
+    else:
+        results = slo.evaluate_window(env, loader.profile, load_info["phases"]["during"], exp.name,
+                                      {"experiment": exp.name, "phases": load_info["phases"]})
+    for result in results:
+        run.record(result)

@@ -70,10 +70,7 @@ class Preflight:
 
 def _live_workloads(exp: Experiment, env: Environment, values: dict[str, Any], declared: set[str]) -> None:
     """Each workload's selector (the labels its live Deployments share) and, when nothing is claimed, its replicas."""
-    for prefix in exp.workloads:
-        workload = exp.workload(env, prefix)
-        if workload is None:
-            continue
+    for prefix, workload in exp.bound(env).items():
         shared: Optional[dict[str, str]] = None
         replicas = 0
         for name in workload.objects:
@@ -183,7 +180,8 @@ def dry_run(env: Environment, exp: Experiment, confirm: Optional[str]) -> dict:
         targets.check(env, pre.targets)
     except Exception as exc:
         problem = str(exc)
-    return {"environment": env.name, "experiment": exp.name, "title": exp.title, "claims": list(exp.claims_in(env)),
+    return {"environment": env.name, "experiment": exp.name, "title": exp.title,
+            "claims": [c.id for c in exp.claims_in(env)],
             "not_checked": pre.not_checked, "lock_held_by": holder(env.name), "configuration": pre.vars,
             "targets": [t.to_json() for t in pre.targets], "refused": problem,
             "lines": [line for t in pre.targets for line in t.lines()]}
@@ -224,9 +222,10 @@ class ChaosRun:
             profile = env.load_profile(load)
             if profile.during not in (None, name):
                 raise ConfigError(f"--load {load}: this profile runs only during the experiment {profile.during!r}")
-        self.claims = self.exp.claims_in(env)
+        self.claims = tuple(c.id for c in self.exp.claims_in(env))
         if not self.claims:
-            raise ConfigError(f"experiment {name} tests {list(self.exp.claims)}, none of which {env.name} states")
+            raise ConfigError(f"experiment {name} implements {', '.join(self.exp.checks)}: no claim of {env.name} names "
+                              "them (claims[].evidence)")
         self.pre = preflight(env, self.exp, confirm, resolve=False)
         self.command = command or f"gauntlet chaos {env.name} {name}"
         self._lock: Optional[EnvLock] = None
@@ -254,7 +253,8 @@ class ChaosRun:
         run.add_ran(check_id)
         if self.pre.not_checked:
             result = CheckResult(check_id, "chaos", self.claims, "skipped", self.pre.not_checked, 0.0,
-                                 {"experiment": self.exp.name, "title": self.exp.title, "limits": self.pre.emulated})
+                                 {"experiment": self.exp.name, "title": self.exp.title, "limits": self.pre.emulated},
+                                 kinds=self.exp.checks, subject=self.exp.name)
             run.record(result)
             self.progress(f"chaos {self.exp.name}: not-checked: {self.pre.not_checked}")
             return result
@@ -290,7 +290,7 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
             child.interrupt("stop condition")
 
     sampler = timeline.Sampler(specs, deadline, on_deadline)
-    loader = LoadBeside(env, run, load) if load else None
+    loader = LoadBeside(env, run, load, exp.name) if load else None
     interrupted: Optional[str] = None
     previous_sigterm = install_sigterm()
     started = time.monotonic()

@@ -5,7 +5,8 @@ race in it: Athens answered an unknown version with 500 in one request of 200.
 :func:`sample` sends ``per_path`` requests for each path (interleaved, so the
 repeats of one path are spread over the run), at most ``concurrency`` at a
 time, launching none after ``within_s``; it counts the distinct answers each
-path gave, as ``signature`` reads them.
+path gave, as ``signature`` reads them. An endpoint that answered none of them
+is down, not unstable: that raises :class:`~gauntlet.exceptions.TargetUnreachable`.
 """
 
 from __future__ import annotations
@@ -61,12 +62,15 @@ def sample(fetch: Callable[[str], Fetched], url: Callable[[str], str], paths: Se
     schedule = [path for _ in range(per_path) for path in paths]
     deadline = time.monotonic() + within_s
 
+    unreachable: list[TargetUnreachable] = []
+
     def one(path: str) -> tuple[str, str]:
         if time.monotonic() > deadline:
             return path, ""
         try:
             return path, signature(fetch(path))
         except TargetUnreachable as exc:
+            unreachable.append(exc)
             return path, f"no answer ({str(exc).partition(': ')[2]})"
 
     seen: dict[str, Counter[str]] = {path: Counter() for path in paths}
@@ -74,4 +78,6 @@ def sample(fetch: Callable[[str], Fetched], url: Callable[[str], str], paths: Se
         for path, answer in pool.map(one, schedule):
             if answer:
                 seen[path][answer] += 1
+    if unreachable and len(unreachable) == sum(sum(c.values()) for c in seen.values()):
+        raise unreachable[0]
     return Sampling(tuple(Tally(url(p), c) for p, c in seen.items()), len(schedule), concurrency, within_s)

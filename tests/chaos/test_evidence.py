@@ -14,12 +14,9 @@ from gauntlet.runner import run_evidence
 
 
 @pytest.fixture
-def local_copy(write_env):
+def local_copy(write_env, local_env_data):
     """environments/local.yaml in the test's environments folder."""
-    import yaml
-
-    data = yaml.safe_load((paths.ROOT / "environments" / "local.yaml").read_text())
-    write_env(data, "local")
+    write_env(local_env_data, "local")
     return load_environment("local")
 
 
@@ -47,10 +44,9 @@ def test_a_refused_experiment_is_noted_with_the_refusal_and_the_gate_goes_on(loc
     assert unavailable["load:failover"] == "runs only during the chaos experiment 'athens-replica-crash', which was refused"
 
 
-def test_a_plain_chaos_run_is_refused_by_the_control_when_the_policy_says_no(write_env, monkeypatch, local_copy):
-    import yaml
-
-    data = yaml.safe_load((paths.ROOT / "environments" / "local.yaml").read_text())
+def test_a_plain_chaos_run_is_refused_by_the_control_when_the_policy_says_no(write_env, monkeypatch, local_copy,
+                                                                            local_env_data):
+    data = local_env_data
     data["chaos"]["allowed"] = False
     write_env(data, "local")
     monkeypatch.delenv(control.RUN_ENV, raising=False)

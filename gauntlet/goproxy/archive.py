@@ -73,7 +73,7 @@ def _file_path_problem(name: str) -> Optional[str]:
 
 
 def _first_difference(zipped: bytes, served: bytes) -> str:
-    a, b = zipped.splitlines(), served.splitlines()
+    a, b = zipped.split(b"\n"), served.split(b"\n")
     for n, (x, y) in enumerate(zip(a, b), start=1):
         if x != y:
             return f"line {n} is {x.decode(errors='replace')!r} in the zip, {y.decode(errors='replace')!r} in .mod"

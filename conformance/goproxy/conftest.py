@@ -30,6 +30,11 @@ _FETCHERS = 8  # concurrent requests of the session's answer cache
 _PROBES = ("probe", "probe_module", "mixed_case_probe")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The real go client's checks last: its downloads run in the background while every other check judges."""
+    items.sort(key=lambda item: "go_download" in getattr(item, "fixturenames", ()))
+
+
 def _endpoints(env: Environment) -> list[Endpoint]:
     goproxy = env.goproxy
     return [env.endpoint(name) for name in goproxy.endpoints] if goproxy else []
@@ -68,6 +73,13 @@ def fetchers() -> Iterator[ThreadPoolExecutor]:
     with ThreadPoolExecutor(max_workers=_FETCHERS, thread_name_prefix="gauntlet-goproxy") as pool:
         yield pool
         pool.shutdown(cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def samplers(goproxy_config: Goproxy) -> Iterator[ThreadPoolExecutor]:
+    """The threads that send the repeated requests of the stability checks (``goproxy.repetition.concurrency``)."""
+    with ThreadPoolExecutor(max_workers=goproxy_config.repetition.concurrency, thread_name_prefix="gauntlet-sample") as pool:
+        yield pool
 
 
 @pytest.fixture(scope="session")

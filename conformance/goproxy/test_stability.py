@@ -20,10 +20,10 @@ from gauntlet.goproxy.protocol import latest_path, list_path, unknown_version_pa
 from gauntlet.goproxy.repetition import Sampling, sample
 
 
-def _sampled(goproxy, goproxy_config, paths: list[str], signature, per_path: int) -> Sampling:
+def _sampled(goproxy, goproxy_config, samplers, paths: list[str], signature, per_path: int) -> Sampling:
     budget = goproxy_config.repetition
-    return sample(goproxy.fetch, goproxy.url, paths, signature, per_path=per_path, concurrency=budget.concurrency,
-                  within_s=budget.within_s)
+    return sample(goproxy.fetch, goproxy.url, paths, signature, per_path=per_path, pool=samplers,
+                  concurrency=budget.concurrency, within_s=budget.within_s)
 
 
 def _per_path(goproxy_config, paths: list[str]) -> int:
@@ -54,12 +54,12 @@ def _record(record_property, sampling: Sampling) -> None:
 
 
 @pytest.mark.check("goproxy.not-found.stable")
-def test_not_found_answers_are_stable(goproxy, goproxy_config, record_property):
+def test_not_found_answers_are_stable(goproxy, goproxy_config, samplers, record_property):
     """Versions that do not exist, asked for `samples` times (each a different one, so no cache answers for
     the origin), answer 404/410 every time: a 500 in one request of many stops that client's build."""
     modules = [p.module for p in goproxy_config.probe_set]
     paths = [unknown_version_path(modules[i % len(modules)], 1 + i // len(modules)) for i in range(goproxy_config.repetition.samples)]
-    sampling = _sampled(goproxy, goproxy_config, paths, _status, per_path=1)
+    sampling = _sampled(goproxy, goproxy_config, samplers, paths, _status, per_path=1)
     _record(record_property, sampling)
     wrong = [t for t in sampling.tallies if set(t.seen) - {"404", "410"}]
     seen = sum((t.seen for t in sampling.tallies), start=Counter())
@@ -69,10 +69,10 @@ def test_not_found_answers_are_stable(goproxy, goproxy_config, record_property):
 
 
 @pytest.mark.check("goproxy.list.stable")
-def test_lists_are_stable(goproxy, goproxy_config, record_property):
+def test_lists_are_stable(goproxy, goproxy_config, samplers, record_property):
     """Each probe module's `@v/list`, asked for several times at once, names the same versions every time."""
     paths = list(dict.fromkeys(list_path(p.module) for p in goproxy_config.probe_set))
-    sampling = _sampled(goproxy, goproxy_config, paths, _versions, _per_path(goproxy_config, paths))
+    sampling = _sampled(goproxy, goproxy_config, samplers, paths, _versions, _per_path(goproxy_config, paths))
     _record(record_property, sampling)
     flapping = [t for t in sampling.tallies if len(t.seen) > 1]
     assert not flapping, (f"expected one answer per list over {sampling.budget()}, found {len(flapping)} flapping: "
@@ -80,11 +80,11 @@ def test_lists_are_stable(goproxy, goproxy_config, record_property):
 
 
 @pytest.mark.check("goproxy.latest.stable")
-def test_latest_is_stable(goproxy, goproxy_config, record_property):
+def test_latest_is_stable(goproxy, goproxy_config, samplers, record_property):
     """Each probe module's `@latest`, asked for several times at once, gives the same answer every time
     (the same Version, or the same 404/410)."""
     paths = list(dict.fromkeys(latest_path(p.module) for p in goproxy_config.probe_set))
-    sampling = _sampled(goproxy, goproxy_config, paths, _latest, _per_path(goproxy_config, paths))
+    sampling = _sampled(goproxy, goproxy_config, samplers, paths, _latest, _per_path(goproxy_config, paths))
     _record(record_property, sampling)
     flapping = [t for t in sampling.tallies if len(t.seen) > 1]
     assert not flapping, (f"expected one @latest answer per module over {sampling.budget()}, found {len(flapping)} flapping: "

@@ -174,6 +174,9 @@ class GoproxyClient:
                 future.set_result(self.fetch(path))
             except TargetUnreachable as exc:
                 future.set_exception(exc)
+        failure = future.exception()
+        if failure is not None:  # a new exception for each check: re-raising one object grows its traceback
+            raise TargetUnreachable(str(failure)) from None
         return future.result()
 
     def get_many(self, paths: Iterable[str]) -> list[Fetched]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from gauntlet.exceptions import TargetUnreachable
@@ -57,8 +57,10 @@ class Sampling:
 
 
 def sample(fetch: Callable[[str], Fetched], url: Callable[[str], str], paths: Sequence[str],
-           signature: Callable[[Fetched], str], *, per_path: int, concurrency: int, within_s: float) -> Sampling:
-    """``per_path`` answers of every path (``fetch`` never caches), tallied by ``signature``; bounded by ``within_s``."""
+           signature: Callable[[Fetched], str], *, per_path: int, pool: Executor, concurrency: int,
+           within_s: float) -> Sampling:
+    """``per_path`` answers of every path (``fetch`` never caches), tallied by ``signature``, sent on ``pool``
+    (``concurrency`` threads); bounded by ``within_s``."""
     schedule = [path for _ in range(per_path) for path in paths]
     deadline = time.monotonic() + within_s
 
@@ -74,10 +76,9 @@ def sample(fetch: Callable[[str], Fetched], url: Callable[[str], str], paths: Se
             return path, f"no answer ({str(exc).partition(': ')[2]})"
 
     seen: dict[str, Counter[str]] = {path: Counter() for path in paths}
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="gauntlet-sample") as pool:
-        for path, answer in pool.map(one, schedule):
-            if answer:
-                seen[path][answer] += 1
+    for path, answer in pool.map(one, schedule):
+        if answer:
+            seen[path][answer] += 1
     if unreachable and len(unreachable) == sum(sum(c.values()) for c in seen.values()):
         raise unreachable[0]
     return Sampling(tuple(Tally(url(p), c) for p, c in seen.items()), len(schedule), concurrency, within_s)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gauntlet.goproxy.archive import module_path, zip_problems
+from gauntlet.goproxy.archive import module_path, retractions, zip_problems
 from gauntlet.goproxy.hashes import go_mod_hash, zip_hash
 
 MODULE, VERSION = "example.com/Vectors/v2", "v2.1.0"
@@ -119,3 +119,10 @@ def test_altered_content_changes_the_hash():
 ])
 def test_module_path(text, path):
     assert module_path(text) == path
+
+
+def test_retractions_of_single_versions_intervals_and_blocks():
+    go_mod = (b"module example.com/m\n\nretract v1.0.0 // published too early\nretract [v1.1.0, v1.2.0]\n"
+              b"retract (\n\tv1.5.3 // an incorrect branch\n\t[v2.0.0, v2.1.0]\n)\n// retract v9.9.9\n")
+    assert retractions(go_mod) == [("v1.0.0", "v1.0.0"), ("v1.1.0", "v1.2.0"), ("v1.5.3", "v1.5.3"), ("v2.0.0", "v2.1.0")]
+    assert retractions(b"module example.com/m\n") == []

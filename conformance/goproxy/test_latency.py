@@ -18,7 +18,6 @@ import pytest
 
 from gauntlet.goproxy.protocol import artefact_path, list_path
 
-
 PATHS = {
     "artefact": lambda m, v: (artefact_path(m, v, "info"), artefact_path(m, v, "mod")),
     "list": lambda m, v: (list_path(m),),

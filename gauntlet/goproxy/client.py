@@ -65,9 +65,12 @@ class Fetched:
 
     def describe(self, limit: int = 120) -> str:
         """``GET <url> (302 → <location>): 503 text/html, 52 bytes (body: "<html>...")`` for assertion messages."""
-        snippet = " ".join(self.text[:limit].split())
-        more = "…" if len(self.body) > limit else ""
         kind = self.headers.get("content-type", "no content-type")
+        head = self.body[:limit].decode("utf-8", errors="ignore")
+        if not all(c.isprintable() or c.isspace() for c in head):
+            return f"{self.where()}: {self.status} {kind}, {len(self.body)} bytes (binary body)"
+        snippet = " ".join(head.split())
+        more = "…" if len(self.body) > limit else ""
         return f'{self.where()}: {self.status} {kind}, {len(self.body)} bytes (body: "{snippet}{more}")'
 
 

@@ -170,7 +170,7 @@ def _answers_ahead(request: pytest.FixtureRequest, environment: Environment) -> 
     fixtures = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
     if "go_download" in fixtures:
         request.getfixturevalue("go_downloads")
-    if fixtures & {"goproxy", "goproxies"}:
+    if fixtures & set(_PROBES):  # the checks of a probe judge the shared answers; the others ask for their own
         databases = request.getfixturevalue("checksum_databases")
         wanted = protocol.session_paths(environment.goproxy.probe_set, [d.name for d in databases])
         for client in request.getfixturevalue("goproxies").values():

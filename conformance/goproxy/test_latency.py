@@ -39,10 +39,18 @@ def test_request_class_within_budget(goproxy, environment, request_class, record
         pytest.skip(f"environment {environment.name} states no latency budget for {request_class} requests")
     paths = dict.fromkeys(p for probe in environment.goproxy.probe_set for p in PATHS[request_class](probe.module, probe.version))
     goproxy.get_many(paths)  # warm: the budget is for cached answers
-    answers = [goproxy.fetch(path) for path in paths]
+    allowed_over = len(paths) - 1 - int(round(0.95 * (len(paths) - 1)))  # samples above the p95 rank
+    answers = []
+    for path in paths:  # once more than that many are over budget, the p95 is: the rest is not timed
+        answers.append(goproxy.fetch(path))
+        if sum(a.elapsed_ms > budget for a in answers) > allowed_over:
+            break
     samples = [a.elapsed_ms for a in answers]
     errors = [a.describe() for a in answers if a.status != 200]
     p50, p95 = statistics.median(samples), _percentile(samples, 0.95)
     record_property("latency_ms", {"class": request_class, "p50": round(p50, 1), "p95": round(p95, 1), "samples": len(samples), "budget_p95": budget})
     assert not errors, f"{goproxy.base_url} {request_class}: expected 200 while measuring, found {errors[0]}"
-    assert p95 <= budget, f"{goproxy.base_url} {request_class} requests: expected p95 <= {budget} ms, measured p95 {p95:.0f} ms (p50 {p50:.0f} ms, {len(samples)} requests)"
+    timed = f"{len(samples)} of {len(paths)} requests timed: the rest could not bring it back" if len(samples) < len(paths) \
+        else f"{len(samples)} requests"
+    assert p95 <= budget, (f"{goproxy.base_url} {request_class} requests: expected p95 <= {budget} ms, "
+                           f"measured p95 {p95:.0f} ms (p50 {p50:.0f} ms, {timed})")

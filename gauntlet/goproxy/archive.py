@@ -1,8 +1,9 @@
 """Module zips and go.mod files, read the way the go command reads them.
 
 Rules from golang.org/x/mod ``zip`` (``CheckZip``): every entry starts with
-``<module>@<version>/``; names are clean, valid file paths, distinct under case
-folding; ``go.mod`` only at the root, spelled in lower case; at most 500 MiB
+``<module>@<version>/``; names are clean, valid file paths (``module.CheckFilePath``:
+letters, digits, space and a few punctuation characters, no trailing dot, no
+Windows device names), distinct under case folding; ``go.mod`` only at the root, spelled in lower case; at most 500 MiB
 in all, go.mod and LICENSE at most 16 MiB each; declared sizes are true.
 """
 
@@ -18,7 +19,8 @@ from typing import Optional
 MAX_ZIP = 500 << 20
 MAX_GO_MOD = 16 << 20
 MAX_LICENSE = 16 << 20
-_BAD_CHARS = set('"\'*<>?`|:\\')
+_FILE_PUNCTUATION = set("!#$%&()+,-.=@[]^_{}~ ")
+_WINDOWS_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
 _MODULE_LINE = re.compile(r"""^\s*module\s+(?:"((?:[^"\\]|\\.)*)"|`([^`]*)`|(\S+?))\s*(?://.*)?$""")
 _RETRACT = re.compile(r"^retract(?:\s+|(?=\())(?P<rest>.*)$")
 _INTERVAL = re.compile(r'^\[\s*"?(?P<low>[^",\s\]]+)"?\s*,\s*"?(?P<high>[^",\s\]]+)"?\s*\]$|^"?(?P<one>[^"\s]+)"?$')
@@ -59,16 +61,28 @@ def retractions(go_mod: bytes) -> list[tuple[str, str]]:
     return intervals
 
 
+def _file_name_ok(c: str) -> bool:
+    """x/mod ``fileNameOK``: ASCII letters, digits, space and ``!#$%&()+,-.=@[]^_{}~``; beyond ASCII, letters."""
+    if c.isascii():
+        return c.isalnum() or c in _FILE_PUNCTUATION
+    return c.isalpha()
+
+
 def _file_path_problem(name: str) -> Optional[str]:
-    """x/mod ``module.CheckFilePath``, the parts a proxy can get wrong."""
+    """x/mod ``module.CheckFilePath`` of a path inside the zip (``checkElem`` for file paths)."""
     for element in name.split("/"):
-        if element in ("", ".", ".."):
-            return "empty, '.' or '..' path element"
-        if element.endswith((".", " ")) and element.strip(". ") == "":
-            return "path element of only dots or spaces"
-        bad = next((c for c in element if c in _BAD_CHARS or ord(c) < 0x20 or c == "\x7f"), None)
+        if not element:
+            return "empty path element"
+        if element.count(".") == len(element):
+            return f"invalid path element {element!r}"
+        if element.endswith("."):
+            return "trailing dot in path element"
+        bad = next((c for c in element if not _file_name_ok(c)), None)
         if bad is not None:
             return f"invalid char {bad!r}"
+        short = element.split(".", 1)[0]
+        if short.upper() in _WINDOWS_NAMES:
+            return f"{short!r} disallowed as path element component on Windows"
     return None
 
 

@@ -90,6 +90,7 @@ FAULTS: dict[str, Fault] = {
             "github.com/!burnt!sushi/toml reaches the origin as github.com/burntsushi/toml and 404s",
             "goproxy.*",
             "latency.goproxy.within-budget",
+            "goproxy.case.escaped-only",
         ),
         _goproxy(
             "replica-500",
@@ -97,6 +98,8 @@ FAULTS: dict[str, Fault] = {
             "path ends in an internal redirect cycle (500) while /healthz, which the load balancer checks, stays 200",
             "goproxy.*",
             "latency.goproxy.within-budget",
+            "goproxy.not-found.malformed-path",
+            "goproxy.mod.declares-module",
         ),
         _goproxy(
             "replica-git-on-hot-path",
@@ -110,6 +113,8 @@ FAULTS: dict[str, Fault] = {
             "the replicas answer 403 instead of 404 for modules and versions they do not have (like a storage "
             "bucket without list permission), so the go command stops instead of falling back to the next proxy",
             "goproxy.not-found.*",
+            "goproxy.not-found.unknown-module",
+            "goproxy.not-found.unknown-version",
             "goproxy.latest.*",
             "goproxy.sumdb.unknown-not-an-error",
             "goproxy.case.distinct-modules",
@@ -131,6 +136,7 @@ FAULTS: dict[str, Fault] = {
             "both replicas answer about one request in 25 for a module or version they do not have with 500 "
             "instead of 404 (nginx split_clients on the request id), as Athens' race under concurrent requests did",
             "goproxy.not-found.*",
+            "goproxy.not-found.stable",
             "goproxy.latest.*",
             "goproxy.sumdb.unknown-not-an-error",
             "goproxy.case.distinct-modules",

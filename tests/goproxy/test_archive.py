@@ -71,6 +71,10 @@ BAD = {  # case: (files, our problem, what go says)
     "nested-go-mod": ({**GOOD, PREFIX + "sub/go.mod": b"module example.com/sub\n"}, "go.mod file not in module root directory", "go.mod file not in module root directory"),
     "upper-case-go-mod": ({k: v for k, v in GOOD.items() if not k.endswith("go.mod")} | {PREFIX + "GO.MOD": GO_MOD}, "go.mod files must have lowercase names", "go.mod files must have lowercase names"),
     "unclean-path": ({**GOOD, PREFIX + "sub/../c.go": b"package vectors\n"}, "file path is not clean", "file path is not clean"),
+    "windows-name": ({**GOOD, PREFIX + "sub/aux.go": b"package sub\n"}, "'aux' disallowed as path element component on Windows",
+                     "disallowed as path element component on Windows"),
+    "trailing-dot": ({**GOOD, PREFIX + "notes.": b"x\n"}, "trailing dot in path element", "trailing dot in path element"),
+    "shell-char": ({**GOOD, PREFIX + "a*b.go": b"package vectors\n"}, "invalid char '*'", "invalid char '*'"),
 }
 
 

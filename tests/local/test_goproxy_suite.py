@@ -97,6 +97,19 @@ def test_fault_turns_exactly_its_kinds_red(stack, fault, tmp_path):
         assert any(c["outcome"] == "passed" and "goproxy.redirect.followed" in c["kinds"] for c in athens_1)
 
 
+@pytest.mark.parametrize("stack", [("replica-git-on-hot-path",)], indirect=True, ids=["replica-git-on-hot-path"])
+def test_git_on_the_hot_path_breaks_the_latency_budget(stack, tmp_path):
+    """The latency check alone (``-k latency``: every request of this fault waits 800 ms at the replicas): red on the
+    lists everywhere and on the artefacts at the origins, while the edge, serving artefacts from its cache, stays green."""
+    results, checks = goproxy_suite(tmp_path, "-k", "latency")
+    outcomes = {c["id"].partition("[")[2].rstrip("]"): c["outcome"] for c in checks}
+    assert outcomes == {"edge-artefact": "passed", "edge-list": "failed", "lb-artefact": "failed", "lb-list": "failed",
+                        "athens-1-artefact": "failed", "athens-1-list": "failed", "athens-2-artefact": "failed",
+                        "athens-2-list": "failed"}, outcomes
+    evidence = "\n".join(claim(results, "athens-no-git-hot-path")["evidence"])
+    assert "http://127.0.0.1:3001 list requests: expected p95 <= 500 ms, measured p95 8" in evidence, evidence[:1500]
+
+
 @pytest.mark.parametrize("stack", [("replica-flaky-not-found",)], indirect=True, ids=["replica-flaky-not-found"])
 def test_one_500_in_25_not_found_answers_is_caught_in_19_of_20_runs(stack, tmp_path):
     """Twenty runs of the suite's not-found stability check (the one that repeats not-found requests, on every

@@ -126,8 +126,8 @@ def known_sums(environment: Environment) -> dict[tuple[str, str], str]:
 
 
 @pytest.fixture(scope="session")
-def go_downloads(environment: Environment, goproxies: dict[str, GoproxyClient], checksum_databases: tuple[Database, ...],
-                 fetchers: ThreadPoolExecutor) -> Iterator[dict[str, Future[goclient.Download]]]:
+def go_downloads(environment: Environment, goproxies: dict[str, GoproxyClient],
+                 checksum_databases: tuple[Database, ...]) -> Iterator[dict[str, Future[goclient.Download]]]:
     """The real go client's download of the probe set through each endpoint, started now, in the background."""
     go = goclient.go_binary()
     if go is None or environment.goproxy is None:

@@ -27,8 +27,8 @@ def _sampled(goproxy, goproxy_config, samplers, paths: list[str], signature, per
 
 
 def _per_path(goproxy_config, paths: list[str]) -> int:
-    """Each list or @latest URL at least twice, ``samples`` requests in all (rounded up)."""
-    return max(2, -(-goproxy_config.repetition.samples // len(paths)))
+    """Each list or @latest URL at least twice, about ``samples`` requests in all."""
+    return max(2, goproxy_config.repetition.samples // len(paths))
 
 
 def _status(answer: Fetched) -> str:

@@ -26,7 +26,7 @@ from gauntlet.goproxy.gosum import read_go_sum
 from gauntlet.goproxy.sumdb import Database, database
 from gauntlet.plugin import HTTP_TIMEOUT, environment_of, ssl_context
 
-_FETCHERS = 8  # concurrent requests of the session's answer cache
+_FETCHERS = 4  # concurrent requests of the session's answer cache
 _PROBES = ("probe", "probe_module", "mixed_case_probe")
 
 

@@ -13,6 +13,7 @@ signals only process groups whose leader's command line names our config.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -167,11 +168,13 @@ def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print, cdn:
     unknown = sorted(set(faults) - FAULTS.keys())
     if unknown:
         raise LocalStackError(f"unknown fault profile(s) {', '.join(unknown)}: known are {', '.join(FAULTS)}")
-    wanted = {"faults": sorted(set(faults)), "cdn": cdn}
     install.install(progress)
-    configs = render(wanted["faults"], cdn)
+    configs = render(sorted(set(faults)), cdn)
+    # The configurations' digest too: a tier started from another checkout's templates is not this one.
+    digest = hashlib.sha256(json.dumps([configs, _argv("sumdb")], sort_keys=True).encode()).hexdigest()
+    wanted = {"faults": sorted(set(faults)), "cdn": cdn, "configs": digest}
     if _read_state() != wanted and any(running_pid(c.name) for c in COMPONENTS):
-        progress("fault profiles changed: restarting the GOPROXY tier")
+        progress("fault profiles or configurations changed: restarting the GOPROXY tier")
         down()
     to_start = [c for c in COMPONENTS if running_pid(c.name) is None]
     for component in to_start:

@@ -202,6 +202,14 @@ class ModuleVersion(Model):
     version: Annotated[str, Field(pattern=r"^v\d")]
 
 
+class LatencyWindow(Model):
+    """A latency budget is judged on a window: ``rounds`` passes over the probe set's paths (warm), the
+    ``percentile`` of all their latencies against the budget."""
+
+    rounds: Annotated[int, Field(ge=1, le=20)] = 3
+    percentile: Annotated[float, Field(gt=0, le=100)] = 95
+
+
 class Goproxy(Model):
     """A Go module proxy target: what to probe and what the proxy promises."""
 
@@ -209,7 +217,10 @@ class Goproxy(Model):
     probe_set: tuple[ModuleVersion, ...] = Field(min_length=1)
     go_sum: Optional[FilePath] = Field(default=None, description="Known-good go.sum lines of the probe set.")
     sumdb: tuple[str, ...] = ()
-    budgets_ms: dict[Literal["artefact", "list"], Annotated[int, Field(gt=0)]] = {}
+    budgets_ms: dict[Literal["artefact", "list"], Annotated[int, Field(gt=0)]] = Field(
+        default={}, description="Latency budget per request class, judged on the latency window's percentile.")
+    latency_window: LatencyWindow = Field(
+        default=LatencyWindow(), description="How the budgets are judged: over rounds of the probe set.")
 
 
 class Hpa(Model):

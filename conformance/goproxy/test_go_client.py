@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
+
+from gauntlet.exceptions import TargetUnreachable
+
+#: How the go command says it got no answer at all from the proxy (net/http's dial errors).
+NO_ANSWER = re.compile(r"dial tcp [^ ]+: (connect: connection refused|i/o timeout)|no such host|connection reset by peer")
 
 
 def _objects(stream: str) -> list[dict]:
@@ -39,6 +45,9 @@ def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, known_
     proc = subprocess.run([go, "mod", "download", "-json", *wanted], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     results = _objects(proc.stdout)
     failed = [f"{r['Path']}@{r['Version']}: {r['Error']}" for r in results if r.get("Error")]
+    unreachable = [f for f in failed if NO_ANSWER.search(f)]
+    if unreachable and len(unreachable) == len(failed):
+        raise TargetUnreachable(f"GOPROXY={target.url} go mod download: {unreachable[0]}")
     assert not failed and proc.returncode == 0, f"GOPROXY={target.url} go mod download: " + ("; ".join(failed[:3]) or proc.stderr.strip()[-300:])
     wrong = [f"{r['Path']}@{r['Version']}: go computed {r.get('Sum')}, go.sum has {known_sums.get((r['Path'], r['Version']))}"
              for r in results if (r["Path"], r["Version"]) in known_sums and r.get("Sum") != known_sums[(r["Path"], r["Version"])]]

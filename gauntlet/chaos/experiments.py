@@ -16,8 +16,10 @@ workloads those claims name (``claims[].workloads``) are bound to its ``targets`
 For a target prefix ``p``, ``gauntlet chaos`` fills the configuration keys ``p_namespace``,
 ``p_selector`` (the labels the live Deployments of the workload share: a workload of two
 Deployments has one selector), ``p_replicas`` (the capacity the environment claims) and
-``p_floor`` (the Ready pods it needs at all times) when the experiment declares them; the
-file's own values are the local stack's, for a plain ``chaos run``. Cluster experiments also
+``p_floor`` (the Ready pods it needs at all times) when the experiment declares them; likewise
+``window_samples``, ``window_interval_s``, ``window_percentile`` and ``window_max_errors``, the
+environment's ``chaos.steady_state_window`` for probes with a latency budget. The file's own values
+are the local stack's, for a plain ``chaos run``. Cluster experiments also
 get ``kubeconfig``, ``kube_context`` and ``kube_api_server``: every API client refuses a
 context pointing at another server.
 """
@@ -92,7 +94,7 @@ class Experiment:
         if self.tier == "goproxy":
             from gauntlet.local import goproxy_tier
 
-            if not any(str(e.url).rstrip("/") == goproxy_tier.EDGE_URL for e in env.endpoints):
+            if not goproxy_tier.fronts(str(e.url) for e in env.endpoints):
                 return (f"kills a process of the local stack's GOPROXY tier: applies where an endpoint is its edge "
                         f"({goproxy_tier.EDGE_URL})")
             return None
@@ -167,7 +169,10 @@ def load_all() -> list[Experiment]:
 
 def base_configuration(exp: Experiment, env: Environment) -> dict[str, Any]:
     """Configuration values known from the environment file alone (no API call)."""
-    values: dict[str, Any] = {"gauntlet_env": env.name, "deadline_s": env.chaos.steady_state_deadline_s}
+    window = env.chaos.steady_state_window
+    values: dict[str, Any] = {"gauntlet_env": env.name, "deadline_s": env.chaos.steady_state_deadline_s,
+                              "window_samples": window.samples, "window_interval_s": window.interval_s,
+                              "window_percentile": window.percentile, "window_max_errors": window.max_errors}
     if env.kubernetes is not None:
         kubeconfig = env.kubernetes.kubeconfig_path
         values.update(kube_context=env.kubernetes.context, kube_api_server=str(env.kubernetes.api_server).rstrip("/"))

@@ -89,8 +89,9 @@ def check_goproxy_target(env: Environment) -> dict:
     """The local GOPROXY tier is ours and up (every component healthy); its status."""
     from gauntlet.local import goproxy_tier
 
-    if env.target != "local":
-        raise SafetyRefusal(f"{env.name}: the GOPROXY-tier experiments act on local processes only")
+    if not goproxy_tier.fronts(str(e.url) for e in env.endpoints):
+        raise SafetyRefusal(f"{env.name}: the GOPROXY-tier experiments act on the local stack's processes only, and "
+                            f"no endpoint of {env.name} is its edge ({goproxy_tier.EDGE_URL})")
     status = goproxy_tier.status()
     down = [name for name, c in status["components"].items() if not c["healthy"]]
     if down:

@@ -106,6 +106,7 @@ def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated:
                                                    "ran_by": r.get("ran_by", "chaostoolkit")} for r in rollbacks],
         "rollbacks_played_by_gauntlet": fallback, "plan": [t.to_json() for t in targets], "load": load_info,
         "limits": emulated, "samples": len(samples), "deadline_s": env.chaos.steady_state_deadline_s,
+        "steady_state_window": env.chaos.steady_state_window.model_dump(),
         "artefacts": {"journal": rel(run.dir / "chaos" / exp.name / "journal.json"), "timeline": timeline_file.name,
                       "events": rel(run.dir / "chaos" / exp.name / "events.jsonl"),
                       "log": rel(run.dir / "chaos" / exp.name / "chaostoolkit.log")},

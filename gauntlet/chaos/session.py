@@ -237,6 +237,7 @@ class ChaosRun:
         try:
             self.pre.targets = targets.plan(self.exp.method, self.exp.rollbacks, self.pre.configuration)
             targets.check(self.env, self.pre.targets)
+            self._lock.record_breaks([c for t in self.pre.targets for c in t.breaks])
         except BaseException:
             self.__exit__()
             raise

@@ -35,11 +35,18 @@ class Target:
     objects: tuple[str, ...] = ()
     rollback: bool = False
     namespaces: tuple[str, ...] = field(default=())
+    addresses: tuple[str, ...] = ()  # host:port of what it takes down, when it is reached by address
 
     def to_json(self) -> dict:
         return {"activity": self.activity, "call": self.call, "effect": self.effect, "pods": list(self.pods),
                 "count": self.count, "objects": list(self.objects), "rollback": self.rollback,
-                "namespaces": list(self.namespaces)}
+                "namespaces": list(self.namespaces), "addresses": list(self.addresses)}
+
+    @property
+    def breaks(self) -> tuple[str, ...]:
+        """The components this action takes down (pods ``ns/name``, addresses ``host:port``): a check that finds
+        one of them down while it runs finds what the experiment broke."""
+        return () if self.rollback else (*self.pods, *self.addresses)
 
     def lines(self) -> list[str]:
         head = f"{'rollback' if self.rollback else 'action'} {self.activity}: {self.effect}"
@@ -191,7 +198,10 @@ def _kill_replica(name: str, call: str, a: dict, c: Configuration) -> Target:
         pid = actions.local_replica_pid(replica)
     except Exception as exc:
         raise ConfigError(f"action {name}: {exc}") from None
-    return Target(name, call, f"SIGKILL {replica} of the local GOPROXY tier", objects=(f"process group {pid} ({replica})",))
+    from gauntlet.local.ports import PORTS
+
+    return Target(name, call, f"SIGKILL {replica} of the local GOPROXY tier", objects=(f"process group {pid} ({replica})",),
+                  addresses=(f"127.0.0.1:{PORTS[replica]}",))
 
 
 def _restart_replica(name: str, call: str, a: dict, c: Configuration) -> Target:

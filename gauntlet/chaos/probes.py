@@ -332,14 +332,16 @@ def measure_db_topology(db_instance_identifier: str, failover: str = "rds", conf
     streams = ", ".join(f"{s['standby']} {s['state']} ({s['sync_state']})" for s in st["replication"]) or "no standby streaming"
     fenced = f"; fenced: {', '.join(st['fenced'])}" if st["fenced"] else ""
     detail = f"database tier: primary {st['primary'] or 'none'}; {streams}{fenced}"
-    return Measurement(bool(st["replication"]), float(len(st["replication"])), "standbys", detail)
+    healthy = all(c["healthy"] for c in st["components"].values())  # as its fault profiles configure it
+    return Measurement(healthy, float(len(st["replication"])), "standbys", detail)
 
 
-def await_db_clients(timeout_s: float = 120, configuration: Optional[Configuration] = None,
-                     secrets: Optional[Secrets] = None) -> dict:
+def await_db_clients(db_instance_identifier: str, failover: str = "rds", timeout_s: float = 120,
+                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
     """Wait (at most ``timeout_s``) until every client probe that ``gauntlet chaos`` runs beside the experiment
     succeeded again after this call began, so the rollbacks do not cut their measurement short; what they
-    did. Never raises: the figures are judged by gauntlet. Without client probes (a plain ``chaos run``): at once."""
+    did. Never raises: the figures are judged by gauntlet. At once without client probes (a plain ``chaos
+    run``) and while the database itself does not serve (there is nothing to reconnect to)."""
     import json
     import os
     from pathlib import Path
@@ -347,6 +349,8 @@ def await_db_clients(timeout_s: float = 120, configuration: Optional[Configurati
     path = os.environ.get(DB_CLIENTS_ENV)
     if not path:
         return {"client_probes": False}
+    if not measure_db_serving(db_instance_identifier, failover, configuration, secrets).ok:
+        return {"client_probes": True, "database_serving": False}
     started, status = time.time(), {}
     while time.time() - started <= float(timeout_s):
         try:

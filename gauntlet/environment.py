@@ -631,7 +631,7 @@ def _describe(error: dict) -> tuple[str, str]:
     else:
         message = (error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
                    .replace("String should match pattern", "expected text matching").replace("Input ", "expected input "))
-    if kind != "value_error" and not isinstance(got, (dict, list)):
+    if kind != "value_error" and not isinstance(got, (dict, list)) and pattern != SECRET_REF:  # never echo a secret
         message += f", got {got!r}"
     return _field(loc), message
 

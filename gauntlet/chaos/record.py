@@ -27,7 +27,7 @@ from gauntlet.report import Run, write_atomic
 
 def _db_figures(info: Optional[dict]) -> dict:
     """The client probes' figures that history trends: unavailability, reconnect time, lost writes."""
-    if not info or info["error"]:
+    if not info or info["error"] or info["skipped"]:
         return {}
     out = {}
     for c, f in info["figures"].items():
@@ -78,12 +78,17 @@ def _db_clients(beside: tuple[ClientProbes, dict[str, bool], dict], served_again
             markers.append((f["unavailable_from"], f"{label} unavailable"))
             if f["unavailable_to"]:
                 markers.append((f["unavailable_to"], f"{label} back ({f['unavailable_s']:g} s)"))
+    if clients.skipped:
+        figures, broken = {}, []
     info = {"figures": figures, "durability": durability, "budget_s": budget, "write_probe": clients.settings.write,
-            "health_checks": clients.settings.health_checks, "error": clients.error, "breaches": broken}
+            "health_checks": clients.settings.health_checks, "error": clients.error, "skipped": clients.skipped,
+            "breaches": broken}
     return info, broken, series, markers
 
 
 def _db_summary(info: dict) -> str:
+    if info["skipped"]:
+        return f"not run: {info['skipped']}"
     parts = []
     for c, f in info["figures"].items():
         what = "writes" if c == "writer" else "reads"

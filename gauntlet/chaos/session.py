@@ -331,7 +331,7 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
         time.sleep(max(0.0, LEAD_S - (time.monotonic() - started)))
         merged = {**os.environ, **pre.child_env, RUN_ENV: str(run.dir), EVENTS_ENV: str(events_path),
                   "GAUNTLET_ENV": env.name, "PYTHONUNBUFFERED": "1",
-                  **({DB_CLIENTS_ENV: str(clients.status_file)} if clients is not None else {})}
+                  **({DB_CLIENTS_ENV: str(clients.status_file)} if clients and not (clients.error or clients.skipped) else {})}
         child_env = {k: v for k, v in merged.items() if not (pre.child_env.get(k) == "")}  # "": unset
         child = ChaosProcess(chaos_command(exp, out), child_env, out / "chaostoolkit.out", progress)
         _watch(child, sampler, events_path)
@@ -391,7 +391,7 @@ def _tail(sampler: timeline.Sampler, deadline_s: float, clients: Optional[Client
     while time.monotonic() < limit:
         samples = sampler.snapshot()
         recent = [s for s in samples if s.t >= time.time() - TAIL_STEADY_S]
-        settled = clients is None or clients.error is not None or clients.recovered(time.time() - TAIL_STEADY_S)
+        settled = clients is None or bool(clients.error or clients.skipped) or clients.recovered(time.time() - TAIL_STEADY_S)
         if len(recent) >= 2 and all(m.ok for s in recent for m in s.values.values()) and settled:
             return
         time.sleep(timeline.INTERVAL_S)

@@ -33,7 +33,7 @@ from psycopg_pool import ConnectionPool
 
 from gauntlet.database.connection import Watchdog, connect, error_text, parameters, where
 from gauntlet.environment import Database
-from gauntlet.exceptions import GauntletError
+from gauntlet.exceptions import GauntletError, NotChecked
 
 TABLE = "gauntlet_failover_probe"
 INTERVAL_S = 0.05
@@ -147,7 +147,8 @@ class ClientProbes:
         self.settings, self.status_file = settings, status_file
         self.shared = _Shared(run=uuid.uuid4().hex[:12])
         self.ops: list[Op] = []
-        self.error: Optional[str] = None
+        self.error: Optional[str] = None  # the database could not be reached at the start: a finding
+        self.skipped: Optional[str] = None  # the probes could not be run (credentials not given): not checked
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._clients: list[_Client] = []
@@ -166,6 +167,9 @@ class ClientProbes:
                     conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (run text NOT NULL, seq bigint NOT NULL, "
                                  "written_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (run, seq))")
             self._clients = [_Client(n, self.settings, self.shared, self.ops, self._lock, self._stop) for n in self.names]
+        except NotChecked as exc:
+            self.skipped = str(exc)
+            return
         except (psycopg.Error, GauntletError) as exc:
             self.error = f"the client probes could not start on {where(self.settings.db)}: {error_text(exc)}"
             return
@@ -205,6 +209,8 @@ class ClientProbes:
     def verify(self) -> dict[str, Any]:
         """Read the run's rows back (retrying while the database is away, at most VERIFY_WITHIN_S) and delete
         them: acknowledged writes missing (lost), unacknowledged ones present (in doubt)."""
+        if self.skipped or self.error:
+            return {"checked": False, "why": self.skipped or self.error}
         if not self.settings.write:
             return {"checked": False, "why": "read-only: the chaos policy does not allow the write probe (chaos.db_write_probe)"}
         acked = {o.seq for o in self.snapshot() if o.client == "writer" and o.ok and o.seq is not None}

@@ -41,3 +41,30 @@ def test_the_hypothesis_names_the_window_beyond_the_budget_and_every_lost_write(
                     budget_s=20, t0=0.0) == [], "read-only is not a breach: the durability part is not checked"
     assert breaches(figures, {"checked": False, "why": "the writes could not be read back from h:5432/db: x"},
                     budget_s=20, t0=0.0) == ["the writes could not be read back from h:5432/db: x"]
+
+
+def test_without_the_credentials_the_probes_do_not_run_and_say_why(monkeypatch, tmp_path):
+    from gauntlet.database.clients import ClientProbes, Settings
+    from gauntlet.environment import Database
+
+    monkeypatch.delenv("GAUNTLET_TEST_DB_PASSWORD", raising=False)
+    db = Database(host="db.example.internal", name="hub", user="hub", password="${GAUNTLET_TEST_DB_PASSWORD}")
+    probes = ClientProbes(Settings(db, write=True, health_checks=True, budget_s=10), tmp_path / "clients.json")
+    probes.start()  # resolves the credentials before any connection: nothing is sent anywhere
+    assert probes.skipped == ("database.password: the variable GAUNTLET_TEST_DB_PASSWORD is not set: the client probes "
+                              "cannot log in") and probes.error is None
+    assert probes.verify() == {"checked": False, "why": probes.skipped} and probes.stop() == {}
+
+
+def test_the_probes_write_only_where_the_chaos_policy_allows_it(tmp_path):
+    from gauntlet import paths
+    from gauntlet.chaos import experiments
+    from gauntlet.chaos.session import _db_clients
+    from gauntlet.environment import load_environment
+
+    staging = load_environment("artifacthub-staging", paths.ROOT / "environments")
+    assert staging.chaos.db_write_probe is False
+    probes = _db_clients(staging, experiments.load("artifacthub-db-failover"), tmp_path)
+    assert probes is not None and probes.settings.write is False and probes.names == ("reader",)
+    assert probes.verify()["why"].startswith("read-only: the chaos policy does not allow the write probe")
+    assert _db_clients(staging, experiments.load("athens-pod-loss"), tmp_path) is None

@@ -186,10 +186,15 @@ def _synchronous(faults: Sequence[str]) -> bool:
 # --------------------------------------------------------------------------- processes
 
 
+def _as_server_user() -> dict[str, Any]:
+    """subprocess arguments that run a PostgreSQL tool as the server's user (none when that is us)."""
+    user = _server_user()
+    return {"user": user, "group": user, "extra_groups": []} if user else {}
+
+
 def _run(argv: list[str], what: str, timeout: float = 60.0, log: Optional[Path] = None) -> None:
     """Run a PostgreSQL tool as the server's user; its output appended to ``log`` (else kept for the error)."""
-    user = _server_user()
-    ids: dict[str, Any] = {"user": user, "group": user, "extra_groups": []} if user else {}
+    ids = _as_server_user()
     if log is not None:
         with log.open("ab") as out:
             proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, timeout=timeout, **ids)
@@ -350,6 +355,17 @@ def _rebuild_standby(node: str, primary: str, faults: Sequence[str], progress: P
     _start_node(node)
 
 
+def _timeline(node: str) -> tuple[int, str]:
+    """The node's latest checkpoint (timeline, location) as ``pg_controldata`` reads it from its stopped data."""
+    ids = _as_server_user()
+    out = subprocess.run([str(server_bin() / "pg_controldata"), "-D", str(_data_dir(node))], capture_output=True,
+                         text=True, timeout=30, env={**os.environ, "LC_ALL": "C"}, **ids).stdout
+    fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+    location = fields.get("Latest checkpoint location", "0/0").strip()
+    high, _, low = location.partition("/")
+    return int(fields.get("Latest checkpoint's TimeLineID", "0").strip() or 0), f"{int(high, 16):08x}{int(low or '0', 16):08x}"
+
+
 def _roles() -> tuple[Optional[str], Optional[str]]:
     """(primary, standby) among the nodes that run and answer."""
     seen = {node: _in_recovery(node) for node in NODES}
@@ -373,7 +389,7 @@ def _heal_nodes(faults: Sequence[str], progress: Progress) -> None:
     if primary is None:
         stopped = [n for n in NODES if (_data_dir(n) / "PG_VERSION").is_file() and not (_data_dir(n) / "standby.signal").exists()]
         if stopped and _read_state() is not None:  # a primary that was killed (db-no-standby's failover): restart it
-            primary = stopped[0]
+            primary = max(stopped, key=_timeline)  # after a failover both may look like primaries: the newer one
             progress(f"restarting {primary} (primary)")
             _configure(primary, faults, synchronous=False)
             _start_node(primary)

@@ -50,7 +50,8 @@ def test_a_healthy_failover_is_verified_with_a_measured_window_and_no_lost_write
     code, claim, check, timeline = failover()
     figures = check["details"]["figures"]
     assert code == 0 and claim["verdict"] == "verified", check["message"]
-    assert 0 < figures["write_unavailable_s"] <= 10 and 0 < figures["read_unavailable_s"] <= 10, figures
+    # a real interruption (the probes succeed every 50 ms otherwise), within the budget of local.yaml
+    assert 0.5 < figures["write_unavailable_s"] <= 10 and 0.5 < figures["read_unavailable_s"] <= 10, figures
     assert figures["lost_writes"] == 0 and check["details"]["db_clients"]["durability"]["acknowledged"] > 50
     assert "0 of" in check["message"] and "acknowledged writes lost" in check["message"]
     labels = [m["label"] for m in timeline["markers"]]

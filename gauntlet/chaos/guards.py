@@ -103,8 +103,11 @@ def check_db_tier(env: Environment) -> dict:
     """The local database tier is ours and up (primary, standby as its faults say, endpoint); its status."""
     from gauntlet.local import db_tier
 
-    if env.target != "local":
-        raise SafetyRefusal(f"{env.name}: database.failover local-tier acts on the local stack's processes only")
+    db = env.database
+    if db is None or db.port != db_tier.PORTS["endpoint"]:
+        where = f"{db.host}:{db.port}" if db else "none"
+        raise SafetyRefusal(f"{env.name}: database.failover local-tier acts on the local database tier, whose endpoint is "
+                            f"{db_tier.address('endpoint')}; the environment's database is {where}")
     status = db_tier.status()
     down = [name for name, c in status["components"].items() if not c["healthy"]]
     if down:

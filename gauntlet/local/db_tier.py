@@ -60,7 +60,7 @@ NODES = ("db-a", "db-b")
 DATABASE, USER, CHECK_USER = "artifacthub", "hub", "gauntlet_check"
 #: How long the db-async-replication standby is held behind before the failover.
 ASYNC_LAG_S = 2.0
-APT_PACKAGES = ("postgresql",)
+APT_PACKAGES = ("postgresql", "haproxy")
 _TEMPLATES = ROOT / "fixtures" / "local"
 _HEALTHY_WITHIN_S = 30.0
 _CHECK_INTERVAL_MS, _CHECK_TIMEOUT_MS = 250, 300
@@ -85,9 +85,9 @@ def server_bin() -> Path:
 
 
 def install_packages(progress: Progress = print) -> None:
-    """Debian's postgresql, its service never started (idempotent)."""
-    if not list(Path("/usr/lib/postgresql").glob("*/bin/postgres")):
-        apt_install(APT_PACKAGES, ("postgresql",), progress)
+    """Debian's postgresql and haproxy, their services never started (idempotent)."""
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/postgres")) or not HAPROXY.is_file():
+        apt_install(APT_PACKAGES, APT_PACKAGES, progress)
 
 
 def tier_dir() -> Path:

@@ -79,3 +79,25 @@ def test_each_database_fault_profile_violates_the_claim_with_the_figures(tier, f
     else:  # the database served again within seconds, the clients did not follow it
         assert figures["time_to_recovery_s"] < 10 < figures["write_unavailable_s"], figures
         assert figures["write_reconnect_s"] > 5, figures
+
+
+@pytest.mark.parametrize("tier", [("db-no-standby",)], indirect=True, ids=["no-standby"])
+def test_sigterm_during_the_outage_restores_the_database_and_leaves_the_journal(tier):
+    """Without a standby the database stays down until the rollback: SIGTERM to gauntlet then plays it at once."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "gauntlet", "chaos", "local", "artifacthub-db-failover"], cwd=paths.ROOT,
+                            env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not db_tier.status()["fenced"]:  # the failover is in, nothing promoted
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-3000:]
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "rollbacks run" in err, err[-3000:]
+    status = db_tier.status()
+    assert status["primary"] and not status["fenced"], f"the rollback restored the instance on SIGTERM: {status}"
+    run = max(Path(os.environ["GAUNTLET_REPORTS_DIR"]).glob("*-local-chaos"))
+    journal = json.loads((run / "chaos" / "artifacthub-db-failover" / "journal.json").read_text())
+    assert [(r["activity"]["name"], r["status"]) for r in journal["rollbacks"]] == [("restore-the-standby", "succeeded")]

@@ -84,20 +84,21 @@ def check_kinds(item: pytest.Item) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for m in item.iter_markers("check") for k in m.args))
 
 
-def observed(item: pytest.Item) -> tuple[str, str]:
-    """(scope, subject) of a check: what its marker says, its parameters decide (a replica endpoint is a
+def observed(item: pytest.Item) -> tuple[str, str, str]:
+    """(scope, subject, address) of a check: what its marker says, its parameters decide (a replica endpoint is a
     component, a workload is the subject), else the service."""
     marker = item.get_closest_marker("check")
     scope = (marker.kwargs.get("observes") if marker else None) or "service"
     if scope not in OBSERVES:
         raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.check(observes=...): expected one of {list(OBSERVES)}")
-    subject = ""
+    subject = address = ""
     for value in getattr(getattr(item, "callspec", None), "params", {}).values():
         if isinstance(value, Endpoint):
             scope, subject = (value.scope if scope == "service" else scope), value.name
+            address = f"{value.url.host}:{value.url.port}"
         elif isinstance(value, Workload):
             subject = subject or value.ref
-    return scope, subject
+    return scope, subject, address
 
 
 def attributed(item: pytest.Item, env: Environment) -> tuple[str, ...]:
@@ -127,9 +128,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                                     "@pytest.mark.check(\"<area>.<topic>.<rule>\") (see gauntlet checks)")
         mine = tuple(c for c in attributed(item, env) if wanted is None or c in wanted)
         if mine:
-            scope, subject = observed(item)
             item.user_properties += [(CLAIMS_PROPERTY, mine), (KINDS_PROPERTY, check_kinds(item)),
-                                     (SCOPE_PROPERTY, (scope, subject))]
+                                     (SCOPE_PROPERTY, observed(item))]
             keep.append(item)
         else:
             drop.append(item)
@@ -213,13 +213,22 @@ class ClaimsReporter:
         if report.when == "teardown":
             del self.partial[report.nodeid]
             props = dict(report.user_properties)
-            scope, subject = props[SCOPE_PROPERTY]
+            scope, subject, address = props[SCOPE_PROPERTY]
             details = {k: v for k, v in report.user_properties if k not in _OWN}
             result = CheckResult(id=report.nodeid, evidence="conformance", claims=tuple(claims), outcome=state["outcome"],
                                  message=state["message"], duration_s=round(state["duration"], 3), details=details,
                                  kinds=tuple(props[KINDS_PROPERTY]), scope=scope, subject=subject,
                                  cause=state.get("cause", ""))
+            if result.is_component_down():
+                details.update(self._broken_by_chaos(address))
             self._ensure_run().record(result)
+
+    def _broken_by_chaos(self, address: str) -> dict:
+        """A component found down that a chaos experiment running against the environment takes down is expected."""
+        from gauntlet.chaos.lock import broken
+
+        experiment, components = broken(environment_of(self.config).name)
+        return {"expected_down": experiment} if address and address in components else {}
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -10,7 +10,14 @@ download through the proxy as a user's would; else GOSUMDB=off. Its `Sum` and
 
 from __future__ import annotations
 
+import re
+
 import pytest
+
+from gauntlet.exceptions import TargetUnreachable
+
+#: How the go command says it got no answer at all from the proxy (net/http's dial errors, for the proxy's own URLs).
+NO_ANSWER = re.compile(r"dial tcp [^ ]+: (connect: connection refused|i/o timeout)|no such host|connection reset by peer")
 
 
 @pytest.mark.check("goproxy.go-client.download-verifies")
@@ -20,6 +27,9 @@ def test_go_mod_download_succeeds_and_matches_go_sum(go_download, known_sums, re
     `GoModSum`, are the known-good go.sum lines."""
     record_property("go_client", {"settings": go_download.settings, "elapsed_s": round(go_download.elapsed_s, 2)})
     failed = go_download.errors()
+    unreachable = [f for f in failed if NO_ANSWER.search(f) and f"reading {go_download.proxy}/" in f and "proxyconnect" not in f]
+    if unreachable and len(unreachable) == len(failed):
+        raise TargetUnreachable(f"{go_download.settings} go mod download: {unreachable[0]}")
     blocked = " (the go client tried a host beyond the endpoint, which is blocked here)" if "proxyconnect" in go_download.stderr + "".join(failed) else ""
     assert not failed and go_download.returncode == 0, (
         f"{go_download.settings} go mod download: " + ("; ".join(failed[:3]) or go_download.stderr.strip()[-300:]) + blocked)

@@ -66,14 +66,21 @@ def test_not_exposed_publicly(workload: Workload, objects: list[dict], kube: dic
 @pytest.mark.check("kubernetes.ingress.routes-to-the-workload")
 def test_an_ingress_routes_to_the_workload(workload: Workload, objects: list[dict], kube: dict) -> None:
     """An Ingress routes to a Service of the workload (seeds 000-002: "Kubernetes ingress controller in AKS --->
-    Athens deployment"); for Artifact Hub one of class ``alb``, which the AWS Load Balancer Controller turns into the
-    ALB (seed 004: "created and managed automatically by the AWS Load Balancer Controller based on the hub ingress")."""
+    Athens deployment")."""
     services = _services(workload, objects, kube)
     routes = ingresses_routing_to([s["name"] for s in services], workload.namespace, kube)
     assert routes, (f"{workload.ref}: Ingress in namespace {workload.namespace} routing to its Services "
                     f"({', '.join(s['name'] for s in services) or 'none'}): expected one, found none")
-    if "ah-alb-from-ingress" in workload.claims:
-        alb = [r for r in routes if r["class"] == "alb"]
-        assert alb, (f"{workload.ref}: Ingress spec.ingressClassName: expected alb (the AWS Load Balancer Controller's), "
-                     f"found {', '.join(sorted({str(r['class']) for r in routes}))} "
-                     f"({', '.join(sorted({r['ingress'] for r in routes}))})")
+
+
+@pytest.mark.check("kubernetes.ingress.alb-class")
+def test_the_ingress_is_the_load_balancer_controllers(workload: Workload, objects: list[dict], kube: dict) -> None:
+    """An Ingress of class ``alb`` routes to the workload: the AWS Load Balancer Controller turns it into the ALB
+    (seed 004: "created and managed automatically by the AWS Load Balancer Controller based on the hub ingress")."""
+    services = _services(workload, objects, kube)
+    routes = ingresses_routing_to([s["name"] for s in services], workload.namespace, kube)
+    alb = [r for r in routes if r["class"] == "alb"]
+    assert alb, (f"{workload.ref}: Ingress spec.ingressClassName: expected alb (the AWS Load Balancer Controller's) "
+                 f"on an Ingress routing to {', '.join(s['name'] for s in services) or 'no Service'}, found "
+                 f"{', '.join(sorted({str(r['class']) for r in routes})) or 'no Ingress'}"
+                 f"{' (' + ', '.join(sorted({r['ingress'] for r in routes})) + ')' if routes else ''}")

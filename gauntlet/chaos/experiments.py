@@ -5,7 +5,7 @@ Each file is a plain Chaos Toolkit experiment (``chaos run FILE`` runs it) with 
 
     {"name": "gauntlet",
      "checks": ["chaos.pod-loss.recovers"],      the check kinds it implements (gauntlet.catalogue)
-     "tier": "cluster",                          cluster | goproxy | cloud: what it acts on
+     "tier": "cluster",                          cluster | goproxy | cloud | database: what it acts on
      "targets": ["target"],                      configuration prefixes, bound to the workloads a claim names
      "invariants": ["target-serving"],           hypothesis probes that must hold at every sample
      "steady_state_is_the_claim": false,         true: a hypothesis not met before the method violates the claims
@@ -16,10 +16,16 @@ workloads those claims name (``claims[].workloads``) are bound to its ``targets`
 For a target prefix ``p``, ``gauntlet chaos`` fills the configuration keys ``p_namespace``,
 ``p_selector`` (the labels the live Deployments of the workload share: a workload of two
 Deployments has one selector), ``p_replicas`` (the capacity the environment claims) and
-``p_floor`` (the Ready pods it needs at all times) when the experiment declares them; the
-file's own values are the local stack's, for a plain ``chaos run``. Cluster experiments also
+``p_floor`` (the Ready pods it needs at all times) when the experiment declares them; likewise
+``window_samples``, ``window_interval_s``, ``window_percentile`` and ``window_max_errors``, the
+environment's ``chaos.steady_state_window`` for probes with a latency budget. The file's own values
+are the local stack's, for a plain ``chaos run``. Cluster experiments also
 get ``kubeconfig``, ``kube_context`` and ``kube_api_server``: every API client refuses a
-context pointing at another server.
+context pointing at another server. Database experiments get ``db_failover`` (the environment's
+``database.failover``, ``rds`` without a database section), ``db_endpoint`` (``host:port/name``,
+never a credential) and ``db_budget_s`` (``database.unavailability_budget_s``, else the chaos
+deadline); gauntlet runs the client probes (:mod:`gauntlet.database.clients`) beside them where
+the environment names the database.
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ from gauntlet.catalogue import experiments_dir, matches_any
 from gauntlet.environment import Claim, Environment, Workload
 from gauntlet.exceptions import ConfigError
 
-Tier = Literal["cluster", "goproxy", "cloud"]
-TIERS = ("cluster", "goproxy", "cloud")
+Tier = Literal["cluster", "goproxy", "cloud", "database"]
+TIERS = ("cluster", "goproxy", "cloud", "database")
 EXTENSION = "gauntlet"
 CONTROL_MODULE = "gauntlet.chaos.control"
 PROBES_MODULE = "gauntlet.chaos.probes"
@@ -92,13 +98,17 @@ class Experiment:
         if self.tier == "goproxy":
             from gauntlet.local import goproxy_tier
 
-            if not any(str(e.url).rstrip("/") == goproxy_tier.EDGE_URL for e in env.endpoints):
+            if not goproxy_tier.fronts(str(e.url) for e in env.endpoints):
                 return (f"kills a process of the local stack's GOPROXY tier: applies where an endpoint is its edge "
                         f"({goproxy_tier.EDGE_URL})")
             return None
         if self.tier == "cloud":
             if env.aws is None or not env.aws.rds_instances:
                 return "the environment names no RDS instance (aws.rds_instances)"
+            return None
+        if self.tier == "database":
+            if env.database is None and (env.aws is None or not env.aws.rds_instances):
+                return "the environment names no database (database section, or aws.rds_instances)"
             return None
         if env.kubernetes is None:
             return "the environment names no Kubernetes cluster"
@@ -167,7 +177,10 @@ def load_all() -> list[Experiment]:
 
 def base_configuration(exp: Experiment, env: Environment) -> dict[str, Any]:
     """Configuration values known from the environment file alone (no API call)."""
-    values: dict[str, Any] = {"gauntlet_env": env.name, "deadline_s": env.chaos.steady_state_deadline_s}
+    window = env.chaos.steady_state_window
+    values: dict[str, Any] = {"gauntlet_env": env.name, "deadline_s": env.chaos.steady_state_deadline_s,
+                              "window_samples": window.samples, "window_interval_s": window.interval_s,
+                              "window_percentile": window.percentile, "window_max_errors": window.max_errors}
     if env.kubernetes is not None:
         kubeconfig = env.kubernetes.kubeconfig_path
         values.update(kube_context=env.kubernetes.context, kube_api_server=str(env.kubernetes.api_server).rstrip("/"))
@@ -185,5 +198,11 @@ def base_configuration(exp: Experiment, env: Environment) -> dict[str, Any]:
         values.update(configuration_for(env.aws))
         if env.aws.rds_instances:
             values["db_instance"] = env.aws.rds_instances[0]
+    if env.database is not None:
+        db = env.database
+        values.update(db_failover=db.failover, db_endpoint=f"{db.host}:{db.port}/{db.name}",
+                      db_budget_s=db.unavailability_budget_s)
+    elif env.aws is not None and env.aws.rds_instances:
+        values.update(db_failover="rds", db_budget_s=env.chaos.steady_state_deadline_s)
     declared = set(exp.data.get("configuration") or {})
     return {k: v for k, v in values.items() if k in declared}

@@ -57,8 +57,10 @@ def is_loopback(url: str) -> bool:
 
 @dataclass(frozen=True)
 class Download:
-    """What ``go mod download -json`` did: its settings (for messages), exit status, records and stderr."""
+    """What ``go mod download -json`` did: through which proxy, its settings (for messages), exit status, records
+    and stderr."""
 
+    proxy: str
     settings: str
     returncode: int
     records: tuple[dict[str, Any], ...]
@@ -89,12 +91,12 @@ def download(go: str, proxy: str, modules: Sequence[str], workdir: Path, *, gosu
         proc = subprocess.run([go, "mod", "download", "-json", *modules], cwd=workdir, env=env, capture_output=True,
                               text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        return Download(_settings(settings), -1, (), f"no result within {timeout_s:.0f} s", time.perf_counter() - started)
+        return Download(proxy, _settings(settings), -1, (), f"no result within {timeout_s:.0f} s", time.perf_counter() - started)
     try:
         records = tuple(json_records(proc.stdout))
     except ValueError:
         records = ()
-    return Download(_settings(settings), proc.returncode, records, proc.stderr, time.perf_counter() - started)
+    return Download(proxy, _settings(settings), proc.returncode, records, proc.stderr, time.perf_counter() - started)
 
 
 def _settings(settings: dict[str, str]) -> str:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,13 +27,20 @@ pytestmark = pytest.mark.local_stack
 EDGE = "https://127.0.0.1:8443/"
 
 
+def suite_command(*pytest_args: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", "conformance/goproxy", "--env", "local", "-q", "-p", "no:cacheprovider", *pytest_args]
+
+
 def goproxy_suite(reports: Path, *pytest_args: str) -> tuple[dict, list[dict]]:
     """The suite run as ``pytest conformance/goproxy --env local``, its run recorded under ``reports``: the run's
     results (claims with verdicts and evidence) and its checks (kinds, outcome, message, details)."""
-    env = {**os.environ, "GAUNTLET_REPORTS_DIR": str(reports)}
-    proc = subprocess.run([sys.executable, "-m", "pytest", "conformance/goproxy", "--env", "local", "-q", "-p", "no:cacheprovider",
-                           *pytest_args], capture_output=True, text=True, timeout=600, cwd=paths.ROOT, env=env)
+    proc = subprocess.run(suite_command(*pytest_args), capture_output=True, text=True, timeout=600, cwd=paths.ROOT,
+                          env={**os.environ, "GAUNTLET_REPORTS_DIR": str(reports)})
     assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
+    return results_of(reports)
+
+
+def results_of(reports: Path) -> tuple[dict, list[dict]]:
     results = json.loads((reports / "latest" / "results.json").read_text())
     return results, results["checks"]
 
@@ -59,6 +68,22 @@ def test_healthy_tier_verifies_the_protocol(stack, tmp_path):
     go_client = [c for c in checks if "goproxy.go-client.download-verifies" in c["kinds"]]
     assert len(go_client) == 4 and all(c["outcome"] == "passed" for c in go_client)
     assert all("GOSUMDB=sum.gauntlet.localhost+" in c["details"]["go_client"]["settings"] for c in go_client), go_client[0]
+
+
+@pytest.mark.parametrize("stack", [()], indirect=True, ids=["healthy"])
+def test_a_replica_killed_during_the_suite_is_a_component_finding_not_a_violation(stack, tmp_path):
+    """One replica dies while the suite runs: what clients see through the edge and the load balancer holds, so the
+    service claims stay verified; the dead replica is reported as a component finding, and violates nothing."""
+    proc = subprocess.Popen(suite_command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=paths.ROOT,
+                            env={**os.environ, "GAUNTLET_REPORTS_DIR": str(tmp_path)})
+    time.sleep(1.5)  # pytest is up and fetching
+    os.kill(stack["components"]["replica-2"]["pid"], signal.SIGKILL)
+    proc.communicate(timeout=600)
+    results, _ = results_of(tmp_path)
+    assert results["summary"]["violated"] == 0, [(c["id"], c["evidence"][:2]) for c in results["claims"] if c["verdict"] == "violated"]
+    protocol = claim(results, "athens-protocol")
+    assert protocol["verdict"] == "verified", protocol["evidence"][:3]
+    assert [(f["subject"], f["down"]) for f in protocol["findings"]] == [("athens-2", True)], protocol["findings"]
 
 
 #: fault -> what the evidence shows (through the edge unless the fault is on one replica only)

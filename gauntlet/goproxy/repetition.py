@@ -5,8 +5,9 @@ race in it: Athens answered an unknown version with 500 in one request of 200.
 :func:`sample` sends ``per_path`` requests for each path (interleaved, so the
 repeats of one path are spread over the run), at most ``concurrency`` at a
 time, launching none after ``within_s``; it counts the distinct answers each
-path gave, as ``signature`` reads them. An endpoint that answered none of them
-is down, not unstable: that raises :class:`~gauntlet.exceptions.TargetUnreachable`.
+path gave, as ``signature`` reads them. An endpoint that answered none of them,
+or that does not answer any more once some went unanswered, is down, not
+unstable: that raises :class:`~gauntlet.exceptions.TargetUnreachable`.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def sample(fetch: Callable[[str], Fetched], url: Callable[[str], str], paths: Se
     for path, answer in pool.map(one, schedule):
         if answer:
             seen[path][answer] += 1
-    if unreachable and len(unreachable) == sum(sum(c.values()) for c in seen.values()):
-        raise unreachable[0]
+    if unreachable:
+        if len(unreachable) == sum(sum(c.values()) for c in seen.values()):
+            raise unreachable[0]
+        fetch(paths[0])  # no answer now either: it went down while sampled (raises), it did not flap
     return Sampling(tuple(Tally(url(p), c) for p, c in seen.items()), len(schedule), concurrency, within_s)

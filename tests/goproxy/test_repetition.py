@@ -53,8 +53,8 @@ def test_no_sample_starts_after_the_budget(pool):
     assert sampling.budget() == f"{sampling.taken} samples of 40 planned: the 0.3 s budget ran out, 4 at a time"
 
 
-def test_some_answers_missing_is_flapping_none_at_all_is_unreachable(pool):
-    flaky = iter([True, False] * 10)
+def test_some_answers_missing_is_flapping_none_at_all_or_none_any_more_is_unreachable(pool):
+    flaky = iter([True, False, True, False, False])  # the last: answered when asked again after sampling
 
     def sometimes(path: str) -> Fetched:
         if next(flaky):
@@ -69,3 +69,13 @@ def test_some_answers_missing_is_flapping_none_at_all_is_unreachable(pool):
 
     with pytest.raises(TargetUnreachable, match="GET a: ConnectError"):
         sample(never, str, ["a"], lambda a: str(a.status), per_path=3, pool=pool, concurrency=2, within_s=10)
+
+    died = iter([False, False, True, True, True])
+
+    def dying(path: str) -> Fetched:
+        if next(died):
+            raise TargetUnreachable(f"GET {path}: ConnectError: refused")
+        return answer(path, 404)
+
+    with pytest.raises(TargetUnreachable, match="GET a: ConnectError"):
+        sample(dying, str, ["a"], lambda a: str(a.status), per_path=4, pool=pool, concurrency=1, within_s=10)

@@ -1,8 +1,10 @@
 """The ``gauntlet`` command.
 
 Exit codes: 0 success; 1 a claim violated (or the local stack failed); 2 invalid
-input or a refusal (one line on stderr, no traceback); 3 the gate could not
-verify every gating claim.
+input, a refusal, or a run that could not gather its evidence (one line on stderr,
+no traceback); 3 the gate could not verify every gating claim; 128 + the signal
+when interrupted (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP), after the run's children
+stopped and its report was written. Nothing printed carries a secret.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import typer
 from rich.console import Console
 
 from gauntlet import console, environment, history, ledger, notify, paths, report, runner
-from gauntlet.exceptions import ConfigError, GauntletError, NotLandedYet, SafetyRefusal
+from gauntlet.children import Interrupted, check_fan_out, signals_interrupt
+from gauntlet.exceptions import ConfigError, GauntletError, NotLandedYet, RunError, SafetyRefusal
+from gauntlet.redact import redact_data
 from gauntlet.load.params import resolve as resolve_load
-from gauntlet.load.runner import parse_bind
+from gauntlet.load.runner import check_users, check_workers
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Chaos-and-conformance harness: does this deployment keep the promises its owners wrote down?")
@@ -39,7 +43,7 @@ def _root(environments_dir: Optional[Path] = typer.Option(
 
 
 def _emit(data: dict) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(redact_data(data), indent=2, default=str) + "\n")
 
 
 def _claims_json(document: dict) -> dict:
@@ -63,12 +67,16 @@ def _conclude(document: dict, as_json: bool, code: int) -> None:
 
 
 def _with_run(env: environment.Environment, kind: str, body: Callable[[report.Run], None]) -> dict:
-    """Run ``body`` in a new run folder; the report is written also when interrupted."""
+    """Run ``body`` in a new run folder; the report is written also when interrupted (``interrupted``) or when
+    ``body`` fails (``error``)."""
     run = report.new_run(env, kind, "gauntlet " + shlex.join(sys.argv[1:]))
     status: report.Status = "interrupted"
     try:
         body(run)
         status = "complete"
+    except Exception:
+        status = "error"
+        raise
     finally:
         document = report.finish(run, env, status)
     return document
@@ -103,6 +111,8 @@ def conformance(env: str = typer.Argument(..., help="Environment name."),
     """Run conformance suites against an environment and report per claim."""
     loaded = environment.load_environment(env)
     suites = runner.check_suites(suite)
+    if workers is not None:
+        check_fan_out("-n", workers, "pytest-xdist workers")
     document = _with_run(loaded, "conformance", lambda run: runner.run_conformance(
         loaded, run, suites, workers=workers, quiet_stdout=as_json))
     _conclude(document, as_json, 1 if ledger.unexpected_violation(document["claims"]) else 0)
@@ -127,16 +137,11 @@ def load(env: str = typer.Argument(..., help="Environment name."),
     """
     loaded = environment.load_environment(env)
     runner.confirm_production_load(loaded, confirm)  # refusals come before a run folder exists
-    resolve_load(loaded, profile)
-    if workers < 0:
-        raise ConfigError(f"--workers: expected 0 (one process) or more, got {workers}")
-    if master_bind is not None:
-        parse_bind(master_bind)
-        if workers < 1:
-            raise ConfigError("--master-bind: remote workers need --workers N (how many to wait for)")
+    check_workers(workers, master_bind)
+    check_users(resolve_load(loaded, profile), workers)
     document = _with_run(loaded, "load", lambda run: runner.run_load(
         loaded, run, profile, workers=workers, remote=master_bind, confirm=confirm,
-        progress=lambda line: console.err.print(line, markup=False, highlight=False, soft_wrap=True)))
+        progress=console.progress))
     _conclude(document, as_json, 1 if ledger.unexpected_violation(document["claims"]) else 0)
 
 
@@ -165,15 +170,20 @@ def chaos(env: str = typer.Argument(..., help="Environment name."),
 
     loaded = environment.load_environment(env)
     if list_:
+        given = [flag for flag, value in (("EXPERIMENT", experiment), ("--dry-run", dry_run), ("--confirm", confirm),
+                                          ("--load", load)) if value not in (None, False)]
+        if given:
+            raise ConfigError(f"--list shows the experiments and runs none: it cannot be combined with {', '.join(given)}")
         _chaos_list(loaded, as_json)
         return
+    if dry_run and load is not None:
+        raise ConfigError("--dry-run changes nothing and sends no load: it cannot be combined with --load")
     if experiment is None:
         raise ConfigError(f"EXPERIMENT: expected an experiment name, or --list (one of {chaos_.experiments.names()})")
     if dry_run:
         _chaos_dry_run(chaos_.dry_run(loaded, chaos_.load(experiment), confirm), as_json)
         return
-    progress = lambda line: console.err.print(line, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
-    with chaos_.ChaosRun(loaded, experiment, confirm=confirm, load=load, progress=progress,
+    with chaos_.ChaosRun(loaded, experiment, confirm=confirm, load=load, progress=console.progress,
                          command="gauntlet " + shlex.join(sys.argv[1:])) as session:
         document = _with_run(loaded, "chaos", session.run)
     _conclude(document, as_json, 1 if ledger.unexpected_violation(document["claims"]) else 0)
@@ -234,7 +244,7 @@ def gate_exit(env: environment.Environment, document: dict) -> int:
     if code == 0 and env.history.gate_on_regression and document["regressions"]:
         code = 1
     if env.notify is not None:
-        console.err.print(f"webhook: {notify.announce(env.notify, document, code)}", markup=False)
+        console.progress(f"webhook: {notify.announce(env.notify, document, code)}")
     return code
 
 
@@ -334,15 +344,18 @@ def run(as_json: bool = JsonOption) -> None:
 
 
 def main() -> None:
-    """Entry point: gauntlet's own errors become one line and an exit code, never a traceback."""
+    """Entry point: gauntlet's own errors become one line (secrets masked) and an exit code, never a traceback;
+    SIGTERM and SIGHUP interrupt like Ctrl-C (:func:`gauntlet.children.signals_interrupt`)."""
     try:
-        app()
-    except (ConfigError, SafetyRefusal) as exc:
-        console.err.print(f"gauntlet: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        with signals_interrupt(console.progress):
+            app()
+    except (ConfigError, SafetyRefusal, RunError) as exc:
+        console.progress(f"gauntlet: error: {exc}")
         sys.exit(2)
     except GauntletError as exc:
-        console.err.print(f"gauntlet: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        console.progress(f"gauntlet: error: {exc}")
         sys.exit(1)
-    except KeyboardInterrupt:
-        console.err.print("gauntlet: interrupted; the run's report is marked interrupted")
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        name = exc.name if isinstance(exc, Interrupted) else "SIGINT"
+        console.progress(f"gauntlet: interrupted ({name}); the run's children are stopped and its report is marked interrupted")
+        sys.exit(exc.exit_code if isinstance(exc, Interrupted) else 130)

@@ -7,6 +7,8 @@ The hierarchy keeps "you configured it wrong" apart from "the target deviated"
     ├── ConfigError            invalid input: environment file, CLI argument (exit 2)
     │   └── NotLandedYet       a subcommand whose issue has not landed (exit 2)
     ├── SafetyRefusal          an action the environment's policy forbids (exit 2)
+    ├── RunError               a run could not gather its evidence: pytest ended without running the checks
+    │                          (internal error, collection error, nothing collected); the run is marked error (exit 2)
     ├── LocalStackError        the local stack could not be set up or started
     └── TargetError            the target deviated from what was expected
         ├── ResourceMissing    the object the environment names is not there
@@ -36,6 +38,10 @@ class NotLandedYet(ConfigError):
 
 class SafetyRefusal(GauntletError):
     """Refused before acting: the environment's policy does not allow it."""
+
+
+class RunError(GauntletError):
+    """A runner ended without running its checks; the message says which, why, and where the run folder is."""
 
 
 class LocalStackError(GauntletError):

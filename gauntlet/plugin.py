@@ -15,6 +15,7 @@ from typing import Iterator, Optional
 import httpx
 import pytest
 
+from gauntlet import redact_pytest, transport
 from gauntlet.environment import Environment, known_claim_ids, load_environment
 from gauntlet.exceptions import GauntletError
 from gauntlet.ledger import CheckResult, Outcome
@@ -35,6 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "claim(*ids): the claims this check is evidence for")
+    config.pluginmanager.register(redact_pytest, "gauntlet-redact")
     if not _is_worker(config) and not config.getoption("--no-gauntlet-report"):
         config.pluginmanager.register(ClaimsReporter(config), "gauntlet-claims-reporter")
 
@@ -168,6 +170,8 @@ class ClaimsReporter:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.run is not None and self.owns_run:
             status = "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "complete"
+            if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED):
+                self.run.add_error(f"pytest ended with exit code {int(exitstatus)} ({pytest.ExitCode(exitstatus).name})")
             finish(self.run, environment_of(self.config), status)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
@@ -215,9 +219,10 @@ def ssl_context(env: Environment) -> ssl.SSLContext:
 
 @pytest.fixture(scope="session")
 def http_client(environment: Environment) -> Iterator[httpx.Client]:
-    """One HTTP/2 connection pool per worker, trusting the environment's CA bundles."""
-    with httpx.Client(http2=True, verify=ssl_context(environment), timeout=HTTP_TIMEOUT, follow_redirects=False,
-                      headers={"User-Agent": "gauntlet (conformance)"}) as client:
+    """One HTTP/2 connection pool per worker, trusting the environment's CA bundles; each request within its
+    deadline and each answer within its cap (:mod:`gauntlet.transport`)."""
+    with transport.client(environment.limits, verify=ssl_context(environment), http2=True, timeout=HTTP_TIMEOUT,
+                          follow_redirects=False, headers={"User-Agent": "gauntlet (conformance)"}) as client:
         yield client
 
 
@@ -227,6 +232,8 @@ def kube_api(environment: Environment):
     from kubernetes import config as kube_config
     from kubernetes.config.config_exception import ConfigException
 
+    from gauntlet.kubernetes.client import default_kubeconfig, read_kubeconfig
+
     cluster = environment.kubernetes
     if cluster is None:
         pytest.skip(f"environment {environment.name} names no Kubernetes cluster")
@@ -234,9 +241,10 @@ def kube_api(environment: Environment):
     if kubeconfig is not None and not kubeconfig.is_file():
         pytest.skip(f"kubeconfig {kubeconfig} does not exist (is the cluster tier up?)")
     try:
+        read_kubeconfig(kubeconfig or default_kubeconfig())  # refuses a file that is no kubeconfig; masks its tokens
         client = kube_config.new_client_from_config(config_file=str(kubeconfig) if kubeconfig else None, context=cluster.context)
-    except ConfigException as exc:
-        pytest.skip(f"kubeconfig has no usable context {cluster.context!r}: {exc}")
+    except (ConfigException, OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
+        pytest.skip(f"kubeconfig has no usable context {cluster.context!r}: {type(exc).__name__}: {exc}")
     with client:
         yield client
 

@@ -2,6 +2,8 @@
 
 Rule: the promise is to serve `go` commands in people's CI pipelines (seed 000); the
 go command itself is the judge, and its Sum/GoModSum must equal the known-good go.sum.
+It gets a deadline from the endpoint's: three requests (.info, .mod, .zip) per module
+version, each within the endpoint's request deadline, plus GO_START_S.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 
 import pytest
+
+from gauntlet import children
+
+GO_START_S = 10.0
 
 pytestmark = pytest.mark.claim("athens-protocol")
 
@@ -36,7 +41,11 @@ def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, known_
            "GOMODCACHE": str(tmp_path / "modcache"), "GOTOOLCHAIN": "local", "GO111MODULE": "on", "GOPATH": str(tmp_path / "gopath")}
     if target.ca_path is not None:
         env["SSL_CERT_FILE"] = str(target.ca_path)
-    proc = subprocess.run([go, "mod", "download", "-json", *wanted], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    deadline_s = GO_START_S + 3 * len(wanted) * target.request_deadline_s
+    proc = children.run([go, "mod", "download", "-json", *wanted], deadline_s, cwd=tmp_path, env=env)
+    assert not proc.expired, (f"GOPROXY={target.url} go mod download: not done within {deadline_s:g} s (3 requests per module "
+                              f"version within the endpoint's deadline of {target.request_deadline_s:g} s): "
+                              + (proc.stderr.strip()[-300:] or "no output"))
     results = _objects(proc.stdout)
     failed = [f"{r['Path']}@{r['Version']}: {r['Error']}" for r in results if r.get("Error")]
     assert not failed and proc.returncode == 0, f"GOPROXY={target.url} go mod download: " + ("; ".join(failed[:3]) or proc.stderr.strip()[-300:])

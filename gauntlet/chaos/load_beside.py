@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -32,13 +32,14 @@ class LoadBeside:
     thread: Optional[threading.Thread] = None
     error: Optional[BaseException] = None
     anchor: Optional[float] = None  # wall-clock time of Locust's t = 0
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self, progress: Progress) -> None:
         from gauntlet.load.runner import run_profile
 
         def body() -> None:
             try:
-                run_profile(self.env, self.run, self.profile, progress=progress)
+                run_profile(self.env, self.run, self.profile, progress=progress, stop=self.stopping)
             except BaseException as exc:  # reported with the chaos check
                 self.error = exc
 
@@ -67,6 +68,10 @@ class LoadBeside:
         return [{"t": self.anchor + p["t"], "requests": round(p["rps"] * p["window_s"]),
                  "failures": round(p["fail_per_s"] * p["window_s"]), "p95_ms": p.get("p95_ms"),
                  "error_rate": p.get("error_rate")} for p in points]
+
+    def stop(self) -> None:
+        """End the load now (its Locust processes stopped, its checks recorded): the run was interrupted."""
+        self.stopping.set()
 
     def join(self, timeout: float) -> None:
         if self.thread is not None:

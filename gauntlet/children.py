@@ -56,26 +56,27 @@ _installed = threading.Event()
 
 
 @contextmanager
-def signals_interrupt(announce: Sink = lambda line: None) -> Iterator[None]:
+def signals_interrupt(announce: Sink = lambda line: None) -> Iterator[list[Interrupted]]:
     """While inside: the first SIGINT, SIGTERM or SIGHUP raises :class:`Interrupted`, later ones are announced only.
+    Yields the list that holds the one raised (a framework may turn it into an exit of its own: the CLI's does).
 
     A no-op outside the main thread and when already inside (the CLI enters it once for the whole command)."""
+    caught: list[Interrupted] = []
     if threading.current_thread() is not threading.main_thread() or _installed.is_set():
-        yield
+        yield caught
         return
-    first: list[int] = []
 
     def handler(signum: int, frame: Any) -> None:
-        if not first:
-            first.append(signum)
-            raise Interrupted(signum)
-        announce(f"{signal.Signals(signum).name}: already stopping after {signal.Signals(first[0]).name}; "
+        if not caught:
+            caught.append(Interrupted(signum))
+            raise caught[0]
+        announce(f"{signal.Signals(signum).name}: already stopping after {caught[0].name}; "
                  "waiting (bounded) for the run's processes to end and its report to be written")
 
     previous = {sig: signal.signal(sig, handler) for sig in INTERRUPTING}
     _installed.set()
     try:
-        yield
+        yield caught
     finally:
         _installed.clear()
         for sig, old in previous.items():

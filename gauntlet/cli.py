@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, List, Optional
@@ -346,16 +347,19 @@ def run(as_json: bool = JsonOption) -> None:
 def main() -> None:
     """Entry point: gauntlet's own errors become one line (secrets masked) and an exit code, never a traceback;
     SIGTERM and SIGHUP interrupt like Ctrl-C (:func:`gauntlet.children.signals_interrupt`)."""
-    try:
-        with signals_interrupt(console.progress):
+    with signals_interrupt(console.progress) as caught:
+        try:
             app()
-    except (ConfigError, SafetyRefusal, RunError) as exc:
-        console.progress(f"gauntlet: error: {exc}")
-        sys.exit(2)
-    except GauntletError as exc:
-        console.progress(f"gauntlet: error: {exc}")
-        sys.exit(1)
-    except KeyboardInterrupt as exc:
-        name = exc.name if isinstance(exc, Interrupted) else "SIGINT"
-        console.progress(f"gauntlet: interrupted ({name}); the run's children are stopped and its report is marked interrupted")
-        sys.exit(exc.exit_code if isinstance(exc, Interrupted) else 130)
+        except (ConfigError, SafetyRefusal, RunError) as exc:
+            console.progress(f"gauntlet: error: {exc}")
+            sys.exit(2)
+        except GauntletError as exc:
+            console.progress(f"gauntlet: error: {exc}")
+            sys.exit(1)
+        except (KeyboardInterrupt, SystemExit) as exc:  # typer turns an interruption into exit 130
+            if not caught and not isinstance(exc, KeyboardInterrupt):
+                raise
+            signalled = caught[0] if caught else Interrupted(signal.SIGINT)
+            console.progress(f"gauntlet: interrupted ({signalled.name}); the run's processes are stopped and its "
+                             "report is marked interrupted")
+            sys.exit(signalled.exit_code)

@@ -146,9 +146,6 @@ def new_run(env: Environment, kind: str, command: str, reports: Optional[Path] =
             folder.mkdir(parents=True)
             break
         except FileExistsError:
-            if not reports.is_dir():
-                raise ConfigError(f"{reports}: the reports folder is not a folder: set GAUNTLET_REPORTS_DIR to a "
-                                  "folder gauntlet may write") from None
             continue
         except OSError as exc:
             raise ConfigError(f"{reports}: cannot create a run folder there ({exc.strerror or exc}): set "

@@ -35,8 +35,6 @@ kube_api = chaos_fixtures.kube_api
 guarded = chaos_fixtures.guarded
 
 MODULE, VERSION = "github.com/pkg/errors", "v0.9.1"
-PLANTED_PASSWORD = "planted-Pw-7f3c9e"
-PLANTED_USER = "ops"
 
 
 class Target(ThreadingHTTPServer):
@@ -118,7 +116,7 @@ def quick(handler: Handler) -> None:
 def echo(handler: Handler) -> None:
     """200 with the request's headers in the body, as text, as a Python repr and as JSON (what a debug endpoint
     or a misconfigured proxy does): a check quoting the body quotes the credentials."""
-    headers = dict(handler.headers)
+    headers = dict(sorted(handler.headers.items(), key=lambda kv: kv[0].lower() != "authorization"))  # credentials first
     text = "".join(f"{k}: {v}\n" for k, v in headers.items())
     body = f"{text}\n{text.encode()!r}\n{json.dumps(headers)}\n".encode()
     handler.answer(200, body, "text/plain")
@@ -228,6 +226,43 @@ def hostile_env(env_dir: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+class TokenEchoingKube(chaos_fixtures.RecordingKube):
+    """The recording API, answering EndpointSlice lists 403 with the request's Authorization header in the body's
+    message (as an API server or a proxy in front of it may)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.RequestHandlerClass = _EchoingHandler
+        self.authorization = ""
+
+    def answer(self, path: str, query: dict) -> tuple[int, dict]:
+        if "endpointslices" in path:
+            return 403, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403,
+                         "message": f"endpointslices.discovery.k8s.io is forbidden: the request said "
+                                    f"'Authorization: {self.authorization}'\nAuthorization: {self.authorization}"}
+        return super().answer(path, query)
+
+
+class _EchoingHandler(chaos_fixtures._Handler):
+    server: TokenEchoingKube
+
+    def _echo(self) -> None:
+        self.server.authorization = self.headers.get("Authorization", "")
+        self._reply()
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _echo
+
+
+@pytest.fixture
+def token_echoing_kube() -> Iterator[TokenEchoingKube]:
+    server = TokenEchoingKube()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ its children and finishes its report.
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import threading
@@ -116,10 +117,12 @@ def group_alive(pgid: int) -> bool:
 class Child:
     """One child process leading its own process group, its output masked and sent to ``log`` and/or ``output``.
 
-    ``errors``: a separate sink for the child's stderr (else it joins stdout)."""
+    ``errors``: a separate sink for the child's stderr (else it joins stdout). ``memory_bytes``: the most address
+    space it may use (``RLIMIT_AS``): an allocation beyond fails in the child, not the machine."""
 
     def __init__(self, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None,
-                 log: Optional[Path] = None, output: Optional[Sink] = None, errors: Optional[Sink] = None) -> None:
+                 log: Optional[Path] = None, output: Optional[Sink] = None, errors: Optional[Sink] = None,
+                 memory_bytes: Optional[int] = None) -> None:
         self.argv = list(argv)
         self.log = log
         piped = log is not None or output is not None
@@ -127,6 +130,8 @@ class Child:
         self.proc = subprocess.Popen(self.argv, cwd=cwd, env={**(env if env is not None else os.environ), **redact.child_env()},
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE if piped else subprocess.DEVNULL,
                                      stderr=stderr, start_new_session=True)
+        if memory_bytes is not None:  # set from here, not in the child (preexec_fn is unsafe with threads)
+            resource.prlimit(self.proc.pid, resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         self._lock = threading.Lock()
         self._pumps = []
         if piped:
@@ -204,9 +209,9 @@ class Finished:
 
 
 def run(argv: Sequence[str], deadline_s: float, *, env: Optional[Mapping[str, str]] = None,
-        cwd: Optional[Path] = None, keep_bytes: int = 1 << 20) -> Finished:
+        cwd: Optional[Path] = None, keep_bytes: int = 1 << 20, memory_bytes: Optional[int] = None) -> Finished:
     """Run ``argv`` to its end, or until ``deadline_s`` and then stop its group; at most ``keep_bytes`` of each
-    output stream are kept (the rest is read and dropped)."""
+    output stream are kept (the rest is read and dropped); ``memory_bytes`` as for :class:`Child`."""
     out: list[str] = []
     err: list[str] = []
 
@@ -220,7 +225,7 @@ def run(argv: Sequence[str], deadline_s: float, *, env: Optional[Mapping[str, st
         return keep
 
     started = time.monotonic()
-    child = Child(argv, env=env, cwd=cwd, output=keeper(out), errors=keeper(err))
+    child = Child(argv, env=env, cwd=cwd, output=keeper(out), errors=keeper(err), memory_bytes=memory_bytes)
     try:
         code = child.wait(deadline_s)
     finally:

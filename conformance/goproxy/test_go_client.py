@@ -3,7 +3,8 @@
 Rule: the promise is to serve `go` commands in people's CI pipelines (seed 000); the
 go command itself is the judge, and its Sum/GoModSum must equal the known-good go.sum.
 It gets a deadline from the endpoint's: three requests (.info, .mod, .zip) per module
-version, each within the endpoint's request deadline, plus GO_START_S.
+version, each within the endpoint's request deadline, plus GO_START_S; and at most
+``limits.go_client_mb`` of memory.
 """
 
 from __future__ import annotations
@@ -42,10 +43,14 @@ def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, known_
     if target.ca_path is not None:
         env["SSL_CERT_FILE"] = str(target.ca_path)
     deadline_s = GO_START_S + 3 * len(wanted) * target.request_deadline_s
-    proc = children.run([go, "mod", "download", "-json", *wanted], deadline_s, cwd=tmp_path, env=env)
+    proc = children.run([go, "mod", "download", "-json", *wanted], deadline_s, cwd=tmp_path, env=env,
+                        memory_bytes=environment.limits.go_client_mb << 20)
     assert not proc.expired, (f"GOPROXY={target.url} go mod download: not done within {deadline_s:g} s (3 requests per module "
                               f"version within the endpoint's deadline of {target.request_deadline_s:g} s): "
                               + (proc.stderr.strip()[-300:] or "no output"))
+    assert "fatal error: out of memory" not in proc.stderr, (
+        f"GOPROXY={target.url} go mod download: ran out of the {environment.limits.go_client_mb} MB it may use "
+        "(limits.go_client_mb): an answer of the proxy is too large")
     results = _objects(proc.stdout)
     failed = [f"{r['Path']}@{r['Version']}: {r['Error']}" for r in results if r.get("Error")]
     assert not failed and proc.returncode == 0, f"GOPROXY={target.url} go mod download: " + ("; ".join(failed[:3]) or proc.stderr.strip()[-300:])

@@ -255,14 +255,37 @@ class _EchoingHandler(chaos_fixtures._Handler):
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _echo
 
 
-@pytest.fixture
-def token_echoing_kube() -> Iterator[TokenEchoingKube]:
-    server = TokenEchoingKube()
+class ServingKube(chaos_fixtures.RecordingKube):
+    """The recording API whose athens Service has its three pods as ready endpoints: the hypothesis holds."""
+
+    def answer(self, path: str, query: dict) -> tuple[int, dict]:
+        if "endpointslices" in path:
+            endpoints = [{"addresses": [f"10.0.0.{i}"], "conditions": {"ready": True},
+                          "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": "athens"}}
+                         for i, p in enumerate(self.pods)]
+            return 200, {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSliceList", "metadata": {},
+                         "items": [{"metadata": {"name": "athens-x", "namespace": "athens",
+                                                 "labels": {"kubernetes.io/service-name": "athens"}},
+                                    "addressType": "IPv4", "endpoints": endpoints}]}
+        return super().answer(path, query)
+
+
+def _serve(server: ThreadingHTTPServer) -> Iterator[ThreadingHTTPServer]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def token_echoing_kube() -> Iterator[TokenEchoingKube]:
+    yield from _serve(TokenEchoingKube())  # type: ignore[misc]
+
+
+@pytest.fixture
+def serving_kube() -> Iterator[ServingKube]:
+    yield from _serve(ServingKube())  # type: ignore[misc]
 
 
 @pytest.fixture

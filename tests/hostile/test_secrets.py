@@ -72,7 +72,7 @@ def test_a_password_in_the_url_and_its_echo_reach_no_output_of_a_load_run(target
 
 def test_a_bearer_token_echoed_by_the_kubernetes_api_reaches_no_output_of_a_chaos_run(guarded, token_echoing_kube,
                                                                                      reports, cli):
-    guarded(server=token_echoing_kube.url)
+    guarded(server=token_echoing_kube.url, steady_state_deadline_s=3)
     ran = cli("chaos", "fakeprod", "athens-pod-loss", timeout=180)
     assert "Bearer not-a-secret" == token_echoing_kube.authorization, "the token was sent"
     run = (reports / "latest").resolve()

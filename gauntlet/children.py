@@ -17,9 +17,9 @@ its children and finishes its report.
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,6 +34,10 @@ Sink = Callable[[str], None]
 #: Longest wait, after the group was killed, for its processes to be gone.
 KILL_WAIT_S = 5.0
 _LINE_MAX = 65536  # a child's output is read in lines of at most this many bytes
+# argv[2:] under an address-space limit of argv[1] bytes, set before its exec: a Go runtime sizes its reservations
+# at start, and preexec_fn is unsafe with threads.
+_LIMITED = ("import os, resource, sys; n = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_AS, (n, n)); "
+            "os.execvp(sys.argv[2], sys.argv[2:])")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -125,13 +129,12 @@ class Child:
                  memory_bytes: Optional[int] = None) -> None:
         self.argv = list(argv)
         self.log = log
+        run = self.argv if memory_bytes is None else [sys.executable, "-c", _LIMITED, str(memory_bytes), *self.argv]
         piped = log is not None or output is not None
         stderr: Any = subprocess.PIPE if errors is not None else (subprocess.STDOUT if piped else subprocess.DEVNULL)
-        self.proc = subprocess.Popen(self.argv, cwd=cwd, env={**(env if env is not None else os.environ), **redact.child_env()},
+        self.proc = subprocess.Popen(run, cwd=cwd, env={**(env if env is not None else os.environ), **redact.child_env()},
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE if piped else subprocess.DEVNULL,
                                      stderr=stderr, start_new_session=True)
-        if memory_bytes is not None:  # set from here, not in the child (preexec_fn is unsafe with threads)
-            resource.prlimit(self.proc.pid, resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         self._lock = threading.Lock()
         self._pumps = []
         if piped:

@@ -288,17 +288,29 @@ def serving_kube() -> Iterator[ServingKube]:
     yield from _serve(ServingKube())  # type: ignore[misc]
 
 
-@pytest.fixture
-def stack() -> Iterator[dict]:
-    """The local GOPROXY tier up (hold /tmp/gauntlet-goproxy.lock); left as found: stopped, or up and healthy."""
+_TIER_BEFORE = pytest.StashKey[bool]()
+_TIER_CLEANUP = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Whether the GOPROXY tier ran before any test started it: how the hostile tests leave it."""
     from gauntlet.local import goproxy_tier
 
-    was_running = any(goproxy_tier.running_pid(c.name) for c in goproxy_tier.COMPONENTS)
-    yield goproxy_tier.up(progress=lambda line: None)
-    if was_running:
-        goproxy_tier.up(progress=lambda line: None)
-    else:
-        goproxy_tier.down()
+    config.stash[_TIER_BEFORE] = any(goproxy_tier.running_pid(c.name) for c in goproxy_tier.COMPONENTS)
+
+
+@pytest.fixture
+def stack(request: pytest.FixtureRequest) -> dict:
+    """The local GOPROXY tier up (hold /tmp/gauntlet-goproxy.lock). After the session it is left as it was before
+    the session (as tests/local leaves it): stopped, or up and healthy."""
+    from gauntlet.local import goproxy_tier
+
+    config = request.config
+    if not config.stash.get(_TIER_CLEANUP, False):
+        config.stash[_TIER_CLEANUP] = True
+        config.add_cleanup(lambda: goproxy_tier.up(progress=lambda line: None) if config.stash[_TIER_BEFORE]
+                           else goproxy_tier.down())
+    return goproxy_tier.up(progress=lambda line: None)
 
 
 @pytest.fixture

@@ -94,7 +94,7 @@ def test_a_signalled_conformance_run_stops_pytest_and_its_workers_and_sends_noth
 
 
 @pytest.mark.local_stack
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_signalled_chaos_run_plays_its_rollback_and_leaves_nothing_running(stack, reports, leftovers, env_dir, tmp_path,
                                                                               monkeypatch, sig):
     import yaml

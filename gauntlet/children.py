@@ -57,7 +57,33 @@ class Interrupted(KeyboardInterrupt):
 
 
 INTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-_installed = threading.Event()
+
+
+class _Signals:
+    """The state of :func:`signals_interrupt`: installed or not, the signal raised, one held by :func:`shielded`."""
+
+    def __init__(self) -> None:
+        self.reset(lambda line: None)
+        self.installed = False
+
+    def reset(self, announce: Sink) -> None:
+        self.caught: list[Interrupted] = []
+        self.shields = 0
+        self.held: Optional[int] = None
+        self.announce = announce
+
+    def handler(self, signum: int, frame: Any) -> None:
+        if self.caught:
+            self.announce(f"{signal.Signals(signum).name}: already stopping after {self.caught[0].name}; "
+                          "waiting (bounded) for the run's processes to end and its report to be written")
+        elif self.shields:
+            self.held = self.held or signum
+        else:
+            self.caught.append(Interrupted(signum))
+            raise self.caught[0]
+
+
+_signals = _Signals()
 
 
 @contextmanager
@@ -66,26 +92,33 @@ def signals_interrupt(announce: Sink = lambda line: None) -> Iterator[list[Inter
     Yields the list that holds the one raised (a framework may turn it into an exit of its own: the CLI's does).
 
     A no-op outside the main thread and when already inside (the CLI enters it once for the whole command)."""
-    caught: list[Interrupted] = []
-    if threading.current_thread() is not threading.main_thread() or _installed.is_set():
-        yield caught
+    if threading.current_thread() is not threading.main_thread() or _signals.installed:
+        yield _signals.caught if _signals.installed else []
         return
-
-    def handler(signum: int, frame: Any) -> None:
-        if not caught:
-            caught.append(Interrupted(signum))
-            raise caught[0]
-        announce(f"{signal.Signals(signum).name}: already stopping after {caught[0].name}; "
-                 "waiting (bounded) for the run's processes to end and its report to be written")
-
-    previous = {sig: signal.signal(sig, handler) for sig in INTERRUPTING}
-    _installed.set()
+    _signals.reset(announce)
+    _signals.installed = True
+    previous = {sig: signal.signal(sig, _signals.handler) for sig in INTERRUPTING}
     try:
-        yield caught
+        yield _signals.caught
     finally:
-        _installed.clear()
+        _signals.installed = False
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """A first signal arriving inside is held until the block has ended, then raised: a report being written is
+    finished before the run stops."""
+    _signals.shields += 1
+    try:
+        yield
+    finally:
+        _signals.shields -= 1
+        held, _signals.held = _signals.held, None
+    if held is not None and not _signals.shields and not _signals.caught:
+        _signals.caught.append(Interrupted(held))
+        raise _signals.caught[0]
 
 
 def signal_group(pgid: int, sig: int) -> None:

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 
 from gauntlet import console, environment, history, ledger, notify, paths, report, runner
-from gauntlet.children import Interrupted, check_fan_out, signals_interrupt
+from gauntlet.children import Interrupted, check_fan_out, shielded, signals_interrupt
 from gauntlet.exceptions import ConfigError, GauntletError, NotLandedYet, RunError, SafetyRefusal
 from gauntlet.redact import redact_data
 from gauntlet.load.params import resolve as resolve_load
@@ -79,7 +79,8 @@ def _with_run(env: environment.Environment, kind: str, body: Callable[[report.Ru
         status = "error"
         raise
     finally:
-        document = report.finish(run, env, status)
+        with shielded():  # a signal now waits until the report is written
+            document = report.finish(run, env, status)
     return document
 
 

@@ -71,3 +71,14 @@ def test_fan_out_beyond_the_machine_is_refused():
         children.check_fan_out("-n", most + 1, "workers")
     with pytest.raises(ConfigError, match="-n: expected 0 or more workers, got -1"):
         children.check_fan_out("-n", -1, "workers")
+
+
+def test_a_signal_during_a_shielded_block_waits_for_its_end():
+    done = []
+    with children.signals_interrupt() as caught:
+        with pytest.raises(children.Interrupted):
+            with children.shielded():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.1)
+                done.append("report written")
+    assert done == ["report written"] and caught[0].name == "SIGTERM"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +20,9 @@ from gauntlet import paths
 pytestmark = pytest.mark.slow
 
 
-def chaos_run(kubeconfig, api_url: str, *variables: str) -> subprocess.CompletedProcess:
+def chaos_run(kubeconfig: Path, api_url: str, *variables: str) -> subprocess.CompletedProcess:
     argv = [sys.executable, "-m", "chaostoolkit", "--no-version-check", "--no-log-file", "run", "--no-verify-tls",
+            "--journal-path", str(kubeconfig.with_name("journal.json")),
             "--var", "gauntlet_env=fakeprod", "--var", f"kube_api_server={api_url}"]
     for variable in variables:
         argv += ["--var", variable]

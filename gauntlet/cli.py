@@ -21,8 +21,9 @@ import typer
 from rich.console import Console
 
 from gauntlet import console, environment, history, ledger, notify, paths, report, runner
+from gauntlet.catalogue import catalogue, matches_any
 from gauntlet.children import Interrupted, check_fan_out, shielded, signals_interrupt
-from gauntlet.exceptions import ConfigError, GauntletError, NotLandedYet, RunError, SafetyRefusal
+from gauntlet.exceptions import ConfigError, GauntletError, RunError, SafetyRefusal
 from gauntlet.redact import redact_data
 from gauntlet.load.params import resolve as resolve_load
 from gauntlet.load.runner import check_users, check_workers
@@ -36,11 +37,20 @@ out = Console()
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
 
 
+def _environments_dir(value: Optional[Path]) -> Optional[Path]:
+    if value is not None:
+        os.environ["GAUNTLET_ENVIRONMENTS_DIR"] = str(value)
+    return value
+
+
+#: ``--environments-dir`` before the subcommand or after it: the same option, the same effect.
+DirOption = typer.Option(None, "--environments-dir", envvar="GAUNTLET_ENVIRONMENTS_DIR", callback=_environments_dir,
+                         help="Folder of environment files (default: environments/).")
+
+
 @app.callback()
-def _root(environments_dir: Optional[Path] = typer.Option(
-        None, "--environments-dir", envvar="GAUNTLET_ENVIRONMENTS_DIR", help="Folder of environment files.")) -> None:
-    if environments_dir is not None:
-        os.environ["GAUNTLET_ENVIRONMENTS_DIR"] = str(environments_dir)
+def _root(environments_dir: Optional[Path] = DirOption) -> None:
+    """gauntlet: does this deployment keep the promises its owners wrote down?"""
 
 
 def _emit(data: dict) -> None:
@@ -54,7 +64,8 @@ def _claims_json(document: dict) -> dict:
         "report": document["report"],
         "status": document["run"]["status"],
         "summary": document["summary"],
-        "claims": [{k: c[k] for k in ("id", "verdict", "evidence", "gates", "known_risk", "expected", "waiver")} for c in document["claims"]],
+        "claims": [{k: c[k] for k in ("id", "verdict", "partial", "evidence", "coverage", "findings", "gates", "known_risk",
+                                      "expected", "waiver")} for c in document["claims"]],
         "regressions": document["regressions"],
     }
 
@@ -85,31 +96,81 @@ def _with_run(env: environment.Environment, kind: str, body: Callable[[report.Ru
 
 
 @app.command()
-def envs(as_json: bool = JsonOption) -> None:
+def envs(as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
     """List the environments and their claim counts."""
     loaded = environment.load_all()
     if as_json:
-        _emit({"environments": [{"name": e.name, "target": e.target, "description": e.description, "production": e.production,
+        _emit({"environments": [{"name": e.name, "description": e.description, "production": e.production,
                                  "claims": len(e.claims), "gating": sum(c.gates for c in e.claims)} for e in loaded]})
     else:
         console.environments_table(loaded, out)
 
 
 @app.command()
-def claims(env: str = typer.Argument(..., help="Environment name."), as_json: bool = JsonOption) -> None:
-    """Show an environment's claims, each with the sentence it comes from."""
+def claims(env: str = typer.Argument(..., help="Environment name."),
+           checks: bool = typer.Option(False, "--checks", help="With each claim, the checks that will run for it."),
+           as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
+    """Show an environment's claims, each with the sentence it comes from (and, with --checks, its checks)."""
     loaded = environment.load_environment(env)
     if as_json:
-        _emit({"environment": loaded.name, "claims": [c.model_dump(mode="json") for c in loaded.claims]})
+        rows = [{**c.model_dump(mode="json"), **({"checks": _claim_checks(loaded, c)} if checks else {})}
+                for c in loaded.claims]
+        _emit({"environment": loaded.name, "claims": rows})
+    elif checks:
+        console.claim_checks(loaded, {c.id: _claim_checks(loaded, c) for c in loaded.claims}, out)
     else:
         console.claims_table(loaded, out)
+
+
+def _claim_checks(env: environment.Environment, claim: environment.Claim) -> list[dict]:
+    """The checks that run for a claim: each kind its evidence names, where it is declared, what it runs on."""
+    rows = []
+    for pattern in claim.evidence:
+        profile = pattern.partition("@")[2]
+        for kind in catalogue().matching(pattern):
+            on = (list(claim.workloads) if kind.per_workload else [f"load profile {profile}"] if profile else [])
+            rows.append({"pattern": pattern, "kind": kind.id, "source": f"load:{profile}" if profile else kind.source,
+                         "where": kind.where, "observes": kind.observes, "on": on, "title": kind.title,
+                         "required": any(pattern == r for r in claim.required)})
+    return rows
+
+
+@app.command()
+def checks(env: Optional[str] = typer.Option(None, "--env", help="Only the kinds this environment's claims name."),
+           as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
+    """The catalogue of check kinds: what each checks, what it observes, where it is declared, who uses it.
+
+    Built from the checks' own declarations (``@pytest.mark.check``, the experiments' ``checks``, the
+    load metrics). Exit 2 when a declaration is wrong (each problem on one line)."""
+    cat = catalogue()
+    envs = [environment.load_environment(env)] if env else environment.load_all()
+    used = {k: [e.name for e in envs if any(matches_any(c.evidence, [k]) for c in e.claims)] for k in cat.kinds}
+    kinds = [k for k in cat.kinds.values() if not env or used[k.id]]
+    if as_json:
+        _emit({"kinds": [{**k.to_json(), "used_by": used[k.id]} for k in kinds], "problems": list(cat.problems),
+               "unused": [k for k, names in used.items() if not names and not env]})
+    else:
+        console.catalogue_table(kinds, used, out)
+        for kind in (k for k, names in used.items() if not names and not env):
+            out.print(f"unused: {kind} ({cat.kinds[kind].where}) is evidence for no claim of {', '.join(e.name for e in envs)}",
+                      highlight=False, soft_wrap=True)
+    if cat.problems:
+        for problem in cat.problems:
+            console.err.print(f"gauntlet: error: {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of an environment file (for editors: validation and completion)."""
+    _emit(environment.Environment.model_json_schema())
 
 
 @app.command()
 def conformance(env: str = typer.Argument(..., help="Environment name."),
                 suite: List[str] = typer.Option([], "--suite", "-s", help="Suite to run (repeatable); default: all."),
                 workers: Optional[int] = typer.Option(None, "-n", help="pytest-xdist workers (a number or 0)."),
-                as_json: bool = JsonOption) -> None:
+                as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
     """Run conformance suites against an environment and report per claim."""
     loaded = environment.load_environment(env)
     suites = runner.check_suites(suite)
@@ -117,7 +178,7 @@ def conformance(env: str = typer.Argument(..., help="Environment name."),
         check_fan_out("-n", workers, "pytest-xdist workers")
     document = _with_run(loaded, "conformance", lambda run: runner.run_conformance(
         loaded, run, suites, workers=workers, quiet_stdout=as_json))
-    _conclude(document, as_json, 1 if ledger.unexpected_violation(document["claims"]) else 0)
+    _conclude(document, as_json, ledger.run_exit_code(document["claims"]))
 
 
 @app.command()
@@ -129,7 +190,7 @@ def load(env: str = typer.Argument(..., help="Environment name."),
                                          "start only Locust's master there and wait for them (load/README.md)."),
          confirm: Optional[str] = typer.Option(None, "--confirm", metavar="ENV", help="Typed confirmation, the "
                                                "environment's name: required to load a production environment."),
-         as_json: bool = JsonOption) -> None:
+         as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
     """Run a bounded load profile with Locust and turn its SLOs into claim verdicts.
 
     Locust runs headless in its own process (or a master and N workers: Locust's
@@ -140,11 +201,11 @@ def load(env: str = typer.Argument(..., help="Environment name."),
     loaded = environment.load_environment(env)
     runner.confirm_production_load(loaded, confirm)  # refusals come before a run folder exists
     check_workers(workers, master_bind)
-    check_users(resolve_load(loaded, profile), workers)
+    if loaded.load_profile(profile).during is None:  # a fault-window profile is not run on its own: nothing to resolve
+        check_users(resolve_load(loaded, profile), workers)
     document = _with_run(loaded, "load", lambda run: runner.run_load(
-        loaded, run, profile, workers=workers, remote=master_bind, confirm=confirm,
-        progress=console.progress))
-    _conclude(document, as_json, 1 if ledger.unexpected_violation(document["claims"]) else 0)
+        loaded, run, profile, workers=workers, remote=master_bind, confirm=confirm, progress=console.progress))
+    _conclude(document, as_json, ledger.run_exit_code(document["claims"]))
 
 
 @app.command()
@@ -157,7 +218,7 @@ def chaos(env: str = typer.Argument(..., help="Environment name."),
                                                 "environment's name: required for production (and where the policy asks)."),
           load: Optional[str] = typer.Option(None, "--load", metavar="PROFILE", help="Run the environment's load profile "
                                              "(Locust, its own process) during the experiment, on the same timeline."),
-          as_json: bool = JsonOption) -> None:
+          as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
     """Run a chaos experiment under the environment's policy and report per claim.
 
     Refused before anything is done (exit 2, one line): policy chaos.allowed false,
@@ -188,7 +249,7 @@ def chaos(env: str = typer.Argument(..., help="Environment name."),
     with chaos_.ChaosRun(loaded, experiment, confirm=confirm, load=load, progress=console.progress,
                          command="gauntlet " + shlex.join(sys.argv[1:])) as session:
         document = _with_run(loaded, "chaos", session.run)
-    _conclude(document, as_json, 1 if ledger.unexpected_violation(document["claims"]) else 0)
+    _conclude(document, as_json, ledger.run_exit_code(document["claims"]))
 
 
 def _chaos_list(env: environment.Environment, as_json: bool) -> None:
@@ -197,8 +258,8 @@ def _chaos_list(env: environment.Environment, as_json: bool) -> None:
     rows = []
     for exp in experiments.load_all():
         why = exp.applies_to(env)
-        rows.append({"name": exp.name, "title": exp.title, "tier": exp.tier, "applies": why is None, "why_not": why,
-                     "claims": list(exp.claims_in(env)), "claims_elsewhere": [c for c in exp.claims if c not in exp.claims_in(env)]})
+        rows.append({"name": exp.name, "title": exp.title, "tier": exp.tier, "checks": list(exp.checks),
+                     "applies": why is None, "why_not": why, "claims": [c.id for c in exp.claims_in(env)]})
     held = lock.holder(env.name)
     if as_json:
         _emit({"environment": env.name, "chaos_allowed": env.chaos.allowed, "lock_held_by": held, "experiments": rows})
@@ -235,14 +296,13 @@ def _chaos_dry_run(plan: dict, as_json: bool) -> None:
 def gate_document(env: environment.Environment, quiet_stdout: bool) -> dict:
     """Run every check that is evidence for a gating claim of ``env``."""
     gating = [c for c in env.claims if c.gates]
-    refs = [ref for c in gating for ref in c.evidence]
     return _with_run(env, "gate", lambda run: runner.run_evidence(
-        env, run, refs, claims=[c.id for c in gating], quiet_stdout=quiet_stdout))
+        env, run, runner.sources_of(gating), claims=[c.id for c in gating], quiet_stdout=quiet_stdout))
 
 
 def gate_exit(env: environment.Environment, document: dict) -> int:
     """The gate's exit code, a regression counting as a violation when the environment asks; announced if configured."""
-    code = ledger.gate_exit_code(document["claims"])
+    code = ledger.gate_exit_code(document["claims"], full_coverage=env.gate.full_coverage)
     if code == 0 and env.history.gate_on_regression and document["regressions"]:
         code = 1
     if env.notify is not None:
@@ -251,8 +311,10 @@ def gate_exit(env: environment.Environment, document: dict) -> int:
 
 
 @app.command()
-def gate(env: str = typer.Argument(..., help="Environment name."), as_json: bool = JsonOption) -> None:
-    """Pre-cutover gate: exit 0 only if every gating claim is verified (1 violated, 3 not checked)."""
+def gate(env: str = typer.Argument(..., help="Environment name."), as_json: bool = JsonOption,
+         environments_dir: Optional[Path] = DirOption) -> None:
+    """Pre-cutover gate: exit 0 only if every gating claim is verified (1 violated, 3 not checked, or only
+    partly checked where the environment asks for full coverage: gate.full_coverage)."""
     loaded = environment.load_environment(env)
     document = gate_document(loaded, as_json)
     _conclude(document, as_json, gate_exit(loaded, document))
@@ -261,7 +323,7 @@ def gate(env: str = typer.Argument(..., help="Environment name."), as_json: bool
 @app.command("history")
 def history_(env: str = typer.Argument(..., help="Environment name."),
              last: int = typer.Option(10, "--last", min=1, help="How many runs."),
-             as_json: bool = JsonOption) -> None:
+             as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
     """Per-claim verdicts over the last N runs and the trend of load figures."""
     loaded = environment.load_environment(env)
     runs = history.recent(history.store_path(loaded.history.path), loaded.name, last=last)
@@ -273,7 +335,7 @@ def history_(env: str = typer.Argument(..., help="Environment name."),
 
 @app.command("report")
 def report_(run: Optional[str] = typer.Argument(None, help="Run folder name; default: the latest."),
-            as_json: bool = JsonOption) -> None:
+            as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
     """Rebuild and show a run's report (an unfinished run is marked interrupted)."""
     found = report.find_run(run)
     document = report.rebuild(found, environment.load_environment(found.meta["environment"]))
@@ -281,10 +343,8 @@ def report_(run: Optional[str] = typer.Argument(None, help="Run folder name; def
 
 
 def _local():
-    try:
-        import gauntlet.local as local
-    except ImportError as exc:
-        raise NotLandedYet("the local stack is not built yet (issue #4: local stack, GOPROXY tier)") from exc
+    import gauntlet.local as local  # the local stack's modules, only for the commands that use them
+
     return local
 
 
@@ -295,13 +355,16 @@ def local_up(fault: List[str] = typer.Option([], "--fault", help="Fault profile 
              cluster: bool = typer.Option(False, "--cluster", help="Also start the cluster tier: a Kubernetes control plane "
                                           "on 127.0.0.1:6443 with KWOK nodes and the seed workloads (implied by a "
                                           "cluster fault profile; builds its binaries once, ~10 min)."),
+             db: bool = typer.Option(False, "--db", help="Also start the database tier: PostgreSQL primary and "
+                                     "synchronous standby behind the endpoint 127.0.0.1:5433 (implied by a database "
+                                     "fault profile)."),
              as_json: bool = JsonOption) -> None:
     """Start the local stack on loopback (installs what is missing)."""
     local = _local()
     unknown = [f for f in fault if f not in local.FAULTS]
     if unknown:
         raise ConfigError(f"--fault: unknown fault profile {unknown[0]!r}: expected one of {sorted(local.FAULTS)}")
-    status = local.up(fault, progress=lambda line: console.err.print(line), cloud=cloud, cluster=cluster)
+    status = local.up(fault, progress=lambda line: console.err.print(line), cloud=cloud, cluster=cluster, db=db)
     _show_status(status, as_json)
 
 
@@ -332,6 +395,10 @@ def _show_status(status: dict, as_json: bool) -> None:
     if status.get("cluster", {}).get("components", {}).get("kube-apiserver", {}).get("pid"):
         cluster = status["cluster"]
         out.print(f"cluster: {cluster['api_server']}   kubeconfig {cluster['kubeconfig']} (context {cluster['context']})")
+    if status.get("db", {}).get("primary"):
+        db = status["db"]
+        streams = ", ".join(f"{r['standby']} {r['state']} ({r['sync_state']})" for r in db["replication"]) or "no standby"
+        out.print(f"db: {db['endpoint']}/{db['database']} -> primary {db['primary']}; {streams}   passfile {db['passfile']}")
 
 
 @app.command()
@@ -339,7 +406,7 @@ def run(as_json: bool = JsonOption) -> None:
     """The main job on the embedded default: every tier of the local stack up (the first time builds the
     cluster's binaries: minutes), gate on `local`, print the report path."""
     local = _local()
-    local.up((), progress=lambda line: console.err.print(line, markup=False), cloud=True, cluster=True)
+    local.up((), progress=lambda line: console.err.print(line, markup=False), cloud=True, cluster=True, db=True)
     loaded = environment.load_environment("local", paths.ROOT / "environments")
     document = gate_document(loaded, as_json)
     _conclude(document, as_json, gate_exit(loaded, document))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from gauntlet.catalogue import CheckKind
 from gauntlet.environment import Environment
 from gauntlet.history import trend
 from gauntlet.redact import redact
@@ -19,8 +20,20 @@ def progress(line: str) -> None:
     err.print(redact(line), markup=False, highlight=False, soft_wrap=True)
 
 
+def coverage_line(claim: dict) -> str:
+    """``partial: 3 of 18 kinds not passed (2 skipped, 1 not run)`` for a verified claim with gaps, else ''."""
+    kinds = claim["coverage"].get("kinds", {})
+    gaps = [state for state in kinds.values() if state != "passed"]
+    if not claim.get("partial") or not gaps:
+        return ""
+    counts = ", ".join(f"{gaps.count(s)} {s.replace('-', ' ')}" for s in ("skipped", "not-run") if gaps.count(s))
+    return f"partial: {len(gaps)} of {len(kinds)} kinds not passed ({counts})"
+
+
 def _verdict_cell(claim: dict) -> str:
     text = f"[{STYLE[claim['verdict']]}]{claim['verdict']}[/]"
+    if claim.get("partial"):
+        text += f"\n[yellow]{coverage_line(claim)}[/]"
     if claim["expected"]:
         text += "\n[yellow]expected (known risk)[/]"
     if claim["waiver"]:
@@ -38,7 +51,8 @@ def claims_matrix(document: dict, console: Console = err) -> None:
     table.add_column("evidence", overflow="fold")
     for claim in document["claims"]:
         evidence = claim["evidence"][:2] + ([f"… {len(claim['evidence']) - 2} more"] if len(claim["evidence"]) > 2 else [])
-        table.add_row(claim["id"], "yes" if claim["gates"] else "", _verdict_cell(claim), "\n".join(evidence))
+        findings = [f"component {f['subject']} down: {f['observation']}" for f in claim.get("findings", ())]
+        table.add_row(claim["id"], "yes" if claim["gates"] else "", _verdict_cell(claim), "\n".join(evidence + findings))
     console.print(table)
     for regression in document.get("regressions", []):
         console.print(f"[yellow]regression[/] {regression}", highlight=False)
@@ -49,10 +63,10 @@ def claims_matrix(document: dict, console: Console = err) -> None:
 
 def environments_table(envs: list[Environment], console: Console) -> None:
     table = Table(title="environments")
-    for column in ("name", "target", "claims", "gating", "description"):
+    for column in ("name", "claims", "gating", "description"):
         table.add_column(column, overflow="fold")
     for env in envs:
-        table.add_row(env.name, env.target, str(len(env.claims)), str(sum(c.gates for c in env.claims)), env.description)
+        table.add_row(env.name, str(len(env.claims)), str(sum(c.gates for c in env.claims)), env.description)
     console.print(table)
 
 
@@ -62,7 +76,30 @@ def claims_table(env: Environment, console: Console) -> None:
         table.add_column(column, overflow="fold")
     for claim in env.claims:
         gates = "yes" if claim.gates else ("known risk" if claim.known_risk else "")
-        table.add_row(claim.id, gates, claim.statement, f"“{claim.source.quote}”\n— {claim.source.seed}")
+        table.add_row(claim.id, gates, claim.statement, f"“{claim.source.quote}”\n— {claim.source.document}")
+    console.print(table)
+
+
+def claim_checks(env: Environment, rows: dict[str, list[dict]], console: Console) -> None:
+    """Each claim, then the checks that will run for it: kind, where declared, what it runs on."""
+    for claim in env.claims:
+        gates = " [blue](gates)[/]" if claim.gates else ""
+        console.print(f"[bold]{claim.id}[/]{gates}: {claim.statement}", highlight=False, soft_wrap=True)
+        for row in rows[claim.id]:
+            on = f" on {', '.join(row['on'])}" if row["on"] else ""
+            required = " [yellow]required[/]" if row["required"] else ""
+            console.print(f"    {row['kind']}{required} ({row['source']}, {row['where']}){on}", highlight=False, soft_wrap=True)
+        if not rows[claim.id]:
+            console.print("    (no evidence: not-checked in every run)", highlight=False)
+
+
+def catalogue_table(kinds: list[CheckKind], used: dict[str, list[str]], console: Console) -> None:
+    table = Table(title=f"check kinds ({len(kinds)})")
+    for column in ("kind", "source", "observes", "where", "used by"):
+        table.add_column(column, overflow="fold")
+    for kind in kinds:
+        table.add_row(kind.id, kind.source, kind.observes + (" per workload" if kind.per_workload else ""), kind.where,
+                      ", ".join(used[kind.id]) or "[yellow]none[/]")
     console.print(table)
 
 

@@ -7,27 +7,32 @@ that names the file, the field and what was expected, never a silent default.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
 import yaml
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from gauntlet import paths
+from gauntlet.catalogue import LOAD_KINDS, PATTERN, catalogue
 from gauntlet.exceptions import ConfigError
 
 CLAIM_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 NAME = r"^[a-z0-9]+([-.][a-z0-9]+)*$"
-EVIDENCE_KINDS = ("conformance", "load", "chaos")
+WORKLOAD_REF = r"^[a-z0-9]+([-.][a-z0-9]+)*/[a-z0-9]+([-.][a-z0-9]+)*$"
+SECRET_REF = r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$"
 
 
 def conformance_suites() -> tuple[str, ...]:
@@ -36,13 +41,18 @@ def conformance_suites() -> tuple[str, ...]:
     return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))))
 
 
-def chaos_experiments() -> tuple[str, ...]:
-    """The experiments that exist: one file per experiment under ``chaos_experiments/``."""
-    root = paths.ROOT / "chaos_experiments"
-    return tuple(sorted(p.stem for p in root.glob("*.json")) + sorted(p.stem for p in root.glob("*.yaml")))
+def _beside_the_file(value: str, info: ValidationInfo) -> str:
+    """A path of the environment file: ``{cache}``, ``~`` and ``$VARS`` expanded, then relative to the file's folder."""
+    path = paths.expand(value)
+    base = (info.context or {}).get("base")
+    return str(path if path.is_absolute() or base is None else (base / path).resolve())
 
 
 Flag = Annotated[bool, Field(strict=True)]
+#: A file named by the environment: absolute, or relative to the environment file; ``{cache}`` is the cache folder.
+FilePath = Annotated[str, Field(min_length=1), AfterValidator(_beside_the_file)]
+#: A check kind, a group of kinds (``edge.tls.*``), or a load kind with its profile (``load.p95@smoke``).
+KindPattern = Annotated[str, Field(pattern=PATTERN.pattern)]
 _EXPECT = {
     "url_parsing": "expected an absolute URL such as https://host:port/",
     "url_scheme": "expected an http or https URL",
@@ -52,7 +62,8 @@ _EXPECT = {
     "bool_type": "expected true or false",
 }
 _PATTERNS = {CLAIM_ID: "expected a kebab-case id (lower-case letters and digits joined by dashes)",
-             NAME: "expected a lower-case name (letters, digits, dashes, dots)"}
+             NAME: "expected a lower-case name (letters, digits, dashes, dots)",
+             SECRET_REF: "expected ${VAR} naming the variable that holds it (a secret never goes into an environment file)"}
 
 
 class Model(BaseModel):
@@ -60,38 +71,45 @@ class Model(BaseModel):
 
 
 class Source(Model):
-    """Where a claim comes from: the seed file and the sentence, quoted."""
+    """Where a claim comes from: the document that makes the promise, and its sentence, quoted."""
 
-    seed: Annotated[str, Field(min_length=1)]
-    quote: Annotated[str, Field(min_length=1)]
+    document: Annotated[str, Field(min_length=1, description="The file or address of the text that makes the promise.")]
+    quote: Annotated[str, Field(min_length=1, description="The promise in its own words.")]
 
 
 class Claim(Model):
-    """One stated promise, the evidence that can prove or break it, and whether it gates."""
+    """One stated promise, the kinds of check that can prove or break it, and whether it gates."""
 
     id: Annotated[str, Field(pattern=CLAIM_ID)]
     statement: Annotated[str, Field(min_length=1)]
     source: Source
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[KindPattern, ...] = Field(
+        default=(), description="Check kinds (gauntlet checks) that are evidence for the claim: a kind, a group "
+                                "ending in .* (edge.tls.*), or a load kind with its profile (load.p95@smoke).")
+    required: tuple[KindPattern, ...] = Field(
+        default=(), description="Evidence without which the claim is never verified (a resilience claim: its chaos "
+                                "experiment, with the fault really injected); each among evidence.")
+    workloads: tuple[Annotated[str, Field(pattern=WORKLOAD_REF)], ...] = Field(
+        default=(), description="namespace/name of the kubernetes.workloads the claim speaks about: the per-workload "
+                                "checks and the chaos experiments run on these.")
+    about: Literal["service", "components"] = Field(
+        default="service", description="service: judged on what clients see; a component that is down is a finding. "
+                                       "components: the claim promises something of every component, so one down violates it.")
     gates: Flag = False
     known_risk: Flag = Field(
         default=False,
-        description="The seed itself states this promise is not kept: a violation is expected and reported as a known risk.",
+        description="The source itself states this promise is not kept: a violation is expected and reported as a known risk.",
     )
 
-    @field_validator("evidence")
-    @classmethod
-    def _evidence_syntax(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for ref in value:
-            kind, _, name = ref.partition(":")
-            if kind not in EVIDENCE_KINDS or not name:
-                raise ValueError(f"expected 'conformance:<suite>', 'load:<profile>' or 'chaos:<experiment>', got {ref!r}")
-        return value
-
     @model_validator(mode="after")
-    def _risk_does_not_gate(self) -> "Claim":
+    def _consistent(self) -> "Claim":
         if self.gates and self.known_risk:
             raise ValueError("a known risk cannot gate cutover: set gates: false or known_risk: false")
+        if self.gates and not self.evidence:
+            raise _at(("evidence",), "a gating claim needs evidence: name the check kinds that prove it (gauntlet checks)")
+        for i, pattern in enumerate(self.required):
+            if pattern not in self.evidence:
+                raise _at(("required", i), f"{pattern!r} is not among this claim's evidence {list(self.evidence)}")
         return self
 
 
@@ -101,7 +119,7 @@ class Endpoint(Model):
     name: Annotated[str, Field(pattern=NAME)]
     url: AnyHttpUrl
     role: Literal["edge", "origin", "replica", "service", "api"]
-    ca_bundle: Optional[str] = Field(default=None, description="PEM bundle to trust besides the system store; {cache} is the cache folder.")
+    ca_bundle: Optional[FilePath] = Field(default=None, description="PEM bundle to trust besides the system store.")
     http2: Flag = True
     server_name: Optional[str] = Field(default=None, description="TLS SNI and Host header when the URL is an address.")
     timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
@@ -112,7 +130,12 @@ class Endpoint(Model):
 
     @property
     def ca_path(self) -> Optional[Path]:
-        return paths.expand(self.ca_bundle) if self.ca_bundle else None
+        return Path(self.ca_bundle) if self.ca_bundle else None
+
+    @property
+    def scope(self) -> Literal["service", "component"]:
+        """What a check against this endpoint observes: one replica is a component; the rest serve the service."""
+        return "component" if self.role == "replica" else "service"
 
     @property
     def request_deadline_s(self) -> float:
@@ -191,15 +214,25 @@ class ModuleVersion(Model):
     version: Annotated[str, Field(pattern=r"^v\d")]
 
 
+class LatencyWindow(Model):
+    """A latency budget is judged on a window: ``rounds`` passes over the probe set's paths (warm), the
+    ``percentile`` of all their latencies against the budget."""
+
+    rounds: Annotated[int, Field(ge=1, le=20)] = 3
+    percentile: Annotated[float, Field(gt=0, le=100)] = 95
+
+
 class Goproxy(Model):
     """A Go module proxy target: what to probe and what the proxy promises."""
 
     endpoints: tuple[str, ...] = Field(min_length=1, description="Endpoints serving the protocol: the edge and each origin/replica.")
     probe_set: tuple[ModuleVersion, ...] = Field(min_length=1)
-    go_sum: Optional[str] = Field(default=None, description="Known-good go.sum lines, relative to fixtures/.")
-    athens: Flag = True
+    go_sum: Optional[FilePath] = Field(default=None, description="Known-good go.sum lines of the probe set.")
     sumdb: tuple[str, ...] = ()
-    budgets_ms: dict[Literal["artefact", "list"], Annotated[int, Field(gt=0)]] = {}
+    budgets_ms: dict[Literal["artefact", "list"], Annotated[int, Field(gt=0)]] = Field(
+        default={}, description="Latency budget per request class, judged on the latency window's percentile.")
+    latency_window: LatencyWindow = Field(
+        default=LatencyWindow(), description="How the budgets are judged: over rounds of the probe set.")
 
 
 class Hpa(Model):
@@ -236,9 +269,6 @@ class Workload(Model):
         default=None, description="Ready replicas the claims need at all times, also during a rolling update or a "
                                   "voluntary disruption; default: the claimed replicas (replicas, else hpa.min) minus one, "
                                   "at least 1.")
-    claims: tuple[Annotated[str, Field(pattern=CLAIM_ID)], ...] = Field(
-        default=(), description="The claims that speak about this workload: each check of conformance/kubernetes is "
-                                "evidence for those of them it can judge.")
 
     @model_validator(mode="after")
     def _floor_within_claim(self) -> "Workload":
@@ -291,7 +321,7 @@ class Kubernetes(Model):
 
     context: Annotated[str, Field(min_length=1)]
     api_server: AnyHttpUrl
-    kubeconfig: Optional[str] = None
+    kubeconfig: Optional[FilePath] = None
     namespaces: tuple[str, ...] = ()
     readiness_gate_namespaces: tuple[str, ...] = ()
     workloads: tuple[Workload, ...] = ()
@@ -315,7 +345,7 @@ class Kubernetes(Model):
 
     @property
     def kubeconfig_path(self) -> Optional[Path]:
-        return paths.expand(self.kubeconfig) if self.kubeconfig else None
+        return Path(self.kubeconfig) if self.kubeconfig else None
 
     def workload(self, ref: str, kind: str = "Deployment") -> Workload:
         return next(w for w in self.workloads if w.ref == ref and w.kind == kind)
@@ -330,8 +360,8 @@ class Aws(Model):
 
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
     profile: Optional[str] = None
-    credentials_file: Optional[str] = Field(
-        default=None, description="AWS shared credentials file holding the profile, instead of ~/.aws/credentials; {cache} is the cache folder.")
+    credentials_file: Optional[FilePath] = Field(
+        default=None, description="AWS shared credentials file holding the profile, instead of ~/.aws/credentials.")
     endpoint_url: Optional[AnyHttpUrl] = Field(default=None, description="Another AWS API endpoint, e.g. the local moto server.")
     emulator: Optional[Literal["moto"]] = Field(
         default=None, description="The API at endpoint_url is an emulator: checks of what it cannot model say not-checked.")
@@ -369,10 +399,47 @@ class Azure(Model):
     front_door: Optional[str] = None
 
 
-class Slo(Model):
-    """One service-level objective of a load profile, evidence for a claim."""
+class Database(Model):
+    """The environment's database as its clients reach it (the stable endpoint a failover moves), the
+    credentials by reference, and how a failover is driven: ``rds`` (RebootDBInstance with ForceFailover,
+    chaostoolkit-aws) or ``local-tier`` (the local stack's PostgreSQL pair, ``gauntlet local up --db``)."""
 
-    claim: Annotated[str, Field(pattern=CLAIM_ID)]
+    engine: Literal["postgres"] = "postgres"
+    host: Annotated[str, Field(min_length=1, description="The endpoint clients connect to (RDS: Endpoint.Address).")]
+    port: Annotated[int, Field(ge=1, le=65535)] = 5432
+    name: Annotated[str, Field(min_length=1, description="The database (dbname) the client probes connect to.")]
+    user: Annotated[str, Field(min_length=1, description="Role of the client probes, or ${VAR} naming the variable that holds it.")]
+    password: Optional[Annotated[str, Field(pattern=SECRET_REF)]] = Field(
+        default=None, description="${VAR} naming the variable that holds the password; never the password itself.")
+    passfile: Optional[FilePath] = Field(
+        default=None, description="A libpq password file (host:port:db:user:password lines) instead of password.")
+    sslmode: Literal["disable", "require", "verify-ca", "verify-full"] = "verify-full"
+    sslrootcert: Optional[FilePath] = Field(default=None, description="CA bundle for verify-ca/verify-full (RDS: the region's bundle).")
+    failover: Literal["rds", "local-tier"] = Field(
+        default="rds", description="rds: RebootDBInstance(ForceFailover) on aws.rds_instances; local-tier: the local stack's "
+                                   "PostgreSQL primary and standby (the standby promoted, the old primary fenced).")
+    unavailability_budget_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=120, description="Longest a failover may keep writes (and reads) failing, as the clients see it.")
+    connect_timeout_s: Annotated[int, Field(ge=2, le=60)] = Field(
+        default=5, description="libpq connect_timeout of the client probes (2 at least, libpq's minimum).")
+
+    @model_validator(mode="after")
+    def _credentials_and_target(self) -> "Database":
+        if self.password is not None and self.passfile is not None:
+            raise ValueError("expected password (${VAR}) or passfile, not both")
+        if self.failover == "local-tier" and self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"failover local-tier drives the local stack's database tier: expected a loopback host, got {self.host!r}")
+        return self
+
+    @property
+    def passfile_path(self) -> Optional[Path]:
+        return Path(self.passfile) if self.passfile else None
+
+
+class Slo(Model):
+    """One service-level objective of a load profile: check kind ``load.<metric>``, named by a claim as
+    ``load.<metric>@<profile>`` (``load.p95@smoke``)."""
+
     metric: Literal["rps", "p50_ms", "p95_ms", "p99_ms", "error_rate"]
     min: Optional[float] = None
     max: Optional[float] = None
@@ -416,9 +483,9 @@ class LoadProfile(Model):
     slos: tuple[Slo, ...] = ()
     wait_s: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] = Field(
         default=(0.5, 1.5), description="Think time of a user between two iterations, seconds: [min, max].")
-    modules: Optional[str] = Field(
-        default=None, description="goproxy: module set file ('module version' per line, most popular first), "
-                                  "relative to fixtures/; default: the environment's goproxy.probe_set.")
+    modules: Optional[FilePath] = Field(
+        default=None, description="goproxy: module set file ('module version' per line, most popular first); "
+                                  "default: the environment's goproxy.probe_set.")
     cold_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
         default=0.1, description="goproxy: share of downloads drawn uniformly from the whole module set (the cold "
                                  "long tail); the rest follow a Zipf popularity over the set's order (the warm head).")
@@ -427,8 +494,9 @@ class LoadProfile(Model):
     queries: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
         default=(), description="artifacthub: search terms of the browse/search user.")
     during: Optional[Annotated[str, Field(pattern=NAME)]] = Field(
-        default=None, description="A chaos experiment this profile is evidence only alongside: run alone "
-                                  "(gauntlet gate), it is not-checked rather than verified without the fault.")
+        default=None, description="A chaos experiment this profile is evidence only alongside: its SLOs are judged on "
+                                  "the experiment's fault window; run alone, or when no fault was injected, they are "
+                                  "not evidence.")
 
     @model_validator(mode="after")
     def _user_fields(self) -> "LoadProfile":
@@ -440,6 +508,29 @@ class LoadProfile(Model):
             raise ValueError(f"cold_ratio: only a goproxy user has a warm/cold module mix, this profile's user is {self.user!r}")
         if self.queries and self.user != "artifacthub":
             raise ValueError(f"queries: only an artifacthub user searches, this profile's user is {self.user!r}")
+        metrics = [slo.metric for slo in self.slos]
+        for i, metric in enumerate(metrics):
+            if metric in metrics[:i]:
+                raise _at(("slos", i, "metric"), f"a second {metric} SLO: a profile has one SLO per metric")
+        return self
+
+
+class SteadyStateWindow(Model):
+    """How a steady-state probe with a latency budget is judged: over a window of answers, never on one.
+
+    The probe takes ``samples`` answers ``interval_s`` apart; it holds when the ``percentile`` of their
+    latencies is within the budget and at most ``max_errors`` of them failed (no answer, or not 200).
+    With the default, one slow answer in five is a data point, not a verdict."""
+
+    samples: Annotated[int, Field(ge=1, le=50)] = 5
+    interval_s: Annotated[float, Field(ge=0, le=10)] = 0.2
+    percentile: Annotated[float, Field(gt=0, le=100)] = 80
+    max_errors: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _fewer_errors_than_samples(self) -> "SteadyStateWindow":
+        if self.max_errors >= self.samples:
+            raise _at(("max_errors",), f"must be below samples ({self.samples}): a window of errors only would hold")
         return self
 
 
@@ -451,12 +542,17 @@ class ChaosPolicy(Model):
     max_pods_per_action: Annotated[int, Field(ge=0)] = 1
     confirm: Flag = True
     steady_state_deadline_s: Annotated[int, Field(ge=1)] = 120
+    steady_state_window: SteadyStateWindow = SteadyStateWindow()
+    db_write_probe: Flag = Field(
+        default=False, description="During a database failover the client probes may write sequenced rows (table "
+                                   "gauntlet_failover_probe, deleted afterwards) to prove no acknowledged write is lost; "
+                                   "otherwise they only read.")
 
 
 class History(Model):
     """Where run summaries are kept, and whether a regression fails the gate."""
 
-    path: Optional[str] = Field(default=None, description="SQLite file (a shared disk); default reports/history.sqlite.")
+    path: Optional[FilePath] = Field(default=None, description="SQLite file (a shared disk); default reports/history.sqlite.")
     gate_on_regression: Flag = False
     tolerance: Annotated[float, Field(ge=0, le=10)] = 0.2
 
@@ -502,7 +598,6 @@ class Limits(Model):
     body_bytes: dict[BodyKind, Annotated[int, Field(ge=1024, le=4 << 30)]] = Field(
         default={}, description=f"Most bytes read of one answer, per kind of request: {sorted(BODY_BYTES)}; "
                                 f"default {BODY_BYTES}.")
-
     go_client_mb: Annotated[int, Field(ge=256, le=65536)] = Field(
         default=1024, description="Most memory (address space) the real go client may use: an endless answer makes "
                                   "it fail (out of memory), not the machine.")
@@ -511,12 +606,19 @@ class Limits(Model):
         return self.body_bytes.get(kind, BODY_BYTES[kind])
 
 
+class Gate(Model):
+    """What the pre-cutover gate (``gauntlet gate``) asks of the gating claims beyond their verdict."""
+
+    full_coverage: Flag = Field(
+        default=False, description="A gating claim verified with some of its check kinds unchecked (partial coverage) "
+                                   "blocks the gate as a not-checked one does (exit 3).")
+
+
 class Environment(Model):
     """One target deployment and its claims."""
 
     name: Annotated[str, Field(pattern=NAME)]
     description: Annotated[str, Field(min_length=1)]
-    target: Literal["athens", "castle", "artifacthub", "local"]
     production: Flag = False
     endpoints: tuple[Endpoint, ...] = ()
     tls: Optional[Tls] = None
@@ -524,51 +626,32 @@ class Environment(Model):
     goproxy: Optional[Goproxy] = None
     kubernetes: Optional[Kubernetes] = None
     aws: Optional[Aws] = None
+    database: Optional[Database] = None
     azure: Optional[Azure] = None
     load_profiles: dict[str, LoadProfile] = {}
     chaos: ChaosPolicy = ChaosPolicy()
     waivers: tuple[Waiver, ...] = ()
     history: History = History()
+    gate: Gate = Gate()
     notify: Optional[Notify] = None
     limits: Limits = Limits()
     claims: tuple[Claim, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _references(self) -> "Environment":
-        ids = [c.id for c in self.claims]
-        for i, claim_id in enumerate(ids):
-            if claim_id in ids[:i]:
-                raise _at(("claims", i, "id"), f"duplicate claim id {claim_id!r}: each claim id must be unique")
-        endpoint_names = {e.name for e in self.endpoints}
-        for name, profile in self.load_profiles.items():
-            if profile.endpoint not in endpoint_names:
-                raise _at(("load_profiles", name, "endpoint"), f"expected one of the endpoints {sorted(endpoint_names)}, got {profile.endpoint!r}")
-            for j, slo in enumerate(profile.slos):
-                if slo.claim not in ids:
-                    raise _at(("load_profiles", name, "slos", j, "claim"), f"expected a claim id of this environment, got {slo.claim!r}")
-        for i, waiver in enumerate(self.waivers):
-            if waiver.claim not in ids:
-                raise _at(("waivers", i, "claim"), f"expected a claim id of this environment, got {waiver.claim!r}")
-        for i, workload in enumerate(self.kubernetes.workloads if self.kubernetes else ()):
-            for claim_id in workload.claims:
-                if claim_id not in ids:
-                    raise _at(("kubernetes", "workloads", i, "claims"), f"expected a claim id of this environment, got {claim_id!r}")
-        live = self.kubernetes.live_rollout if self.kubernetes else None
-        if live is not None and live.endpoint is not None and live.endpoint not in endpoint_names:
-            raise _at(("kubernetes", "live_rollout", "endpoint"), f"expected one of the endpoints {sorted(endpoint_names)}, got {live.endpoint!r}")
-        for name in self.goproxy.endpoints if self.goproxy else ():
-            if name not in endpoint_names:
-                raise _at(("goproxy", "endpoints"), f"expected one of the endpoints {sorted(endpoint_names)}, got {name!r}")
-        suites, experiments = conformance_suites(), chaos_experiments()
-        for i, claim in enumerate(self.claims):
-            for ref in claim.evidence:
-                kind, _, name = ref.partition(":")
-                known = {"conformance": suites, "load": tuple(self.load_profiles), "chaos": experiments}[kind]
-                if name not in known:
-                    raise _at(("claims", i, "evidence"), f"unknown {kind} {name!r}: expected one of {sorted(known)}")
+        _check_endpoint_names(self)
+        _check_claim_ids(self)
+        _check_evidence(self)
+        if self.database is not None and self.database.failover == "rds" and not (self.aws and self.aws.rds_instances):
+            raise _at(("database", "failover"), "rds fails over the instance of aws.rds_instances, which names none")
         if self.chaos.allowed and self.kubernetes is None and not self.endpoints:
             raise _at(("chaos", "allowed"), "chaos is allowed but the environment names no cluster and no endpoint")
         return self
+
+    def workloads_of(self, claim: Claim) -> list[Workload]:
+        """The workloads a claim speaks about, in the order it names them."""
+        known = self.kubernetes.workloads if self.kubernetes else ()
+        return [w for ref in claim.workloads for w in known if w.ref == ref]
 
     def claim(self, claim_id: str) -> Claim:
         for claim in self.claims:
@@ -589,6 +672,81 @@ class Environment(Model):
 
     def active_waiver(self, claim_id: str, today: dt.date) -> Optional[Waiver]:
         return next((w for w in self.waivers if w.claim == claim_id and w.active(today)), None)
+
+
+def _check_endpoint_names(env: Environment) -> None:
+    names = sorted(e.name for e in env.endpoints)
+    used = [(("load_profiles", n, "endpoint"), p.endpoint) for n, p in env.load_profiles.items()]
+    used += [(("goproxy", "endpoints"), n) for n in (env.goproxy.endpoints if env.goproxy else ())]
+    live = env.kubernetes.live_rollout if env.kubernetes else None
+    if live is not None and live.endpoint is not None:
+        used.append((("kubernetes", "live_rollout", "endpoint"), live.endpoint))
+    for loc, name in used:
+        if name not in names:
+            raise _at(loc, f"expected one of the endpoints {names}, got {name!r}")
+
+
+def _check_claim_ids(env: Environment) -> None:
+    ids = [c.id for c in env.claims]
+    for i, claim_id in enumerate(ids):
+        if claim_id in ids[:i]:
+            raise _at(("claims", i, "id"), f"duplicate claim id {claim_id!r}: each claim id must be unique")
+    for i, waiver in enumerate(env.waivers):
+        if waiver.claim not in ids:
+            raise _at(("waivers", i, "claim"), f"expected a claim id of this environment, got {waiver.claim!r}")
+
+
+def _unknown_kind(kind: str) -> str:
+    """Why a claim's kind is unknown, with the nearest kinds or groups of the catalogue."""
+    known = sorted(catalogue().kinds)
+    groups = sorted({k.rsplit(".", depth)[0] + ".*" for k in known for depth in (1, 2) if k.count(".") >= depth})
+    near = difflib.get_close_matches(kind, known + groups, n=3, cutoff=0.6)
+    hint = f" (did you mean {', '.join(near)}?)" if near else ""
+    return f"unknown check kind {kind!r}: expected a kind or a group of `gauntlet checks`{hint}"
+
+
+def _check_evidence(env: Environment) -> None:
+    """Every pattern names kinds of the catalogue; load kinds name a profile that has their SLO; per-workload
+    kinds come with the workloads; every SLO of a profile is evidence for some claim."""
+    cat = catalogue()
+    refs = {w.ref for w in (env.kubernetes.workloads if env.kubernetes else ())}
+    named: set[tuple[str, str]] = set()  # (profile, metric) of the SLOs claims name
+    for i, claim in enumerate(env.claims):
+        for j, pattern in enumerate(claim.evidence):
+            kind, _, profile = pattern.partition("@")
+            found = cat.matching(kind)
+            if not found:
+                raise _at(("claims", i, "evidence", j), _unknown_kind(kind))
+            loads = [k for k in found if k.evidence == "load"]
+            if profile or loads:
+                named |= _check_load_pattern(env, ("claims", i, "evidence", j), kind, profile, found, loads)
+            if any(k.per_workload for k in found) and not claim.workloads:
+                raise _at(("claims", i, "workloads"), f"{kind} is checked per workload: name the workloads this claim "
+                                                      "speaks about (namespace/name of kubernetes.workloads)")
+        for j, ref in enumerate(claim.workloads):
+            if ref not in refs:
+                raise _at(("claims", i, "workloads", j), f"expected a workload of kubernetes.workloads {sorted(refs)}, got {ref!r}")
+    for name, profile in env.load_profiles.items():
+        for j, slo in enumerate(profile.slos):
+            if (name, slo.metric) not in named:
+                kind = LOAD_KINDS[slo.metric][0]
+                raise _at(("load_profiles", name, "slos", j), f"no claim names {kind}@{name}: an SLO that is evidence for "
+                                                              "no claim would be judged for nothing")
+
+
+def _check_load_pattern(env: Environment, loc: tuple[str | int, ...], kind: str, profile: str,
+                        found: list, loads: list) -> set[tuple[str, str]]:
+    if not profile:
+        raise _at(loc, f"{kind} is a load kind: name its profile, {kind}@<profile>")
+    if len(loads) != len(found):
+        raise _at(loc, f"@{profile}: only load kinds (load.*) run in a load profile, {kind} names others too")
+    if profile not in env.load_profiles:
+        raise _at(loc, f"@{profile}: expected one of the load profiles {sorted(env.load_profiles)}")
+    metrics = {slo.metric for slo in env.load_profiles[profile].slos}
+    kept = {m for m, (k, _) in LOAD_KINDS.items() if m in metrics and any(k == f.id for f in loads)}
+    if not kept:
+        raise _at(loc, f"load profile {profile} has no SLO for {kind}: its SLOs are {sorted(metrics) or 'none'}")
+    return {(profile, m) for m in kept}
 
 
 class _LocatedError(ValueError):
@@ -616,7 +774,7 @@ def _describe(error: dict) -> tuple[str, str]:
     ctx = error.get("ctx") or {}
     cause = ctx.get("error")
     if isinstance(cause, _LocatedError):
-        return _field(cause.loc), str(cause)
+        return _field(loc + cause.loc), str(cause)
     kind, got = error["type"], error.get("input")
     if kind == "extra_forbidden":
         return _field(loc), "unknown field (check its spelling)"
@@ -632,7 +790,7 @@ def _describe(error: dict) -> tuple[str, str]:
     else:
         message = (error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
                    .replace("String should match pattern", "expected text matching").replace("Input ", "expected input "))
-    if kind != "value_error" and not isinstance(got, (dict, list)):
+    if kind != "value_error" and not isinstance(got, (dict, list)) and pattern != SECRET_REF:  # never echo a secret
         message += f", got {got!r}"
     return _field(loc), message
 
@@ -729,7 +887,7 @@ def parse_environment(text: str, file: Path) -> Environment:
     if "name" in data and data["name"] != file.stem:
         raise ConfigError(f"{file}: name: expected {file.stem!r} (the file's name), got {data['name']!r}")
     try:
-        env = Environment.model_validate(data)
+        env = Environment.model_validate(data, context={"base": file.resolve().parent})
     except ValidationError as exc:
         errors = exc.errors()
         field, expectation = _describe(errors[0])
@@ -779,18 +937,3 @@ def load_all(directory: Optional[Path] = None) -> list[Environment]:
     directory = directory or paths.environments_dir()
     return [load_environment(name, directory) for name in environment_names(directory)]
 
-
-def known_claim_ids(directory: Optional[Path] = None) -> set[str]:
-    """Claim ids declared by any environment file here or in the bundled ``environments/``.
-
-    Read leniently: a broken file elsewhere must not break the run at hand.
-    """
-    ids: set[str] = set()
-    for folder in {directory or paths.environments_dir(), paths.ROOT / "environments"}:
-        for file in folder.glob("*.yaml") if folder.is_dir() else ():
-            try:
-                data = yaml.safe_load(file.read_text(encoding="utf-8"))
-                ids.update(c["id"] for c in data.get("claims", ()) if isinstance(c, dict) and "id" in c)
-            except (OSError, yaml.YAMLError, AttributeError, TypeError):
-                continue
-    return ids

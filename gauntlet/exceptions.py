@@ -5,20 +5,23 @@ The hierarchy keeps "you configured it wrong" apart from "the target deviated"
 
     GauntletError
     ├── ConfigError            invalid input: environment file, CLI argument (exit 2)
-    │   └── NotLandedYet       a subcommand whose issue has not landed (exit 2)
     ├── SafetyRefusal          an action the environment's policy forbids (exit 2)
     ├── RunError               a run could not gather its evidence: pytest ended without running the checks
     │                          (internal error, collection error, nothing collected); the run is marked error (exit 2)
     ├── LocalStackError        the local stack could not be set up or started
+    ├── NotChecked             the question could not be asked or answered: no credentials,
+    │                          access denied (RBAC, IAM), a control API that does not answer,
+    │                          not implemented by an emulator
     └── TargetError            the target deviated from what was expected
         ├── ResourceMissing    the object the environment names is not there
-        └── TargetUnreachable  no answer at all: refused, timed out, DNS
-            └── NotChecked     the question could not be asked or answered: no credentials,
-                               access denied (RBAC, IAM), unreachable, not implemented by an emulator
+        └── TargetUnreachable  the target itself gave no answer at all: refused, timed out, DNS
 
 Checks turn :class:`NotChecked` into a skip (the claim says ``not-checked``, with the
-reason) and every other error into a failure with its message. The cloud and Kubernetes
-probes add their own kinds (:mod:`gauntlet.cloud.errors`, :mod:`gauntlet.kubernetes.errors`).
+reason) and every :class:`TargetError` into a failure with its message; a
+:class:`TargetUnreachable` also marks the result ``cause: unreachable``, which makes a
+component that is down a finding rather than a violation of the service (:mod:`gauntlet.ledger`).
+The cloud and Kubernetes probes add their own kinds (:mod:`gauntlet.cloud.errors`,
+:mod:`gauntlet.kubernetes.errors`).
 """
 
 from __future__ import annotations
@@ -30,10 +33,6 @@ class GauntletError(Exception):
 
 class ConfigError(GauntletError):
     """Invalid configuration; the message names the file, the field and the expectation."""
-
-
-class NotLandedYet(ConfigError):
-    """A subcommand that exists in the design but is not built yet."""
 
 
 class SafetyRefusal(GauntletError):
@@ -64,5 +63,5 @@ class ResourceMissing(TargetError):
         self.code = code
 
 
-class NotChecked(TargetUnreachable):
+class NotChecked(GauntletError):
     """The question could not be asked or was not answered; the message says why and what to do."""

@@ -1,14 +1,31 @@
 """The claims ledger: check results in, one verdict per claim out.
 
-Rules (DESIGN.md, "Evidence -> verdict"):
+A result is evidence for the claims it was attributed to when it ran: those whose
+``evidence`` names its check kind (and, for a per-workload check, that name its
+workload). The rules, in the order they apply (README, "Verdicts"):
 
-- a claim with a failed or errored check is ``violated``, with the failing observations;
-- else a claim with at least one passed check is ``verified``;
-- else it is ``not-checked``, with why: every check skipped (their reasons), or no
-  check ran at all. A claim whose checks were all skipped is never ``verified``.
-
-A violated claim stays violated when a waiver covers it; the waiver only lets it
-pass the gate until it expires. A known risk's violation is marked as expected.
+1. **Component findings.** A result that observes one component (a replica, a pod)
+   and could not reach it (``cause: unreachable``: the component is down) is a
+   finding, shown with the claim, neither for nor against it; a claim that is
+   ``about: components`` promises every component, so for it a down component
+   violates. A result that reached a component and found it wrong counts as usual.
+2. **Violated**: a counted result failed or errored, with the failing observations.
+   A waiver lets a violation pass the gate until it expires; a known risk's violation
+   is marked as expected.
+3. **Required evidence**: a claim's ``required`` pattern with no counted result that
+   passed or failed (it did not run, was skipped, or was not evidence: a fault never
+   injected, a fault-window load run on its own) leaves the claim ``not-checked`` with
+   what happened to that evidence, whatever else passed.
+4. **Clients prove service claims**: a claim about the service whose passing results
+   all observe components is ``not-checked``: what clients see is proven only by what
+   clients see.
+5. **Verified**: at least one counted result passed. Its coverage says, per check kind,
+   which passed, failed, were skipped (and why) or did not run; a verified claim with
+   any kind not passed is *partial*, and an environment can require full coverage of
+   its gating claims (``gate.full_coverage``).
+6. **Not checked** otherwise: every result skipped (their reasons), or none at all
+   (not run in this run, unavailable and why, or no check of it ran). A claim whose
+   checks were all skipped is never verified.
 """
 
 from __future__ import annotations
@@ -18,9 +35,15 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Literal, Mapping, Optional
 
+from gauntlet.catalogue import catalogue, matches
 from gauntlet.environment import Claim, Environment
 
 Outcome = Literal["passed", "failed", "skipped", "error"]
+Evidence = Literal["conformance", "load", "chaos"]
+Scope = Literal["service", "component"]
+UNREACHABLE = "unreachable"
+#: Results an evidence source that did not reach the target turns into (shown, not counted).
+NOT_EVIDENCE = "not evidence"
 
 
 class Verdict(str, enum.Enum):
@@ -31,27 +54,44 @@ class Verdict(str, enum.Enum):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check's outcome and the claims it is evidence for."""
+    """One check's outcome, the kinds it implements, what it observed and the claims it is evidence for.
+
+    ``scope``/``subject``: the service as clients reach it (an edge, a load balancer, a
+    workload as a whole) or one component (a replica, a pod), and which. ``cause`` is
+    ``unreachable`` when the check got no answer from its subject at all.
+    """
 
     id: str
-    kind: Literal["conformance", "load", "chaos"]
+    evidence: Evidence
     claims: tuple[str, ...]
     outcome: Outcome
     message: str = ""
     duration_s: float = 0.0
     details: dict = field(default_factory=dict)
+    kinds: tuple[str, ...] = ()
+    scope: Scope = "service"
+    subject: str = ""
+    cause: str = ""
 
     def to_json(self) -> dict:
-        return {**asdict(self), "claims": list(self.claims)}
+        return {**asdict(self), "claims": list(self.claims), "kinds": list(self.kinds)}
 
     @classmethod
     def from_json(cls, data: dict) -> "CheckResult":
-        return cls(**{**data, "claims": tuple(data["claims"])})
+        return cls(**{**data, "claims": tuple(data["claims"]), "kinds": tuple(data.get("kinds", ()))})
+
+    @property
+    def counts(self) -> bool:
+        """Passed, failed or errored: evidence either way (a skip proves nothing)."""
+        return self.outcome != "skipped"
+
+    def is_component_down(self) -> bool:
+        return self.scope == "component" and self.cause == UNREACHABLE and self.outcome in ("failed", "error")
 
 
 @dataclass(frozen=True)
 class ClaimVerdict:
-    """A claim's verdict for one run, with the evidence behind it."""
+    """A claim's verdict for one run, the evidence behind it, its coverage and component findings."""
 
     claim: Claim
     verdict: Verdict
@@ -59,6 +99,12 @@ class ClaimVerdict:
     checks: tuple[str, ...] = ()
     waiver: Optional[dict] = None
     expected: bool = False
+    coverage: dict = field(default_factory=dict)
+    findings: tuple[dict, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return self.verdict is Verdict.VERIFIED and bool(self.coverage.get("partial"))
 
     def to_json(self) -> dict:
         return {
@@ -68,8 +114,11 @@ class ClaimVerdict:
             "gates": self.claim.gates,
             "known_risk": self.claim.known_risk,
             "verdict": self.verdict.value,
+            "partial": self.partial,
             "evidence": list(self.evidence),
             "checks": list(self.checks),
+            "coverage": self.coverage,
+            "findings": list(self.findings),
             "waiver": self.waiver,
             "expected": self.expected,
         }
@@ -80,23 +129,91 @@ def _observation(result: CheckResult) -> str:
     return f"{result.id}: {text}"
 
 
-def judge_claim(claim: Claim, results: Iterable[CheckResult], env: Environment, today: dt.date, not_run: str) -> ClaimVerdict:
-    """Apply the verdict rules to the results that are evidence for ``claim``."""
+def _findings(down: list[CheckResult]) -> tuple[dict, ...]:
+    """One finding per component that was down, with how many checks could not reach it."""
+    by_subject: dict[str, list[CheckResult]] = {}
+    for result in down:
+        by_subject.setdefault(result.subject or result.id, []).append(result)
+    return tuple({"subject": subject, "scope": "component", "down": True, "checks": len(items),
+                  "observation": items[0].message.strip(), "expected": bool(items[0].details.get("expected_down"))}
+                 for subject, items in sorted(by_subject.items()))
+
+
+def _kind_states(claim: Claim, counted: list[CheckResult]) -> dict[str, str]:
+    """Each concrete kind the claim names -> passed | failed | skipped | not-run in this run."""
+    states: dict[str, str] = {}
+    for pattern in claim.evidence:
+        _, _, profile = pattern.partition("@")
+        for kind in catalogue().matching(pattern):
+            key = f"{kind.id}@{profile}" if profile else kind.id
+            outcomes = {r.outcome for r in counted if kind.id in r.kinds and (not profile or r.details.get("profile") == profile)}
+            states[key] = ("failed" if outcomes & {"failed", "error"} else "passed" if "passed" in outcomes
+                           else "skipped" if outcomes else "not-run")
+    return states
+
+
+def _coverage(claim: Claim, counted: list[CheckResult], ran: set[str], unavailable: Mapping[str, str]) -> dict:
+    kinds = _kind_states(claim, counted)
+    sources = catalogue().sources(claim.evidence)
+    skipped = list(dict.fromkeys(_observation(r) for r in counted if r.outcome == "skipped"))
+    return {
+        "partial": any(state != "passed" for state in kinds.values()),
+        "kinds": kinds,
+        "checks": {o: sum(r.outcome == o for r in counted) for o in ("passed", "failed", "error", "skipped")},
+        "skipped": skipped,
+        "sources": {"ran": [s for s in sources if s in ran],
+                    "unavailable": {s: unavailable[s] for s in sources if s in unavailable},
+                    "not_run": [s for s in sources if s not in ran and s not in unavailable]},
+    }
+
+
+def _required_missing(claim: Claim, counted: list[CheckResult], coverage: dict) -> Optional[str]:
+    """Why a required pattern proved nothing in this run, or None when each has a passed or failed result."""
+    for pattern in claim.required:
+        kind = pattern.partition("@")[0]
+        mine = [r for r in counted if any(matches(pattern, k) for k in r.kinds)]
+        if any(r.counts for r in mine):
+            continue
+        if mine:
+            what = "; ".join(_observation(r) for r in mine)
+        else:
+            sources = catalogue().sources([pattern])
+            gone = {s: w for s, w in coverage["sources"]["unavailable"].items() if s in sources}
+            what = "; ".join(f"{s}: {w}" for s, w in gone.items()) or f"{', '.join(sources) or kind} did not run in this run"
+        return f"required evidence {pattern} proved nothing: {what}"
+    return None
+
+
+def judge_claim(claim: Claim, results: Iterable[CheckResult], env: Environment, today: dt.date,
+                ran: set[str], unavailable: Mapping[str, str]) -> ClaimVerdict:
+    """Apply the verdict rules (module docstring) to the results attributed to ``claim``."""
     mine = [r for r in results if claim.id in r.claims]
-    bad = [r for r in mine if r.outcome in ("failed", "error")]
-    passed = [r for r in mine if r.outcome == "passed"]
-    skipped = [r for r in mine if r.outcome == "skipped"]
     checks = tuple(r.id for r in mine)
+    down = [r for r in mine if r.is_component_down() and claim.about == "service"]
+    counted = [r for r in mine if r not in down]
+    coverage = _coverage(claim, counted, ran, unavailable)
+    findings = _findings(down)
+
+    def verdict(v: Verdict, evidence: Iterable[str], **extra: object) -> ClaimVerdict:
+        return ClaimVerdict(claim, v, tuple(evidence), checks, coverage=coverage, findings=findings, **extra)  # type: ignore[arg-type]
+
+    bad = [r for r in counted if r.outcome in ("failed", "error")]
     if bad:
-        waiver = _waiver(env, claim.id, today)
-        evidence = tuple(_observation(r) for r in bad)
-        return ClaimVerdict(claim, Verdict.VIOLATED, evidence, checks, waiver, expected=claim.known_risk)
+        return verdict(Verdict.VIOLATED, map(_observation, bad), waiver=_waiver(env, claim.id, today), expected=claim.known_risk)
+    missing = _required_missing(claim, counted, coverage)
+    if missing:
+        return verdict(Verdict.NOT_CHECKED, [missing])
+    passed = [r for r in counted if r.outcome == "passed"]
+    if passed and claim.about == "service" and all(r.scope == "component" for r in passed):
+        subjects = ", ".join(sorted({r.subject for r in passed}))
+        return verdict(Verdict.NOT_CHECKED, [f"only components were observed ({subjects}): a claim about what clients "
+                                             "see is verified only by checks of the service as clients reach it"])
     if passed:
-        evidence = tuple(f"{r.id}: passed" for r in passed) + tuple(f"{r.id}: skipped ({r.message})" for r in skipped)
-        return ClaimVerdict(claim, Verdict.VERIFIED, evidence, checks)
-    if skipped:
-        return ClaimVerdict(claim, Verdict.NOT_CHECKED, tuple(f"all checks skipped: {_observation(r)}" for r in skipped), checks)
-    return ClaimVerdict(claim, Verdict.NOT_CHECKED, (not_run,), checks)
+        lines = [f"{r.id}: passed" for r in passed] + [f"{line} (skipped)" for line in coverage["skipped"]]
+        return verdict(Verdict.VERIFIED, lines)
+    if counted:
+        return verdict(Verdict.NOT_CHECKED, [f"all checks skipped: {line}" for line in coverage["skipped"]])
+    return verdict(Verdict.NOT_CHECKED, [_why_not_run(claim, coverage, bool(findings))])
 
 
 def _waiver(env: Environment, claim_id: str, today: dt.date) -> Optional[dict]:
@@ -108,6 +225,18 @@ def _waiver(env: Environment, claim_id: str, today: dt.date) -> Optional[dict]:
     return {**chosen.model_dump(mode="json"), "active": chosen.active(today)}
 
 
+def _why_not_run(claim: Claim, coverage: dict, found_down: bool) -> str:
+    if found_down:
+        return "every check of it observed a component that was down (see the findings)"
+    sources = coverage["sources"]
+    reasons = [f"{s}: {why}" for s, why in sources["unavailable"].items()]
+    if sources["ran"]:
+        reasons.append(f"no check of {', '.join(sources['ran'])} was attributed to it")
+    if sources["not_run"]:
+        reasons.append(f"{', '.join(sources['not_run'])} did not run in this run")
+    return "; ".join(reasons) or "no check provides evidence for this claim"
+
+
 def judge(env: Environment, results: Iterable[CheckResult], today: Optional[dt.date] = None,
           ran: Iterable[str] = (), unavailable: Optional[Mapping[str, str]] = None) -> list[ClaimVerdict]:
     """One verdict per claim of ``env``, in the environment file's order.
@@ -116,19 +245,8 @@ def judge(env: Environment, results: Iterable[CheckResult], today: Optional[dt.d
     ``unavailable`` why others could not run, so a claim without results says why.
     """
     results = list(results)
-    ran, unavailable = set(ran), dict(unavailable or {})
     today = today or dt.date.today()
-    return [judge_claim(claim, results, env, today, _why_not_run(claim, ran, unavailable)) for claim in env.claims]
-
-
-def _why_not_run(claim: Claim, ran: set[str], unavailable: dict[str, str]) -> str:
-    if not claim.evidence:
-        return "no check provides evidence for this claim yet"
-    reasons = [f"{ref}: {unavailable[ref]}" for ref in claim.evidence if ref in unavailable]
-    executed = [ref for ref in claim.evidence if ref in ran]
-    if executed:
-        reasons.append(f"no check in {', '.join(executed)} is evidence for this claim yet")
-    return "; ".join(reasons) or f"its evidence ({', '.join(claim.evidence)}) was not run in this run"
+    return [judge_claim(claim, results, env, today, set(ran), dict(unavailable or {})) for claim in env.claims]
 
 
 def waived(claim: dict) -> bool:
@@ -136,7 +254,9 @@ def waived(claim: dict) -> bool:
     return claim["verdict"] == Verdict.VIOLATED.value and bool(claim["waiver"]) and claim["waiver"]["active"]
 
 
-def passes_gate(claim: dict) -> bool:
+def passes_gate(claim: dict, full_coverage: bool = False) -> bool:
+    if full_coverage and claim.get("partial"):
+        return False
     return claim["verdict"] == Verdict.VERIFIED.value or waived(claim)
 
 
@@ -145,9 +265,20 @@ def unexpected_violation(claims: Iterable[dict]) -> bool:
     return any(c["verdict"] == Verdict.VIOLATED.value and not c["expected"] and not waived(c) for c in claims)
 
 
-def gate_exit_code(claims: Iterable[dict]) -> int:
-    """The CI contract: 0 every gating claim verified (or waived), 1 any violated, 3 any not checked."""
-    blocking = [c for c in claims if c["gates"] and not passes_gate(c)]
+def gate_exit_code(claims: Iterable[dict], full_coverage: bool = False) -> int:
+    """The CI contract: 0 every gating claim verified (or waived), 1 any violated, 3 any not checked
+    (or, with ``full_coverage``, verified only in part)."""
+    blocking = [c for c in claims if c["gates"] and not passes_gate(c, full_coverage)]
     if any(c["verdict"] == Verdict.VIOLATED.value for c in blocking):
         return 1
     return 3 if blocking else 0
+
+
+def run_exit_code(claims: Iterable[dict]) -> int:
+    """``conformance``, ``load`` and ``chaos``: 1 a claim violated unexpectedly; 3 a gating claim this run
+    produced evidence for is still not verified (its required evidence missing, its checks here all
+    skipped or not evidence); else 0."""
+    claims = list(claims)
+    if unexpected_violation(claims):
+        return 1
+    return 3 if any(c["gates"] and c["checks"] and c["verdict"] == Verdict.NOT_CHECKED.value for c in claims) else 0

@@ -1,9 +1,11 @@
-"""The pytest plugin: ``--env``, the claim marker, fixtures and the claims reporter.
+"""The pytest plugin: ``--env``, the check marker, fixtures and the claims reporter.
 
 Registered through the ``pytest11`` entry point and the root ``conftest.py``
-(pytest-testinfra's pattern). A check is a test under ``conformance/``; it must
-declare the claims it is evidence for with ``@pytest.mark.claim("id", ...)``.
-Checks for claims the environment does not make are deselected.
+(pytest-testinfra's pattern). A check is a test under ``conformance/``; it declares
+the kind(s) it implements with ``@pytest.mark.check("area.topic.rule")``
+(:mod:`gauntlet.catalogue`). Each collected check is evidence for the environment's
+claims that name its kind (and, run for one workload, that name the workload);
+checks that are evidence for no claim are deselected, and a line says how many.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ import httpx
 import pytest
 
 from gauntlet import redact_pytest, transport
-from gauntlet.environment import Environment, known_claim_ids, load_environment
-from gauntlet.exceptions import GauntletError
-from gauntlet.ledger import CheckResult, Outcome
+from gauntlet.catalogue import OBSERVES, matches_any
+from gauntlet.environment import Endpoint, Environment, Workload, load_environment
+from gauntlet.exceptions import GauntletError, NotChecked, TargetUnreachable
+from gauntlet.ledger import UNREACHABLE, CheckResult, Outcome
 from gauntlet.report import Run, finish, new_run
 
-CLAIMS_PROPERTY = "gauntlet_claims"
+#: The check's attribution, set at collection: claims, kinds, scope, subject; and its cause, set by the report.
+CLAIMS_PROPERTY, KINDS_PROPERTY, SCOPE_PROPERTY, CAUSE_PROPERTY = (
+    "gauntlet_claims", "gauntlet_kinds", "gauntlet_scope", "gauntlet_cause")
+_OWN = (CLAIMS_PROPERTY, KINDS_PROPERTY, SCOPE_PROPERTY, CAUSE_PROPERTY)
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
@@ -35,7 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "claim(*ids): the claims this check is evidence for")
+    config.addinivalue_line("markers", "check(*kinds, observes='service'): the check kinds this test implements "
+                                       "(gauntlet checks); observes='component' when it looks at one pod or node")
     config.pluginmanager.register(redact_pytest, "gauntlet-redact")
     if not _is_worker(config) and not config.getoption("--no-gauntlet-report"):
         config.pluginmanager.register(ClaimsReporter(config), "gauntlet-claims-reporter")
@@ -72,11 +79,38 @@ def _folders(item: pytest.Item) -> tuple[str, ...]:
 
 
 def is_check(item: pytest.Item) -> bool:
-    return "conformance" in _folders(item) or item.get_closest_marker("claim") is not None
+    return "conformance" in _folders(item) or item.get_closest_marker("check") is not None
 
 
-def claim_ids(item: pytest.Item) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(i for m in item.iter_markers("claim") for i in m.args))
+def check_kinds(item: pytest.Item) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(k for m in item.iter_markers("check") for k in m.args))
+
+
+def observed(item: pytest.Item) -> tuple[str, str, str]:
+    """(scope, subject, address) of a check: what its marker says, its parameters decide (a replica endpoint is a
+    component, a workload is the subject), else the service."""
+    marker = item.get_closest_marker("check")
+    scope = (marker.kwargs.get("observes") if marker else None) or "service"
+    if scope not in OBSERVES:
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.check(observes=...): expected one of {list(OBSERVES)}")
+    subject = address = ""
+    for value in getattr(getattr(item, "callspec", None), "params", {}).values():
+        if isinstance(value, Endpoint):
+            scope, subject = (value.scope if scope == "service" else scope), value.name
+            address = f"{value.url.host}:{value.url.port}"
+        elif isinstance(value, Workload):
+            subject = subject or value.ref
+    return scope, subject, address
+
+
+def attributed(item: pytest.Item, env: Environment) -> tuple[str, ...]:
+    """The claims of ``env`` this check is evidence for: they name one of its kinds, and the workload it ran
+    for when it ran for one."""
+    kinds = check_kinds(item)
+    workload = next((v for v in getattr(getattr(item, "callspec", None), "params", {}).values()
+                     if isinstance(v, Workload)), None)
+    return tuple(c.id for c in env.claims if matches_any(c.evidence, kinds)
+                 and (workload is None or workload.ref in c.workloads))
 
 
 @pytest.hookimpl(trylast=True)
@@ -85,29 +119,48 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if not checks:
         return
     env = environment_of(config)
-    declared = {c.id for c in env.claims}
-    known = known_claim_ids(_environments_dir(config)) | declared
-    wanted = _wanted_claims(config, declared)
+    wanted = _wanted_claims(config, {c.id for c in env.claims})
     keep, drop = [], []
     for item in items:
         if item not in checks:
             keep.append(item)
             continue
-        ids = claim_ids(item)
-        if not ids:
-            raise pytest.UsageError(f"{item.nodeid}: a check must name the claims it is evidence for: @pytest.mark.claim(\"<claim id>\")")
-        unknown = [i for i in ids if i not in known]
-        if unknown:
-            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.claim: unknown claim id {unknown[0]!r}: expected an id declared by an environment file")
-        mine = tuple(i for i in ids if i in declared and (wanted is None or i in wanted))
+        if not check_kinds(item):
+            raise pytest.UsageError(f"{item.nodeid}: a check declares the kind it implements: "
+                                    "@pytest.mark.check(\"<area>.<topic>.<rule>\") (see gauntlet checks)")
+        mine = tuple(c for c in attributed(item, env) if wanted is None or c in wanted)
         if mine:
-            item.user_properties.append((CLAIMS_PROPERTY, mine))
+            item.user_properties += [(CLAIMS_PROPERTY, mine), (KINDS_PROPERTY, check_kinds(item)),
+                                     (SCOPE_PROPERTY, observed(item))]
             keep.append(item)
         else:
             drop.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and not _is_worker(config):
+            reporter.write_line(f"gauntlet: {len(drop)} checks are evidence for no claim of {env.name}"
+                                f"{' among --claims' if wanted is not None else ''}: deselected")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """gauntlet's errors in a check, in any phase: :class:`NotChecked` is a skip with its reason (the claim
+    says not-checked); any other is a failure with its one-line message, never a traceback; one from a
+    subject that gave no answer at all says so (``cause: unreachable``)."""
+    report = yield
+    excinfo = call.excinfo
+    if excinfo is None or not excinfo.errisinstance(GauntletError):
+        return report
+    if excinfo.errisinstance(NotChecked):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {excinfo.value}")
+        return report
+    report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+    if excinfo.errisinstance(TargetUnreachable):
+        report.user_properties = [*report.user_properties, (CAUSE_PROPERTY, UNREACHABLE)]
+    return report
 
 
 def _wanted_claims(config: pytest.Config, declared: set[str]) -> Optional[set[str]]:
@@ -158,13 +211,26 @@ class ClaimsReporter:
         state["duration"] += report.duration
         outcome, message = _phase_outcome(report)
         if outcome is not None and state["outcome"] in ("passed", "skipped"):
-            state["outcome"], state["message"] = outcome, message
+            state.update(outcome=outcome, message=message, cause=dict(report.user_properties).get(CAUSE_PROPERTY, ""))
         if report.when == "teardown":
             del self.partial[report.nodeid]
-            details = {k: v for k, v in report.user_properties if k != CLAIMS_PROPERTY}
-            result = CheckResult(id=report.nodeid, kind="conformance", claims=tuple(claims), outcome=state["outcome"],
-                                 message=state["message"], duration_s=round(state["duration"], 3), details=details)
+            props = dict(report.user_properties)
+            scope, subject, address = props[SCOPE_PROPERTY]
+            details = {k: v for k, v in report.user_properties if k not in _OWN}
+            result = CheckResult(id=report.nodeid, evidence="conformance", claims=tuple(claims), outcome=state["outcome"],
+                                 message=state["message"], duration_s=round(state["duration"], 3), details=details,
+                                 kinds=tuple(props[KINDS_PROPERTY]), scope=scope, subject=subject,
+                                 cause=state.get("cause", ""))
+            if result.is_component_down():
+                details.update(self._broken_by_chaos(address))
             self._ensure_run().record(result)
+
+    def _broken_by_chaos(self, address: str) -> dict:
+        """A component found down that a chaos experiment running against the environment takes down is expected."""
+        from gauntlet.chaos.lock import broken
+
+        experiment, components = broken(environment_of(self.config).name)
+        return {"expected_down": experiment} if address and address in components else {}
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -223,29 +289,6 @@ def http_client(environment: Environment) -> Iterator[httpx.Client]:
     deadline and each answer within its cap (:mod:`gauntlet.transport`)."""
     with transport.client(environment.limits, verify=ssl_context(environment), http2=True, timeout=HTTP_TIMEOUT,
                           follow_redirects=False, headers={"User-Agent": "gauntlet (conformance)"}) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def kube_api(environment: Environment):
-    """A Kubernetes API client for the environment's context; skips when there is no cluster."""
-    from kubernetes import config as kube_config
-    from kubernetes.config.config_exception import ConfigException
-
-    from gauntlet.kubernetes.client import default_kubeconfig, read_kubeconfig
-
-    cluster = environment.kubernetes
-    if cluster is None:
-        pytest.skip(f"environment {environment.name} names no Kubernetes cluster")
-    kubeconfig = cluster.kubeconfig_path
-    if kubeconfig is not None and not kubeconfig.is_file():
-        pytest.skip(f"kubeconfig {kubeconfig} does not exist (is the cluster tier up?)")
-    try:
-        read_kubeconfig(kubeconfig or default_kubeconfig())  # refuses a file that is no kubeconfig; masks its tokens
-        client = kube_config.new_client_from_config(config_file=str(kubeconfig) if kubeconfig else None, context=cluster.context)
-    except (ConfigException, OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
-        pytest.skip(f"kubeconfig has no usable context {cluster.context!r}: {type(exc).__name__}: {exc}")
-    with client:
         yield client
 
 

@@ -209,6 +209,7 @@ def rebuild(run: Run, env: Environment) -> dict:
 
 def _results_document(run: Run, meta: dict, results: list[CheckResult], verdicts: list[ClaimVerdict]) -> dict:
     counts = {v.value: sum(1 for c in verdicts if c.verdict is v) for v in Verdict}
+    counts["partial"] = sum(1 for c in verdicts if c.partial)
     return {
         "run": meta,
         "environment": meta["environment"],
@@ -229,11 +230,12 @@ def _point_latest(run: Run) -> None:
 
 
 def junit_xml(meta: dict, results: Iterable[CheckResult], verdicts: Iterable[ClaimVerdict]) -> str:
-    """JUnit XML: one suite per check kind, and a ``claims`` suite with one case per claim."""
+    """JUnit XML: one suite per evidence source kind, and a ``claims`` suite with one case per claim (a verified
+    claim with parts unchecked carries ``coverage=partial`` and lists the gaps in its system-out)."""
     root = ET.Element("testsuites", name=f"gauntlet {meta['id']}")
     by_kind: dict[str, list[CheckResult]] = {}
     for result in results:
-        by_kind.setdefault(result.kind, []).append(result)
+        by_kind.setdefault(result.evidence, []).append(result)
     for kind, items in sorted(by_kind.items()):
         suite = ET.SubElement(root, "testsuite", name=f"{meta['environment']}.{kind}", tests=str(len(items)),
                               failures=str(sum(r.outcome == "failed" for r in items)),
@@ -244,6 +246,9 @@ def junit_xml(meta: dict, results: Iterable[CheckResult], verdicts: Iterable[Cla
             props = ET.SubElement(case, "properties")
             for claim in r.claims:
                 ET.SubElement(props, "property", name="claim", value=claim)
+            for kind in r.kinds:
+                ET.SubElement(props, "property", name="kind", value=kind)
+            ET.SubElement(props, "property", name="observes", value=f"{r.scope} {r.subject}".strip())
             if r.outcome in ("failed", "error"):
                 ET.SubElement(case, "failure" if r.outcome == "failed" else "error", message=r.message[:200]).text = r.message
             elif r.outcome == "skipped":
@@ -254,6 +259,13 @@ def junit_xml(meta: dict, results: Iterable[CheckResult], verdicts: Iterable[Cla
                           skipped=str(sum(v.verdict is Verdict.NOT_CHECKED for v in verdicts)))
     for v in verdicts:
         case = ET.SubElement(suite, "testcase", classname=f"{meta['environment']}.claims", name=v.claim.id)
+        props = ET.SubElement(case, "properties")
+        ET.SubElement(props, "property", name="coverage", value="partial" if v.partial else "full")
+        for finding in v.findings:
+            ET.SubElement(props, "property", name="finding", value=f"component {finding['subject']} down: {finding['observation']}")
+        gaps = [f"{kind}: {state}" for kind, state in v.coverage.get("kinds", {}).items() if state != "passed"]
+        if v.partial:
+            ET.SubElement(case, "system-out").text = "partial coverage, not passed:\n" + "\n".join(gaps)
         text = "\n".join(v.evidence)
         if v.verdict is Verdict.VIOLATED and not passes_gate(v.to_json()):
             ET.SubElement(case, "failure", message=f"violated: {v.claim.statement}").text = text

@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence, TextIO
 
 from gauntlet import paths
+from gauntlet.catalogue import catalogue
 from gauntlet.children import Child, check_fan_out
-from gauntlet.environment import Environment, conformance_suites
-from gauntlet.exceptions import ConfigError, NotLandedYet, RunError, SafetyRefusal
+from gauntlet.environment import Claim, Environment, conformance_suites
+from gauntlet.exceptions import ConfigError, RunError, SafetyRefusal
 from gauntlet.redact import redact
 from gauntlet.report import Run
-
-#: Evidence kinds whose issue has not landed, and why (none left).
-NOT_LANDED: dict[str, str] = {}
 
 
 def check_suites(suites: Iterable[str]) -> list[str]:
@@ -102,10 +100,6 @@ def _pytest_problem(lines: list[str]) -> str:
     return summary[-1].strip("= ")[:300] if summary else ""
 
 
-def not_landed(kind: str) -> NotLandedYet:
-    return NotLandedYet(NOT_LANDED[kind])
-
-
 def confirm_production_load(env: Environment, confirm: Optional[str]) -> None:
     """Refuse load against a production environment without the typed confirmation (its name)."""
     if env.production and confirm != env.name:
@@ -141,6 +135,12 @@ def _progress_to_stderr(line: str) -> None:
     sys.stderr.flush()
 
 
+def sources_of(claims: Iterable[Claim]) -> list[str]:
+    """The evidence sources (``conformance:<suite>``, ``load:<profile>``, ``chaos:<experiment>``) holding the
+    check kinds these claims name."""
+    return catalogue().sources(p for c in claims for p in c.evidence)
+
+
 def run_evidence(env: Environment, run: Run, refs: Iterable[str], *, claims: Optional[Iterable[str]] = None,
                  environments_dir: Optional[Path] = None, quiet_stdout: bool = False,
                  load_runner: Callable[..., None] = run_load, chaos_runner: Callable[..., None] = run_chaos) -> None:
@@ -159,9 +159,7 @@ def run_evidence(env: Environment, run: Run, refs: Iterable[str], *, claims: Opt
     loads, during = [], {}
     for ref in refs:
         kind, _, name = ref.partition(":")
-        if kind in NOT_LANDED:
-            run.add_unavailable(ref, NOT_LANDED[kind])
-        elif kind == "load":
+        if kind == "load":
             experiment = env.load_profile(name).during
             if experiment and experiment in experiments:
                 during[experiment] = name

@@ -31,14 +31,14 @@ def test_envs_json_lists_each_environment_with_claim_counts(write_env, env_data)
     proc = gauntlet("envs", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["environments"] == [
-        {"name": "sample", "target": "athens", "description": "a sample target on loopback", "production": False, "claims": 3, "gating": 2}]
+        {"name": "sample", "description": "a sample target on loopback", "production": False, "claims": 3, "gating": 2}]
 
 
 def test_claims_json_has_statement_source_and_gates(write_env, env_data):
     write_env(env_data)
     claims = json.loads(gauntlet("claims", "sample", "--json").stdout)["claims"]
     assert claims[0]["id"] == "sample-protocol"
-    assert claims[0]["source"] == {"seed": "000_b68d99118d70d8c0.txt", "quote": "Athens can run anywhere"}
+    assert claims[0]["source"] == {"document": "000_b68d99118d70d8c0.txt", "quote": "Athens can run anywhere"}
     assert [c["gates"] for c in claims] == [True, True, False]
 
 
@@ -53,12 +53,39 @@ def test_gate_is_not_green_when_checks_are_missing(write_env, env_data, env_dir)
     assert {"id", "verdict", "evidence"} <= set(out["claims"][0])
 
 
-def test_environments_dir_option_points_elsewhere(tmp_path, env_data):
+@pytest.mark.parametrize("before", [True, False], ids=["before-the-subcommand", "after-it"])
+def test_environments_dir_option_points_elsewhere(tmp_path, env_data, before):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "sample.yaml").write_text(yaml.safe_dump(env_data))
-    proc = gauntlet("--environments-dir", str(folder), "envs", "--json")
-    assert [e["name"] for e in json.loads(proc.stdout)["environments"]] == ["sample"]
+    option = ["--environments-dir", str(folder)]
+    proc = gauntlet(*option, "claims", "sample", "--json") if before else gauntlet("claims", "sample", *option, "--json")
+    assert [c["id"] for c in json.loads(proc.stdout)["claims"]] == ["sample-protocol", "sample-fast", "sample-risk"], proc.stderr
+
+
+def test_claims_with_checks_shows_each_claims_checks_in_one_hop():
+    out = json.loads(gauntlet("claims", "local", "--checks", "--json").stdout)
+    checks = {c["id"]: c["checks"] for c in out["claims"]}
+    rows = {r["kind"]: r for r in checks["athens-pods-recover"]}
+    assert rows["kubernetes.probes.readiness"]["where"].startswith("conformance/kubernetes/test_probes.py:")
+    assert rows["kubernetes.probes.readiness"]["on"] == ["athens/athens"]
+    assert rows["chaos.pod-loss.recovers"]["source"] == "chaos:athens-pod-loss" and rows["chaos.pod-loss.recovers"]["required"]
+    assert {r["kind"] for r in checks["athens-no-git-hot-path"]} >= {"latency.goproxy.within-budget", "load.p95"}
+    text = gauntlet("claims", "local", "--checks").stdout
+    assert "kubernetes.probes.readiness (conformance:kubernetes, conformance/kubernetes/test_probes.py:" in text
+
+
+def test_checks_lists_the_catalogue_with_who_uses_each_kind():
+    proc = gauntlet("checks", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    kinds = {k["id"]: k for k in out["kinds"]}
+    assert out["problems"] == []
+    assert kinds["edge.tls.min-version"]["observes"] == "service" and "local" in kinds["edge.tls.min-version"]["used_by"]
+    assert kinds["kubernetes.in-pod.no-git-process"]["observes"] == "component"
+    assert kinds["chaos.replica-crash.no-client-errors"]["source"] == "chaos:athens-replica-crash"
+    assert "load.p99" in out["unused"], "a kind no environment names is reported"
+    assert "unused: load.p99" in gauntlet("checks").stdout
 
 
 @pytest.mark.parametrize(("args", "fragments"), [

@@ -16,7 +16,7 @@ def env(write_env, env_data):
 
 
 def load_check(outcome: str, p95: float, rps: float) -> CheckResult:
-    return CheckResult(id="load:smoke:p95", kind="load", claims=("sample-fast",), outcome=outcome,
+    return CheckResult(id="load:smoke:p95", evidence="load", claims=("sample-fast",), outcome=outcome, kinds=("load.p95",),
                        message=f"p95 {p95} ms", details={"figures": {"p95_ms": p95, "rps": rps}})
 
 

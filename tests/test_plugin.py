@@ -1,4 +1,4 @@
-"""The pytest plugin: claim markers, deselection, recording under xdist, bad markers."""
+"""The pytest plugin: check kinds attributed to claims, deselection, recording under xdist, bad markers."""
 
 from __future__ import annotations
 
@@ -12,29 +12,38 @@ pytest_plugins = ["pytester"]
 CHECKS = '''
 import pytest
 
-@pytest.mark.claim("sample-protocol")
+from gauntlet.exceptions import TargetUnreachable
+
+@pytest.mark.check("goproxy.list.canonical-versions")
 def test_list_is_served(environment):
+    """The list is served."""
     assert environment.name == "sample"
 
-@pytest.mark.claim("sample-protocol")
+@pytest.mark.check("goproxy.zip.valid")
 def test_zip_is_valid():
+    """The zip is valid."""
     assert False, "GET http://127.0.0.1:9/x/@v/v1.0.0.zip: expected a zip, got text/html"
 
-@pytest.mark.claim("sample-fast")
+@pytest.mark.check("goproxy.go-client.download-verifies")
 def test_skipped_when_no_go():
+    """The go command downloads."""
     pytest.skip("no go binary on PATH")
 
-@pytest.mark.claim("other-target-claim")
-def test_for_another_target():
+@pytest.mark.check("edge.tls.min-version")
+def test_for_another_claim():
+    """A kind no claim of sample names."""
     assert False, "must never run against sample"
+
+@pytest.mark.check("goproxy.info.version-matches")
+def test_replica_is_down():
+    """A component that does not answer."""
+    raise TargetUnreachable("GET http://127.0.0.1:3002/x/@v/v1.info: ConnectError: connection refused")
 '''
 
 
 @pytest.fixture
 def checks(pytester: pytest.Pytester, write_env, env_data, env_dir: Path) -> pytest.Pytester:
     write_env(env_data)
-    other = dict(env_data, name="other", claims=[dict(env_data["claims"][0], id="other-target-claim")])
-    write_env(other)
     (pytester.path / "conformance" / "goproxy").mkdir(parents=True)
     (pytester.path / "conformance" / "goproxy" / "test_sample.py").write_text(CHECKS)
     return pytester
@@ -50,28 +59,36 @@ def verdicts(results: dict) -> dict[str, str]:
 
 def test_checks_become_claim_verdicts(checks, env_dir):
     outcome = checks.runpytest("--env", "sample", "conformance")
-    outcome.assert_outcomes(passed=1, failed=1, skipped=1, deselected=1)
+    outcome.assert_outcomes(passed=1, failed=2, skipped=1, deselected=1)
+    outcome.stdout.fnmatch_lines(["gauntlet: 1 checks are evidence for no claim of sample: deselected"])
     results = latest_results(env_dir)
     assert verdicts(results) == {"sample-protocol": "violated", "sample-fast": "not-checked", "sample-risk": "not-checked"}
     protocol = next(c for c in results["claims"] if c["id"] == "sample-protocol")
-    assert protocol["evidence"] == ["conformance/goproxy/test_sample.py::test_zip_is_valid: AssertionError: "
-                                    "GET http://127.0.0.1:9/x/@v/v1.0.0.zip: expected a zip, got text/html\nassert False"]
-    fast = next(c for c in results["claims"] if c["id"] == "sample-fast")
-    assert "no go binary on PATH" in fast["evidence"][0]
+    assert protocol["evidence"] == [
+        "conformance/goproxy/test_sample.py::test_zip_is_valid: AssertionError: "
+        "GET http://127.0.0.1:9/x/@v/v1.0.0.zip: expected a zip, got text/html\nassert False",
+        "conformance/goproxy/test_sample.py::test_replica_is_down: TargetUnreachable: "
+        "GET http://127.0.0.1:3002/x/@v/v1.info: ConnectError: connection refused"]
+    down = next(c for c in results["checks"] if c["id"].endswith("test_replica_is_down"))
+    assert (down["kinds"], down["scope"], down["cause"]) == (["goproxy.info.version-matches"], "service", "unreachable")
     assert "gauntlet report:" in outcome.stdout.str()
 
 
 def test_results_merge_under_xdist(checks, env_dir):
     outcome = checks.runpytest_subprocess("--env", "sample", "-n", "2", "conformance")
-    outcome.assert_outcomes(passed=1, failed=1, skipped=1)
+    outcome.assert_outcomes(passed=1, failed=2, skipped=1)
     results = latest_results(env_dir)
-    assert sorted(c["id"].split("::")[1] for c in results["checks"]) == ["test_list_is_served", "test_skipped_when_no_go", "test_zip_is_valid"]
+    assert sorted(c["id"].split("::")[1] for c in results["checks"]) == [
+        "test_list_is_served", "test_replica_is_down", "test_skipped_when_no_go", "test_zip_is_valid"]
     assert verdicts(results)["sample-protocol"] == "violated"
+    assert all(c["kinds"] for c in results["checks"]), "the kinds cross from the workers too"
 
 
-def test_claims_option_selects_checks(checks, env_dir):
+def test_claims_option_selects_checks(checks, env_dir, write_env, env_data):
+    env_data["claims"][1]["evidence"] = ["load.p95@smoke", "goproxy.go-client.download-verifies"]
+    write_env(env_data)
     outcome = checks.runpytest("--env", "sample", "--claims", "sample-fast", "conformance")
-    outcome.assert_outcomes(skipped=1, deselected=3)
+    outcome.assert_outcomes(skipped=1, deselected=4)
 
 
 def test_unknown_claim_in_claims_option(checks):
@@ -80,19 +97,20 @@ def test_unknown_claim_in_claims_option(checks):
     outcome.stderr.fnmatch_lines(["*--claims: unknown claim 'sample-nope' for environment 'sample'*"])
 
 
-def test_check_without_claim_marker_is_refused(checks):
+def test_check_without_a_kind_is_refused(checks):
     (checks.path / "conformance" / "goproxy" / "test_unmarked.py").write_text("def test_orphan():\n    assert True\n")
     outcome = checks.runpytest("--env", "sample", "conformance")
     assert outcome.ret == pytest.ExitCode.USAGE_ERROR
-    outcome.stderr.fnmatch_lines(["*test_unmarked.py::test_orphan: a check must name the claims it is evidence for*"])
+    outcome.stderr.fnmatch_lines(["*test_unmarked.py::test_orphan: a check declares the kind it implements: "
+                                  "@pytest.mark.check(\"<area>.<topic>.<rule>\")*"])
 
 
-def test_unknown_claim_id_in_marker_is_refused(checks):
-    (checks.path / "conformance" / "goproxy" / "test_typo.py").write_text(
-        "import pytest\n\n@pytest.mark.claim('sample-protocl')\ndef test_typo():\n    assert True\n")
+def test_a_kind_no_claim_names_is_deselected_and_counted(checks):
+    (checks.path / "conformance" / "goproxy" / "test_unused.py").write_text(
+        "import pytest\n\n@pytest.mark.check('weather.made-up.rule')\ndef test_unused():\n    assert False\n")
     outcome = checks.runpytest("--env", "sample", "conformance")
-    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
-    outcome.stderr.fnmatch_lines(["*test_typo.py::test_typo: @pytest.mark.claim: unknown claim id 'sample-protocl'*"])
+    outcome.assert_outcomes(passed=1, failed=2, skipped=1, deselected=2)
+    outcome.stdout.fnmatch_lines(["gauntlet: 2 checks are evidence for no claim of sample: deselected"])
 
 
 def test_unknown_environment_is_a_usage_error(checks):
@@ -103,7 +121,7 @@ def test_unknown_environment_is_a_usage_error(checks):
 
 def test_interrupted_session_is_marked(checks, env_dir):
     (checks.path / "conformance" / "goproxy" / "test_ctrl_c.py").write_text(
-        "import pytest\n\n@pytest.mark.claim('sample-fast')\ndef test_ctrl_c():\n    raise KeyboardInterrupt\n")
+        "import pytest\n\n@pytest.mark.check('goproxy.list.canonical-versions')\ndef test_ctrl_c():\n    raise KeyboardInterrupt\n")
     checks.runpytest_subprocess("--env", "sample", "conformance")
     assert latest_results(env_dir)["run"]["status"] == "interrupted"
 

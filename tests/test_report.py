@@ -20,7 +20,9 @@ def env(write_env, env_data):
 
 
 def check(outcome: str, claim: str = "sample-protocol", message: str = "") -> CheckResult:
-    return CheckResult(id=f"conformance/goproxy/test_x.py::test_{outcome}", kind="conformance", claims=(claim,), outcome=outcome, message=message)
+    kinds, details = (("load.p95",), {"profile": "smoke"}) if claim == "sample-fast" else (("goproxy.zip.valid",), {})
+    return CheckResult(id=f"conformance/goproxy/test_x.py::test_{outcome}", evidence="conformance", claims=(claim,),
+                       outcome=outcome, message=message, kinds=kinds, details=details)
 
 
 def test_run_folder_is_named_by_time_env_and_kind(env):
@@ -43,7 +45,7 @@ def test_finished_run_writes_results_junit_and_html(env):
     assert results["report"] == str(run.dir)
     assert {c["id"]: c["verdict"] for c in results["claims"]} == {
         "sample-protocol": "violated", "sample-fast": "verified", "sample-risk": "not-checked"}
-    assert results["summary"] == {"verified": 1, "violated": 1, "not-checked": 1}
+    assert results["summary"] == {"verified": 1, "violated": 1, "not-checked": 1, "partial": 0}
 
     junit = ET.parse(run.dir / "junit.xml").getroot()
     claims_suite = next(s for s in junit.iter("testsuite") if s.get("name") == "sample.claims")
@@ -56,6 +58,29 @@ def test_finished_run_writes_results_junit_and_html(env):
     assert 'data-claim="sample-protocol" data-verdict="violated"' in page
     assert "<script" not in page and "http://" not in page.replace("http://127.0.0.1:9", ""), "the page is self-contained"
     assert (run.dir.parent / "latest").resolve() == run.dir
+
+
+def test_partial_coverage_shows_in_the_json_the_junit_and_the_page(env):
+    """sample-protocol names goproxy.*: one kind passed and the rest not run is verified, in part, and says so."""
+    run = report.new_run(env, "conformance", "gauntlet conformance sample")
+    run.record(check("passed"))
+    run.record(CheckResult("conformance/goproxy/test_x.py::test_go", "conformance", ("sample-protocol",), "skipped",
+                           "no go binary on PATH", kinds=("goproxy.go-client.download-verifies",)))
+    document = report.finish(run, env, "complete")
+    protocol = next(c for c in document["claims"] if c["id"] == "sample-protocol")
+    assert (protocol["verdict"], protocol["partial"]) == ("verified", True)
+    assert protocol["coverage"]["kinds"]["goproxy.zip.valid"] == "passed"
+    assert protocol["coverage"]["kinds"]["goproxy.go-client.download-verifies"] == "skipped"
+    assert protocol["coverage"]["kinds"]["goproxy.list.canonical-versions"] == "not-run"
+    assert document["summary"]["partial"] == 1
+    junit = ET.parse(run.dir / "junit.xml").getroot()
+    case = next(c for c in junit.iter("testcase") if c.get("name") == "sample-protocol")
+    assert {p.get("name"): p.get("value") for p in case.iter("property")}["coverage"] == "partial"
+    assert "goproxy.go-client.download-verifies: skipped" in case.find("system-out").text
+    assert case.find("failure") is None and case.find("skipped") is None, "verified: neither failed nor skipped"
+    page = (run.dir / "index.html").read_text()
+    assert "partial coverage" in page and 'class="kind-skipped">skipped' in page
+    assert "1 of the verified only partly checked" in page
 
 
 def test_interrupted_run_leaves_a_valid_partial_report(env):

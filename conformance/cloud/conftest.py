@@ -2,7 +2,7 @@
 each read once per session through the read-only probes of :mod:`gauntlet.cloud`.
 
 A probe that cannot get an answer raises :class:`~gauntlet.exceptions.NotChecked`; the
-report hook below turns that into a skip with the reason (the claim says ``not-checked``),
+plugin's report hook turns that into a skip with the reason (the claim says ``not-checked``),
 and any other gauntlet error into a failure with its one-line message, never a traceback.
 """
 
@@ -16,24 +16,9 @@ import pytest
 from gauntlet.cloud import acm, cloudfront, eks, elbv2, rds, route53, wafv2
 from gauntlet.cloud.session import Configuration, emulator
 from gauntlet.environment import Aws, Environment, load_environment
-from gauntlet.exceptions import GauntletError, NotChecked
 from gauntlet.plugin import environment_of
 
 EDGES = ("cloudfront", "alb")
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    report = yield
-    excinfo = call.excinfo
-    if excinfo is None or not excinfo.errisinstance(GauntletError):
-        return report
-    if excinfo.errisinstance(NotChecked):
-        report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {excinfo.value}")
-    else:
-        report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
-    return report
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -8,14 +8,13 @@ import pytest
 
 from gauntlet.cloud import acm, route53
 
-pytestmark = pytest.mark.claim("ah-certs-auto-renew")
-
 
 def _in_use(certificates: list[dict], edge: str) -> list[dict]:
     assert certificates, f"{edge}: expected an ACM certificate in use, found none (no ACM certificate configured)"
     return certificates
 
 
+@pytest.mark.check("aws.acm.certificate-is-the-environments")
 def test_certificate_in_use_is_the_environments(certificates, edge, aws):
     """The certificate in use is the one the environment names (aws.certificate_arn, aws.alb_certificate_arn)."""
     expected = aws.certificate_arn if edge == "cloudfront" else aws.alb_certificate_arn
@@ -24,12 +23,14 @@ def test_certificate_in_use_is_the_environments(certificates, edge, aws):
         assert expected in arns, f"{edge}: certificate in use: expected {expected}, found {arns}"
 
 
+@pytest.mark.check("aws.acm.issued")
 def test_certificate_is_issued(certificates, edge):
     """"Certificates are configured to be renewed automatically\": first of all, the one in use is ISSUED."""
     bad = {c["CertificateArn"]: c.get("Status") for c in _in_use(certificates, edge) if c.get("Status") != "ISSUED"}
     assert not bad, f"{edge}: certificate Status: expected ISSUED, found {bad}"
 
 
+@pytest.mark.check("aws.acm.far-from-expiry")
 def test_certificate_is_far_from_expiry(certificates, edge, environment):
     """The certificate in use expires no sooner than the environment's threshold (tls.min_days_to_expiry)."""
     threshold = environment.tls.min_days_to_expiry if environment.tls else 14
@@ -42,6 +43,7 @@ def test_certificate_is_far_from_expiry(certificates, edge, environment):
     assert not soon, f"{edge}: days to expiry: expected at least {threshold}, found {soon}"
 
 
+@pytest.mark.check("aws.acm.renewable")
 def test_certificate_is_renewable_by_acm(certificates, edge, aws, aws_configuration):
     """ACM renews only what it issued (Type AMAZON_ISSUED) and, with DNS validation, only while the validation
     CNAME stays in the zone."""
@@ -67,6 +69,7 @@ def test_certificate_is_renewable_by_acm(certificates, edge, aws, aws_configurat
                 f"{record['Value']}, found {values or 'no record'}")
 
 
+@pytest.mark.check("aws.acm.eligible-for-renewal")
 def test_certificate_is_eligible_for_renewal(certificates, edge, aws_emulator):
     """ACM itself says it will renew the certificate: RenewalEligibility ELIGIBLE."""
     in_use = _in_use(certificates, edge)

@@ -20,7 +20,7 @@ def _same_host(a: str, b: str) -> bool:
     return a.rstrip(".").lower() == b.rstrip(".").lower()
 
 
-@pytest.mark.claim("ah-cloudfront-origin-alb")
+@pytest.mark.check("aws.cloudfront.origin-is-the-alb")
 def test_main_origin_is_the_alb(distribution, load_balancer, aws, aws_configuration):
     """"The main origin for each distribution is a load balancer that points to a pool of hub instances\":
     the default behaviour's origin is the ALB (by its DNS name, or a Route 53 name aliasing it)."""
@@ -38,7 +38,7 @@ def test_main_origin_is_the_alb(distribution, load_balancer, aws, aws_configurat
         f"{load_balancer['LoadBalancerName']} ({alb}), found {domain!r}")
 
 
-@pytest.mark.claim("ah-maintenance-page")
+@pytest.mark.check("aws.cloudfront.maintenance-page-from-s3")
 def test_maintenance_page_comes_from_the_s3_origin(distribution):
     """"Another S3 based origin hosts the static assets for the maintenance page\": 502, 503 and 504 answer a
     page whose path the behaviours route to the S3 origin."""
@@ -59,7 +59,7 @@ def test_maintenance_page_comes_from_the_s3_origin(distribution):
             f"behaviour {serving['PathPattern']!r} -> {serving['TargetOriginId']!r} (the failing origin itself)")
 
 
-@pytest.mark.claim("ah-edge-tls")
+@pytest.mark.check("aws.cloudfront.redirects-to-https")
 def test_viewers_are_redirected_to_https(distribution):
     """Plain HTTP is redirected to HTTPS: every behaviour's ViewerProtocolPolicy is redirect-to-https (or https-only)."""
     plain = {b["PathPattern"]: b["ViewerProtocolPolicy"] for b in cloudfront.behaviours(distribution)
@@ -67,7 +67,7 @@ def test_viewers_are_redirected_to_https(distribution):
     assert not plain, f"{_name(distribution)}: ViewerProtocolPolicy: expected redirect-to-https, found {plain}"
 
 
-@pytest.mark.claim("ah-edge-tls")
+@pytest.mark.check("aws.cloudfront.acm-certificate")
 def test_viewer_certificate_is_from_acm(distribution, aws):
     """"the SSL/TLS certificates used by other services like CloudFront [...] are provisioned and managed by the
     Certificate Manager\": an ACM certificate (the environment's, if it names one), SNI, TLS 1.2 or newer."""
@@ -83,7 +83,7 @@ def test_viewer_certificate_is_from_acm(distribution, aws):
         f"{_name(distribution)}: ViewerCertificate.MinimumProtocolVersion: expected TLSv1.2_2021 or newer, found {version!r}")
 
 
-@pytest.mark.claim("ah-cloudfront-honours-origin-headers")
+@pytest.mark.check("aws.cloudfront.honours-origin-cache-headers")
 def test_behaviours_honour_the_origin_cache_headers(distribution, aws_configuration):
     """"which caches accordingly to the origin cache headers\": no behaviour forces a minimum TTL (MinTTL 0), so
     the origin's Cache-Control: no-store or max-age=0 is obeyed."""
@@ -99,14 +99,14 @@ def test_behaviours_honour_the_origin_cache_headers(distribution, aws_configurat
     assert not forced, f"{_name(distribution)}: MinTTL: expected 0 (the origin's Cache-Control decides), found {forced}"
 
 
-@pytest.mark.claim("ah-cloudfront-errors-handled")
+@pytest.mark.check("aws.cloudfront.special-path-behaviours")
 def test_special_paths_have_their_own_behaviours(distribution):
     """"There is a set of behaviors to define more explicitly how some special paths [...] should be handled.\""""
     paths = [b["PathPattern"] for b in cloudfront.behaviours(distribution)[1:]]
     assert paths, f"{_name(distribution)}: CacheBehaviors: expected behaviours for special paths, found only the default"
 
 
-@pytest.mark.claim("ah-cloudfront-errors-handled")
+@pytest.mark.check("aws.cloudfront.error-caching-bounded")
 def test_errors_are_not_cached_longer_than_allowed(distribution, environment):
     """"[...] and errors should be handled\": custom error responses exist and none caches an error longer than
     the environment's error TTL (cdn.error_max_ttl)."""

@@ -7,7 +7,7 @@ import pytest
 from gauntlet.cloud import cosmos
 
 
-@pytest.mark.claim("athens-cosmos-multi-region")
+@pytest.mark.check("azure.cosmos.multi-region-failover")
 def test_cosmos_account_replicates_across_regions_with_failover(environment):
     """"It supports the MongoDB API and does replication across Azure cloud regions very nicely, with no
     intervention from the operator\": more than one region, and automatic failover on."""

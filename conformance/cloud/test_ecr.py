@@ -11,7 +11,7 @@ from gauntlet.cloud import ecr
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
-@pytest.mark.claim("ah-ecr-private")
+@pytest.mark.check("aws.ecr.private")
 def test_repository_is_private(repository_name, aws_configuration):
     """"These images are NOT publicly available.\": the repository is in the account's private registry and no
     policy statement lets anyone ("Principal": "*") pull without a condition."""
@@ -23,7 +23,7 @@ def test_repository_is_private(repository_name, aws_configuration):
         f"found {public}")
 
 
-@pytest.mark.claim("ah-images-from-ecr")
+@pytest.mark.check("aws.ecr.commit-tagged-images")
 def test_repository_holds_images_of_master_commits(repository_name, aws_configuration):
     """"a Docker image for each of the Artifact Hub components is built and pushed to ECR for each commit to the
     master branch\": the repository holds images tagged with a commit SHA."""

@@ -8,7 +8,7 @@ from gauntlet.cloud import eks
 from gauntlet.cloud.session import configuration_for
 
 
-@pytest.mark.claim("ah-node-group-6-10")
+@pytest.mark.check("aws.eks.node-group-bounds")
 def test_node_group_scales_within_the_stated_bounds(node_group, aws):
     """`eksctl create cluster ... --nodes=6 --nodes-min=6 --nodes-max=10`: the managed node group's scaling
     bounds are the environment's (aws.node_group_size), its desired size within them, and it is ACTIVE."""
@@ -23,7 +23,7 @@ def test_node_group_scales_within_the_stated_bounds(node_group, aws):
     assert node_group.get("status") == "ACTIVE", f"node group {name}: status: expected ACTIVE, found {node_group.get('status')}"
 
 
-@pytest.mark.claim("ah-staging-production-separate")
+@pytest.mark.check("aws.eks.cluster-of-its-own")
 def test_each_environment_has_its_own_cluster(aws, aws_configuration, separate_environments):
     """"Each environment (production and staging) runs on a separate cluster.\""""
     if not aws.eks_cluster:

@@ -7,7 +7,7 @@ import pytest
 from gauntlet.cloud import elbv2
 
 
-@pytest.mark.claim("ah-alb-targets-healthy")
+@pytest.mark.check("aws.elbv2.two-zones")
 def test_alb_spans_two_availability_zones(load_balancer):
     """An ALB that distributes traffic among the hub instances survives losing a zone: it spans at least two."""
     zones = sorted({z["ZoneName"] for z in load_balancer.get("AvailabilityZones", [])})
@@ -15,7 +15,7 @@ def test_alb_spans_two_availability_zones(load_balancer):
         f"ALB {load_balancer['LoadBalancerName']}: AvailabilityZones: expected at least 2, found {len(zones)} {zones}")
 
 
-@pytest.mark.claim("ah-alb-targets-healthy")
+@pytest.mark.check("aws.elbv2.targets-healthy")
 def test_every_target_is_healthy(load_balancer, aws_configuration, aws_emulator):
     """"an application load balancer distributes traffic among the hub instances available\": every registered
     target of its target groups is healthy."""
@@ -30,7 +30,7 @@ def test_every_target_is_healthy(load_balancer, aws_configuration, aws_emulator)
         pytest.skip(f"{elbv2.MOTO_TARGET_HEALTH} ({len(targets)} targets answered healthy)")
 
 
-@pytest.mark.claim("ah-alb-from-ingress")
+@pytest.mark.check("aws.elbv2.managed-by-the-controller")
 def test_alb_is_managed_by_the_load_balancer_controller(load_balancer, aws, aws_configuration):
     """"It is created and managed automatically by the AWS Load Balancer Controller based on the hub ingress
     resource\": it carries the controller's tags, for this environment's cluster."""

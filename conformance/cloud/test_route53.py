@@ -7,7 +7,7 @@ import pytest
 from gauntlet.cloud import cloudfront, route53
 
 
-@pytest.mark.claim("ah-route53-alias-cloudfront")
+@pytest.mark.check("aws.route53.alias-to-the-distribution")
 def test_a_record_aliases_the_distribution(hosted_zone, distribution, aws, aws_configuration):
     """"The most important entry is the A record for [the domain], which points to the domain name of a
     CloudFront distribution.\""""

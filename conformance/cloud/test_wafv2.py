@@ -6,8 +6,6 @@ import pytest
 
 from gauntlet.cloud import wafv2
 
-pytestmark = pytest.mark.claim("ah-waf-rate-limits")
-
 
 def _where(edge: str, request: pytest.FixtureRequest) -> str:
     if edge == "cloudfront":
@@ -15,6 +13,7 @@ def _where(edge: str, request: pytest.FixtureRequest) -> str:
     return f"ALB {request.getfixturevalue('load_balancer')['LoadBalancerName']}"
 
 
+@pytest.mark.check("aws.wafv2.acl-associated")
 def test_web_acl_is_associated(web_acl, edge, aws, request):
     """"both CloudFront and the load balancer have associated a set of web ACLs rules\": each has a web ACL
     (the one the environment names, aws.web_acl / aws.alb_web_acl)."""
@@ -24,6 +23,7 @@ def test_web_acl_is_associated(web_acl, edge, aws, request):
         assert web_acl["Name"] == expected, f"{_where(edge, request)}: web ACL: expected {expected}, found {web_acl['Name']}"
 
 
+@pytest.mark.check("aws.wafv2.rate-based-rule")
 def test_web_acl_rate_limits(web_acl, edge, request):
     """"[...] web ACLs rules to rate limit and block certain traffic patterns\": a rate-based rule that blocks
     (not merely counts) above its limit."""

@@ -25,7 +25,7 @@ def _served(answer: Fetched) -> Fetched:
     return answer
 
 
-@pytest.mark.claim("athens-edge-caches-modules", "ah-cloudfront-caches-static")
+@pytest.mark.check("edge.cache-headers.immutable-long-lived")
 def test_immutable_resources_are_cacheable_for_long(immutable_resource: Resource, edge_http: httpx.Client):
     """Immutable artefacts (a module version's .info/.mod/.zip, hashed static assets) may be kept by shared caches for at
     least the class's ``min_max_age``: storable (no no-store/private/no-cache) with s-maxage or max-age that long."""
@@ -41,7 +41,7 @@ def test_immutable_resources_are_cacheable_for_long(immutable_resource: Resource
         assert lifetime <= maximum, f"{answer.describe()}: expected max-age <= {maximum} s, found {fresh.describe()}"
 
 
-@pytest.mark.claim("athens-edge-lists-fresh", "ah-cloudfront-honours-origin-headers")
+@pytest.mark.check("edge.cache-headers.mutable-short-lived")
 def test_mutable_resources_are_short_lived_or_revalidated(mutable_resource: Resource, edge_http: httpx.Client, provider: Provider):
     """Mutable resources (``/@v/list``, ``/@latest``, API lists) are not stored, revalidated on every use, or kept no longer
     than the class's ``max_max_age``, by shared caches (s-maxage) and by clients (max-age) alike."""
@@ -63,7 +63,7 @@ def test_mutable_resources_are_short_lived_or_revalidated(mutable_resource: Reso
                           f"found {', '.join(f'{k}={v}' for k, v in too_long.items())}: a new version stays invisible that long")
 
 
-@pytest.mark.claim("athens-edge-honours-origin-headers", "ah-cloudfront-honours-origin-headers")
+@pytest.mark.check("edge.cache-headers.no-store")
 def test_no_store_resources_forbid_storing(no_store_resource: Resource, edge_http: httpx.Client):
     """Resources of a ``no-store`` class (HTML pages marked ``no-store``) reach clients with ``no-store`` (or ``private``)."""
     answer = _served(get(edge_http, no_store_resource.endpoint, no_store_resource.url))
@@ -72,7 +72,7 @@ def test_no_store_resources_forbid_storing(no_store_resource: Resource, edge_htt
     assert forbids, f"{answer.describe()}: expected Cache-Control with no-store (class {no_store_resource.request_class.name}), found {cc}"
 
 
-@pytest.mark.claim("athens-edge-honours-origin-headers", "ah-cloudfront-honours-origin-headers")
+@pytest.mark.check("edge.cache-headers.vary-accept-encoding")
 def test_compressed_answers_vary_on_accept_encoding(served_resource: Resource, edge_http: httpx.Client, record_property):
     """A compressed answer carries ``Vary: Accept-Encoding`` (RFC 9111 4.1), and a client that accepts no compression never
     gets a compressed variant out of the cache."""

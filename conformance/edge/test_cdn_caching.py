@@ -45,7 +45,7 @@ def _filled(resource: Resource, edge_http: httpx.Client, url: str) -> Fetched:
     return served
 
 
-@pytest.mark.claim("athens-edge-caches-modules", "ah-cloudfront-caches-static")
+@pytest.mark.check("edge.cdn.second-request-hits")
 def test_second_request_is_a_cache_hit(immutable_resource: Resource, edge_http: httpx.Client, provider: Provider, cdn: Cdn,
                                        record_property):
     """After one request has filled it, the edge serves an immutable artefact from its cache: a hit in the provider's
@@ -62,7 +62,7 @@ def test_second_request_is_a_cache_hit(immutable_resource: Resource, edge_http: 
         f"{_status(provider, second)} (first request: {_status(provider, first)}): every request reaches the origin")
 
 
-@pytest.mark.claim("athens-edge-caches-modules", "ah-cloudfront-caches-static")
+@pytest.mark.check("edge.cdn.age-grows")
 def test_age_grows_between_hits(age_resource: Resource, edge_http: httpx.Client, provider: Provider, cdn: Cdn):
     """Two hits 1.1 s apart report an ``Age`` at least 1 s apart: the answer really is one stored copy growing older."""
     url = with_query(age_resource.url, "gauntlet-age-probe", uuid.uuid4().hex) if _busting(cdn, provider) else age_resource.url
@@ -82,7 +82,7 @@ def test_age_grows_between_hits(age_resource: Resource, edge_http: httpx.Client,
         f"{_status(provider, second)}")
 
 
-@pytest.mark.claim("athens-edge-lists-fresh", "ah-cloudfront-honours-origin-headers")
+@pytest.mark.check("edge.cdn.mutable-fresh-within-ttl")
 def test_mutable_resource_is_refreshed_within_its_ttl(mutable_resource: Resource, edge_http: httpx.Client, provider: Provider,
                                                       cdn: Cdn, record_property):
     """Through the edge, a mutable resource is never older than its class's ``max_max_age``: if the edge serves it from
@@ -125,7 +125,7 @@ def test_mutable_resource_is_refreshed_within_its_ttl(mutable_resource: Resource
     assert refreshed, f"{third.describe()}: {_status(provider, third)} {due} s later: expected a refresh after its {lifetime} s lifetime"
 
 
-@pytest.mark.claim("athens-edge-honours-origin-headers", "ah-cloudfront-honours-origin-headers")
+@pytest.mark.check("edge.cdn.no-store-never-hits")
 def test_answers_marked_no_store_are_never_served_from_cache(short_lived_resource: Resource, edge_http: httpx.Client,
                                                              provider: Provider):
     """An answer that says ``no-store`` or ``private`` is never a hit (RFC 9111 5.2.2.5, 5.2.2.7; Front Door answers
@@ -142,7 +142,7 @@ def test_answers_marked_no_store_are_never_served_from_cache(short_lived_resourc
         "the edge stores what the origin forbids it to store")
 
 
-@pytest.mark.claim("athens-edge-honours-origin-headers", "ah-cloudfront-errors-handled")
+@pytest.mark.check("edge.cdn.error-ttl-bounded")
 def test_errors_are_not_cached_beyond_the_error_ttl(error_resource: Resource, edge_http: httpx.Client, provider: Provider,
                                                     cdn: Cdn, record_property):
     """An error (4xx/5xx) is kept no longer than ``cdn.error_max_ttl``: by its own Cache-Control, by the Age it is served

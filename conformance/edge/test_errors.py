@@ -16,9 +16,8 @@ from gauntlet.edge.headers import stack_trace, version_banners
 from gauntlet.edge.targets import Resource, base_url
 from gauntlet.environment import Cdn, Endpoint
 
-pytestmark = pytest.mark.claim("athens-edge-honours-origin-headers", "ah-cloudfront-errors-handled")
 
-
+@pytest.mark.check("edge.errors.no-stack-trace")
 def test_errors_show_no_stack_trace(error_resource: Resource, edge_http: httpx.Client):
     """An error answer through the edge is a plain error, never a raw stack trace of the origin."""
     answer = get(edge_http, error_resource.endpoint, error_resource.url)
@@ -28,6 +27,7 @@ def test_errors_show_no_stack_trace(error_resource: Resource, edge_http: httpx.C
     assert marker is None, f"{answer.describe()}: the body holds a stack trace ({marker!r}): expected a plain error page"
 
 
+@pytest.mark.check("edge.errors.no-version-banner")
 def test_no_version_banners(cdn_edge: Endpoint, cdn: Cdn, edge_http: httpx.Client):
     """No answer of the edge (a resource of each class, an error) carries a forbidden header or a versioned ``Server``."""
     paths = list(dict.fromkeys([c.paths[0] for c in cdn.request_classes] + ["/gauntlet/no-such-path"]))
@@ -41,7 +41,7 @@ def test_no_version_banners(cdn_edge: Endpoint, cdn: Cdn, edge_http: httpx.Clien
     assert not found, f"{shown}: expected none of {list(cdn.forbidden_headers)} and no version in Server (cdn.forbidden_headers)"
 
 
-@pytest.mark.claim("ah-maintenance-page")
+@pytest.mark.check("edge.errors.maintenance-page")
 def test_origin_errors_show_the_maintenance_page(error_resource: Resource, cdn: Cdn, edge_http: httpx.Client):
     """When the origin fails (5xx), the edge shows the environment's maintenance page (``cdn.maintenance_page``)."""
     if cdn.maintenance_page is None:

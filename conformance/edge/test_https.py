@@ -17,8 +17,6 @@ from gauntlet.edge.targets import Address, redirect_probe_path
 from gauntlet.environment import Environment
 from gauntlet.exceptions import TargetUnreachable
 
-pytestmark = pytest.mark.claim("athens-edge-tls", "ah-edge-tls", "castle-http-only")
-
 
 def _https_hosts(environment: Environment, requested: str) -> set[str]:
     hosts = {requested} | {e.url.host for e in environment.endpoints if e.role == "edge" and e.url.scheme == "https"}
@@ -26,6 +24,7 @@ def _https_hosts(environment: Environment, requested: str) -> set[str]:
     return hosts | set(environment.tls.hosts if environment.tls else ())
 
 
+@pytest.mark.check("edge.https.redirects-http")
 def test_plain_http_redirects_to_https(plain_http_address: Address, environment: Environment, edge_http: httpx.Client):
     """Plain HTTP answers 301 or 308 to HTTPS on the same host, path and query."""
     if environment.tls is not None and not environment.tls.redirect_http:
@@ -46,6 +45,7 @@ def test_plain_http_redirects_to_https(plain_http_address: Address, environment:
     assert target.hostname in allowed, f"GET {url}: {answer.status} to {location}: expected a host of this edge ({sorted(allowed)}), found {target.hostname}"
 
 
+@pytest.mark.check("edge.https.served")
 def test_https_is_served(https_address: Address, environment: Environment, http_client: httpx.Client, record_property):
     """The edge answers HTTPS with a certificate clients trust (system store plus the environment's CA bundles).
     Any HTTP status will do: what the answer says is other checks' business."""

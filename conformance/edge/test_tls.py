@@ -13,8 +13,6 @@ import pytest
 from gauntlet.edge.targets import TlsTarget
 from gauntlet.environment import Environment
 
-pytestmark = pytest.mark.claim("athens-edge-tls", "ah-edge-tls")
-
 _ORDER = ("SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3")
 
 
@@ -47,6 +45,7 @@ def _validation_errors(certificate: dict) -> str:
     return "; ".join(parts) or "no trust store validated it"
 
 
+@pytest.mark.check("edge.tls.chain-trusted")
 def test_certificate_chain_is_trusted(tls_scan, tls_target, record_property):
     """The chain served for the host validates to a trusted root: the public stores, or the endpoint's CA bundle."""
     for certificate in _certificates(tls_scan, tls_target):
@@ -57,6 +56,7 @@ def test_certificate_chain_is_trusted(tls_scan, tls_target, record_property):
             f"{certificate['not_after']}) is not trusted: {_validation_errors(certificate)}; expected a chain to {stores}")
 
 
+@pytest.mark.check("edge.tls.names-the-host")
 def test_certificate_names_the_host(tls_scan, tls_target):
     """RFC 6125: the host is one of the certificate's subjectAltNames (a wildcard covers one left-most label)."""
     for certificate in _certificates(tls_scan, tls_target):
@@ -66,6 +66,7 @@ def test_certificate_names_the_host(tls_scan, tls_target):
             f"expected it to cover {tls_target.host}")
 
 
+@pytest.mark.check("edge.tls.far-from-expiry")
 def test_certificate_is_far_from_expiry(tls_scan, tls_target, environment: Environment):
     """Days left before the certificate expires are at least ``tls.min_days_to_expiry``: renewal happens well before."""
     minimum = environment.tls.min_days_to_expiry
@@ -77,6 +78,7 @@ def test_certificate_is_far_from_expiry(tls_scan, tls_target, environment: Envir
             f"expected at least {minimum} days left (tls.min_days_to_expiry); renew it")
 
 
+@pytest.mark.check("edge.tls.min-version")
 def test_only_tls_1_2_or_newer(tls_scan, tls_target, environment: Environment):
     """Only TLS 1.2 and 1.3 (or 1.3 only, by ``tls.min_version``): SSL 3.0 (RFC 7568) and TLS 1.0/1.1 (RFC 8996) are refused."""
     protocols = _scanned(tls_scan, tls_target)["protocols"]
@@ -90,6 +92,7 @@ def test_only_tls_1_2_or_newer(tls_scan, tls_target, environment: Environment):
     assert accepted, f"{_where(tls_target)}: accepts no protocol version at all"
 
 
+@pytest.mark.check("edge.tls.no-weak-ciphers")
 def test_no_weak_cipher_suites(tls_scan, tls_target):
     """No cipher suite that is broken or below 128-bit security: NULL, anonymous, export, RC4, DES/3DES, RC2/IDEA, MD5."""
     weak = _scanned(tls_scan, tls_target)["weak_ciphers"]
@@ -97,6 +100,7 @@ def test_no_weak_cipher_suites(tls_scan, tls_target):
     assert not weak, f"{_where(tls_target)}: accepts {len(weak)} weak cipher suites: {shown}; expected none"
 
 
+@pytest.mark.check("edge.tls.hsts")
 def test_hsts_with_a_long_max_age(tls_scan, tls_target, environment: Environment):
     """RFC 6797: ``Strict-Transport-Security`` with a max-age of at least ``tls.hsts_min_max_age``."""
     hsts = _scanned(tls_scan, tls_target)["hsts"]
@@ -110,6 +114,7 @@ def test_hsts_with_a_long_max_age(tls_scan, tls_target, environment: Environment
         f"{where}: Strict-Transport-Security max-age={hsts['max_age']}: expected at least {minimum} (tls.hsts_min_max_age)")
 
 
+@pytest.mark.check("edge.tls.ocsp-stapling")
 def test_ocsp_stapling_reported(tls_scan, tls_target, environment: Environment, record_property):
     """A stapled OCSP response (RFC 6066) must say the certificate is good; a must-staple certificate must have one.
     Without stapling the finding is reported, and fails only where the environment requires stapling."""

@@ -16,9 +16,8 @@ from gauntlet.edge.client import get
 from gauntlet.edge.targets import base_url
 from gauntlet.environment import Cdn, Endpoint, Environment
 
-pytestmark = pytest.mark.claim("ah-waf-rate-limits")
 
-
+@pytest.mark.check("edge.waf.burst-blocked")
 def test_burst_above_the_rate_is_blocked_then_traffic_recovers(cdn_edge: Endpoint, cdn: Cdn, environment: Environment,
                                                                edge_http: httpx.Client, record_property):
     """More than ``cdn.waf.rate_limit`` requests in its window get a blocked status (429/403); within

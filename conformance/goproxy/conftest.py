@@ -7,7 +7,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gauntlet import paths
 from gauntlet.environment import Endpoint, Environment, ModuleVersion
 from gauntlet.goproxy.client import GoproxyClient
 from gauntlet.goproxy.gosum import read_go_sum
@@ -59,8 +58,7 @@ def known_sums(environment: Environment) -> dict[tuple[str, str], str]:
     """Known-good go.sum hashes of the probe set: (module, version or version/go.mod) -> h1."""
     if environment.goproxy is None or environment.goproxy.go_sum is None:
         pytest.skip(f"environment {environment.name} names no known-good go.sum (goproxy.go_sum)")
-    path = paths.ROOT / "fixtures" / environment.goproxy.go_sum
-    return read_go_sum(Path(path))
+    return read_go_sum(Path(environment.goproxy.go_sum))
 
 
 @pytest.fixture

@@ -12,25 +12,26 @@ import pytest
 
 from gauntlet.goproxy.client import request
 
-pytestmark = pytest.mark.claim("athens-replica-failover")
-
 
 @pytest.fixture
-def athens(target, environment):
-    if not (environment.goproxy and environment.goproxy.athens):
-        pytest.skip(f"environment {environment.name} does not say the proxy is Athens")
+def athens(target):
+    """An Athens replica endpoint: the checks of this file run where a claim names their kinds (athens.*)."""
     if target.role != "replica":
         pytest.skip(f"{target.name} is not an Athens replica (role {target.role}): its health endpoints are not exposed")
     return target
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+@pytest.mark.check("athens.health.ok")
 def test_health_endpoints_answer_200(athens, http_client, path):
+    """Athens' `/healthz` and `/readyz` answer 200, so the load balancer keeps the replica in its pool."""
     answer = request(http_client, "GET", str(athens.url).rstrip("/") + path, timeout=athens.timeout_s)
     assert answer.status == 200, f"{answer.describe()}: expected 200, so the load balancer keeps this replica in the pool"
 
 
+@pytest.mark.check("athens.version.json")
 def test_version_endpoint_is_json(athens, http_client):
+    """Athens' `/version` answers 200 with JSON build information."""
     answer = request(http_client, "GET", str(athens.url).rstrip("/") + "/version", timeout=athens.timeout_s)
     assert answer.status == 200, f"{answer.describe()}: expected 200 with Athens' build information"
     try:

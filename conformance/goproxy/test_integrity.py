@@ -12,8 +12,6 @@ import pytest
 
 from gauntlet.goproxy.hashes import go_mod_hash, zip_hash
 
-pytestmark = pytest.mark.claim("athens-protocol")
-
 
 def _known(known_sums: dict, module: str, version: str) -> str:
     key = (module, version)
@@ -22,7 +20,9 @@ def _known(known_sums: dict, module: str, version: str) -> str:
     return known_sums[key]
 
 
+@pytest.mark.check("goproxy.integrity.zip-hash")
 def test_zip_hash_matches_go_sum(goproxy, known_sums, module, version):
+    """The `.zip` hashes (dirhash Hash1) to the known-good go.sum line of the version."""
     expected = _known(known_sums, module, version)
     answer = goproxy.zip(module, version)
     assert answer.status == 200, f"{answer.describe()}: expected 200 with the module zip"
@@ -33,7 +33,9 @@ def test_zip_hash_matches_go_sum(goproxy, known_sums, module, version):
     assert found == expected, f"GET {answer.url}: expected {expected} (go.sum), found {found}: the served zip was altered"
 
 
+@pytest.mark.check("goproxy.integrity.mod-hash")
 def test_go_mod_hash_matches_go_sum(goproxy, known_sums, module, version):
+    """The `.mod` hashes (dirhash Hash1 of a single go.mod) to the known-good go.sum `/go.mod` line."""
     expected = _known(known_sums, module, version + "/go.mod")
     answer = goproxy.mod(module, version)
     assert answer.status == 200, f"{answer.describe()}: expected 200 with the go.mod file"

@@ -14,9 +14,8 @@ import pytest
 from gauntlet.goproxy.archive import module_path, zip_problems
 from gauntlet.goproxy.module import escape, is_canonical, is_pseudo, is_valid_semver
 
-pytestmark = pytest.mark.claim("athens-protocol")
 
-
+@pytest.mark.check("goproxy.list.canonical-versions")
 def test_list_has_one_canonical_version_per_line(goproxy, module, version):
     """`$module/@v/list`: 200, one version per line; the go command keeps valid semver and drops
     pseudo-versions, so a proxy lists canonical non-pseudo versions only."""
@@ -29,6 +28,7 @@ def test_list_has_one_canonical_version_per_line(goproxy, module, version):
         assert version in versions, f"{answer.describe()}: expected {version} in the list, found {versions}"
 
 
+@pytest.mark.check("goproxy.info.version-matches")
 def test_info_names_the_requested_version(goproxy, module, version):
     """`.info`: JSON with `Version` equal to the canonical version asked for ("proxy returned info for
     version X instead of requested version" otherwise) and an optional RFC 3339 `Time`."""
@@ -46,6 +46,7 @@ def test_info_names_the_requested_version(goproxy, module, version):
             pytest.fail(f"{answer.describe()}: expected Time in RFC 3339, found {info['Time']!r}")
 
 
+@pytest.mark.check("goproxy.mod.declares-module")
 def test_mod_declares_the_module(goproxy, module, version):
     """`.mod`: the go.mod file of that version, whose `module` directive is the module path."""
     answer = goproxy.mod(module, version)
@@ -54,6 +55,7 @@ def test_mod_declares_the_module(goproxy, module, version):
     assert declared == module, f"{answer.describe()}: expected 'module {module}', found {declared!r}"
 
 
+@pytest.mark.check("goproxy.zip.valid")
 def test_zip_is_a_valid_module_zip(goproxy, module, version):
     """`.zip`: a module zip the go command accepts (golang.org/x/mod/zip CheckZip), whose go.mod is the
     `.mod` response."""
@@ -64,6 +66,7 @@ def test_zip_is_a_valid_module_zip(goproxy, module, version):
     assert not problems, f"GET {answer.url}: expected a valid module zip, found: " + "; ".join(problems[:5])
 
 
+@pytest.mark.check("goproxy.latest.optional-or-listed")
 def test_latest_is_optional_but_never_an_error(goproxy, module, version):
     """`$module/@latest` is optional: 404/410 make the go command derive latest from the list; any other
     error stops it. A 200 must name a valid version the list also holds."""
@@ -78,6 +81,7 @@ def test_latest_is_optional_but_never_an_error(goproxy, module, version):
     assert not listed or latest in listed or is_pseudo(latest), f"{answer.describe()}: @latest is {latest}, which /@v/list {listed} does not hold"
 
 
+@pytest.mark.check("goproxy.case.escaped-only")
 def test_upper_case_paths_are_served_only_escaped(goproxy, mixed_case_probe):
     """Case encoding: `github.com/Azure` is requested as `github.com/!azure`; the unescaped form must not
     silently serve something else (on a case-insensitive store it could serve another module)."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.claim("athens-protocol")
 
-
+@pytest.mark.check("goproxy.sumdb.declared-supported")
 def test_declared_checksum_databases_are_supported(goproxy, environment):
+    """Each checksum database the environment says the proxy serves answers `/sumdb/<name>/supported` with 200."""
     names = environment.goproxy.sumdb if environment.goproxy else ()
     if not names:
         pytest.skip(f"environment {environment.name} declares no proxied checksum database")
@@ -21,7 +21,9 @@ def test_declared_checksum_databases_are_supported(goproxy, environment):
         assert answer.status == 200, f"{answer.describe()}: expected 200: the environment says the proxy serves checksum database {name}"
 
 
+@pytest.mark.check("goproxy.sumdb.unknown-not-an-error")
 def test_unsupported_checksum_database_is_not_an_error(goproxy, environment):
+    """An unknown checksum database is 404 or 410 at `/sumdb/<name>/supported`, so the go command goes direct instead of stopping."""
     if environment.goproxy is None:
         pytest.skip(f"environment {environment.name} serves no Go module proxy")
     answer = goproxy.get("sumdb/sum.gauntlet.invalid/supported")

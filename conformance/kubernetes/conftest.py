@@ -1,9 +1,8 @@
-"""Fixtures and hooks of the Kubernetes suite: one parameter per workload the environment names.
+"""Fixtures and hooks of the Kubernetes suite: one parameter per workload a claim names.
 
-A per-workload check says which claims it can be evidence for (``@pytest.mark.evidence_for``);
-each workload lists the claims that speak about it (``kubernetes.workloads[].claims``). A
-workload's parameter is evidence for the claims in both lists, and the check runs for the
-workloads where there is at least one (id: ``namespace/name``).
+A per-workload check runs once for each workload (id ``namespace/name``) that a claim naming
+its kind speaks about (``claims[].workloads``), as evidence for those claims only: a PDB
+missing on ``athens/athens`` violates the claims about that workload, never another's.
 
 An API server that does not answer, a kubeconfig without the context, credentials the API
 refuses and a Forbidden (RBAC) answer end a check as skipped with the reason: the claim is
@@ -13,78 +12,50 @@ runs last.
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Optional
 
 import pytest
 
+from gauntlet.catalogue import matches_any
 from gauntlet.environment import Environment, Workload
-from gauntlet.exceptions import NotChecked, ResourceMissing
+from gauntlet.exceptions import ResourceMissing
 from gauntlet.kubernetes import client as kube_client
 from gauntlet.kubernetes.workload.probes import read_workload, workload_pods
 from gauntlet.plugin import environment_of
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "evidence_for(*ids): claims a per-workload check can be evidence for; each "
-                                       "workload's parameter keeps those its kubernetes.workloads[].claims name")
     config.addinivalue_line("markers", "mutating: changes the target (a rolling restart); runs only where the "
                                        "environment opts in, after every read-only check")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """``workload``: each workload of the environment that one of the check's claims speaks about;
-    ``live_workload``: the one the environment opts in to roll (``kubernetes.live_rollout``)."""
+    """``workload``: each workload that a claim naming the check's kind speaks about; ``live_workload``:
+    the one the environment opts in to roll (``kubernetes.live_rollout``), when such a claim names it."""
     if "workload" not in metafunc.fixturenames and "live_workload" not in metafunc.fixturenames:
         return
     name = "workload" if "workload" in metafunc.fixturenames else "live_workload"
-    marker = metafunc.definition.get_closest_marker("evidence_for")
-    if marker is None or not marker.args:
-        raise pytest.UsageError(f"{metafunc.definition.nodeid}: a per-workload check names the claims it can be "
-                                "evidence for: @pytest.mark.evidence_for(\"<claim id>\", ...)")
-    candidates = marker.args
+    kinds = [k for m in metafunc.definition.iter_markers("check") for k in m.args]
     env = environment_of(metafunc.config)
-    workloads = env.kubernetes.workloads if env.kubernetes else ()
+    claims = [c for c in env.claims if matches_any(c.evidence, kinds)]
+    workloads = list(dict.fromkeys(w for c in claims for w in env.workloads_of(c)))
     live = env.kubernetes.live_rollout if env.kubernetes else None
     if name == "live_workload":
-        workloads = [env.kubernetes.workload(live.workload)] if live else ()
-    params = []
-    for workload in workloads:
-        mine = [c for c in workload.claims if c in candidates]
-        if mine:
-            params.append(pytest.param(workload, id=workload.ref, marks=pytest.mark.claim(*mine)))
-    if not params:
-        declared = [c.id for c in env.claims if c.id in candidates]
-        if env.kubernetes is None:
-            why = f"environment {env.name} names no Kubernetes cluster"
-        elif name == "live_workload" and live is None:
-            why = f"environment {env.name} does not opt in to a live rolling update (kubernetes.live_rollout)"
-        else:
-            why = (f"no {'live_rollout ' if name == 'live_workload' else ''}workload of environment {env.name} lists "
-                   f"{' or '.join(declared or candidates)} in kubernetes.workloads[].claims")
-        params = [pytest.param(None, id="none", marks=[pytest.mark.claim(*candidates), pytest.mark.skip(reason=why)])]
-    metafunc.parametrize(name, params)
+        workloads = [w for w in workloads if live is not None and w.ref == live.workload]
+    if workloads:
+        metafunc.parametrize(name, [pytest.param(w, id=w.ref) for w in workloads])
+    elif claims and name == "live_workload":
+        why = (f"environment {env.name} does not opt in to a live rolling update of a workload these claims name "
+               f"({', '.join(c.id for c in claims)}): kubernetes.live_rollout")
+        metafunc.parametrize(name, [pytest.param(None, id="none", marks=pytest.mark.skip(reason=why))])
+    else:  # evidence for no claim here: the plugin deselects it
+        metafunc.parametrize(name, [pytest.param(None, id="none")])
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mutating checks after every other: read-only checks must not observe a rollout."""
     items.sort(key=lambda item: item.get_closest_marker("mutating") is not None)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
-    try:
-        return (yield)
-    except NotChecked as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    try:
-        return (yield)
-    except NotChecked as exc:
-        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

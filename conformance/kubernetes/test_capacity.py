@@ -28,7 +28,7 @@ def _scaled(workload: Workload) -> Workload:
     return workload
 
 
-@pytest.mark.evidence_for("athens-runs-on-aks", "castle-backend-two-replicasets")
+@pytest.mark.check("kubernetes.replicas.as-claimed")
 def test_replicas_equal_the_claim(workload: Workload, objects: list[dict]) -> None:
     """``spec.replicas`` (summed over the workload's parts) is what the environment claims."""
     if _scaled(workload).replicas is None:
@@ -40,7 +40,7 @@ def test_replicas_equal_the_claim(workload: Workload, objects: list[dict]) -> No
         f"({', '.join(f'{k}: {v}' for k, v in found.items())})")
 
 
-@pytest.mark.evidence_for("castle-www-hpa-5-10")
+@pytest.mark.check("kubernetes.hpa.bounds-as-claimed")
 def test_autoscaler_bounds_equal_the_claim(workload: Workload, kube: dict) -> None:
     """One HorizontalPodAutoscaler scales the workload, with ``minReplicas``/``maxReplicas`` as claimed."""
     if workload.hpa is None:
@@ -57,7 +57,7 @@ def test_autoscaler_bounds_equal_the_claim(workload: Workload, kube: dict) -> No
         f"{workload.hpa.min}/{workload.hpa.max}, found {bounds[0]}/{bounds[1]}")
 
 
-@pytest.mark.evidence_for("castle-www-hpa-custom-metrics")
+@pytest.mark.check("kubernetes.hpa.request-rate-metric")
 def test_autoscaler_scales_on_request_rate(workload: Workload, kube: dict) -> None:
     """Seed 003's own wish: the www HPA "should be using a custom metrics", not CPU utilisation."""
     found = hpas_targeting(workload.kind, workload.name, workload.namespace, kube)
@@ -69,8 +69,7 @@ def test_autoscaler_scales_on_request_rate(workload: Workload, kube: dict) -> No
         f"or External metric (requests per second), found {', '.join(kinds) or 'none (CPU by default)'}")
 
 
-@pytest.mark.evidence_for("athens-runs-on-aks", "castle-www-hpa-5-10", "castle-backend-two-replicasets",
-                          "castle-components-resilient")
+@pytest.mark.check("kubernetes.replicas.ready")
 def test_ready_replicas_meet_the_claim(workload: Workload, objects: list[dict], pods: list[dict]) -> None:
     """``status.readyReplicas`` (summed over the parts) reaches the claimed replicas now."""
     claimed = _scaled(workload).claimed_replicas
@@ -87,7 +86,7 @@ def test_ready_replicas_meet_the_claim(workload: Workload, objects: list[dict], 
         f"({', '.join(f'{k}: {v}' for k, v in ready.items())}){'; not Ready: ' + why if why else ''}")
 
 
-@pytest.mark.evidence_for("athens-pods-recover", "castle-components-resilient")
+@pytest.mark.check("kubernetes.pods.not-stuck")
 def test_no_container_is_stuck(workload: Workload, pods: list[dict]) -> None:
     """No container waits in CrashLoopBackOff or an image pull error: a crashed pod comes back on its own."""
     stuck = []
@@ -110,7 +109,7 @@ def _replica_sets(workload: Workload, kube: dict) -> list[dict]:
     return [rs for name in workload.objects for rs in replica_sets(name, workload.namespace, kube) if rs["replicas"]]
 
 
-@pytest.mark.evidence_for("castle-backend-two-replicasets")
+@pytest.mark.check("kubernetes.replica-sets.as-claimed")
 def test_replica_sets_equal_the_claim(workload: Workload, kube: dict) -> None:
     """As many ReplicaSets holding Ready pods as the environment claims (``replica_sets``)."""
     if workload.replica_sets is None:
@@ -121,7 +120,7 @@ def test_replica_sets_equal_the_claim(workload: Workload, kube: dict) -> None:
         f"({_listed(live)})")
 
 
-@pytest.mark.evidence_for("castle-backend-survives-replicaset-loss")
+@pytest.mark.check("kubernetes.replica-sets.survive-one-loss")
 def test_survives_losing_one_replica_set(workload: Workload, kube: dict) -> None:
     """Losing any one ReplicaSet leaves at least the capacity floor Ready (``min_ready``, default claimed - 1)."""
     floor = workload.capacity_floor

@@ -24,7 +24,6 @@ from gauntlet.kubernetes.pdb.probes import pdbs_selecting
 from gauntlet.kubernetes.pod.probes import pod_summary
 from gauntlet.kubernetes.workload.probes import pod_template
 
-PDB_CLAIMS = ("athens-runs-on-aks", "castle-components-resilient")
 
 
 def _budget(workload: Workload, objects: list[dict], kube: dict) -> dict:
@@ -64,13 +63,13 @@ def _spec(pdb: dict) -> str:
     return "neither minAvailable nor maxUnavailable"
 
 
-@pytest.mark.evidence_for(*PDB_CLAIMS)
+@pytest.mark.check("kubernetes.pdb.exists")
 def test_a_disruption_budget_covers_the_workload(workload: Workload, objects: list[dict], kube: dict) -> None:
     """Exactly one PodDisruptionBudget selects the workload's pods."""
     _budget(workload, objects, kube)
 
 
-@pytest.mark.evidence_for(*PDB_CLAIMS)
+@pytest.mark.check("kubernetes.pdb.allows-one-within-the-floor")
 def test_budget_allows_one_disruption_within_the_floor(workload: Workload, objects: list[dict], kube: dict) -> None:
     """At the claimed replicas the budget lets one pod go (a drain can proceed) and never more than
     keeps the capacity floor Ready; the disruption controller allows one now."""
@@ -92,7 +91,7 @@ def test_budget_allows_one_disruption_within_the_floor(workload: Workload, objec
         f"(currentHealthy {status.get('currentHealthy')}, desiredHealthy {status.get('desiredHealthy')})")
 
 
-@pytest.mark.evidence_for("castle-www-hpa-5-10")
+@pytest.mark.check("kubernetes.pdb.leaves-the-hpa-minimum-room")
 def test_budget_leaves_the_autoscaler_minimum_room(workload: Workload, objects: list[dict], kube: dict) -> None:
     """At the autoscaler's ``minReplicas`` the budget still allows a disruption (minAvailable below it)."""
     if workload.hpa is None:
@@ -120,7 +119,7 @@ def _counts(counter: Counter) -> str:
     return ", ".join(f"{k or 'unknown'}: {v}" for k, v in sorted(counter.items(), key=lambda kv: str(kv[0])))
 
 
-@pytest.mark.evidence_for("castle-components-resilient", "castle-backend-survives-replicaset-loss")
+@pytest.mark.check("kubernetes.spread.nodes")
 def test_pods_spread_over_nodes(workload: Workload, pods: list[dict], kube: dict) -> None:
     """Two Ready pods or more never share a single node: losing a node is not losing the tier."""
     ready, _ = _ready_placement(workload, pods, kube)
@@ -132,7 +131,7 @@ def test_pods_spread_over_nodes(workload: Workload, pods: list[dict], kube: dict
         f"{len(per_node)} ({_counts(per_node)})")
 
 
-@pytest.mark.evidence_for("castle-single-az", "athens-runs-on-aks", "ah-alb-targets-healthy")
+@pytest.mark.check("kubernetes.spread.zones")
 def test_pods_span_the_claimed_zones(workload: Workload, pods: list[dict], kube: dict) -> None:
     """The Ready pods run in at least the claimed number of zones (``zones``): a zone lost is not the tier lost."""
     if workload.zones is None:

@@ -17,8 +17,6 @@ import pytest
 from gauntlet.environment import Environment, Workload
 from gauntlet.kubernetes.pod.probes import pod_env, pod_file_text, pod_processes, pod_summary
 
-pytestmark = pytest.mark.evidence_for("athens-no-git-hot-path")
-
 #: Athens' storage types that keep modules across restarts ("memory" loses them: every restart re-fetches with git).
 PERSISTENT_STORAGE = ("disk", "mongo", "s3", "minio", "gcp", "azureblob", "external")
 ATHENS_CONFIG = "/config/config.toml"
@@ -33,6 +31,7 @@ def _ready_pods(workload: Workload, environment: Environment, pods: list[dict]) 
     return ready
 
 
+@pytest.mark.check("kubernetes.in-pod.no-git-process", observes="component")
 def test_no_git_process_runs(workload: Workload, environment: Environment, pods: list[dict], kube: dict) -> None:
     """No ``git`` process in any Ready pod: nothing is cloned while a client waits."""
     found = {}
@@ -45,6 +44,7 @@ def test_no_git_process_runs(workload: Workload, environment: Environment, pods:
         for pod, procs in found.items())
 
 
+@pytest.mark.check("athens.storage.persistent", observes="component")
 def test_modules_are_kept_in_persistent_storage(workload: Workload, environment: Environment, pods: list[dict],
                                                 kube: dict) -> None:
     """Athens' storage type keeps modules (not ``memory``): a restarted pod serves from storage, not from git."""

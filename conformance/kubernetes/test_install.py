@@ -13,9 +13,8 @@ import pytest
 
 from gauntlet.environment import Workload
 
-pytestmark = pytest.mark.evidence_for("ah-helm-chart")
 
-
+@pytest.mark.check("kubernetes.helm.managed")
 def test_workload_is_managed_by_helm(workload: Workload, objects: list[dict]) -> None:
     """The workload's objects carry Helm's label and release annotation."""
     unmanaged = []

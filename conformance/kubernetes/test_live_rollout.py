@@ -26,7 +26,7 @@ from gauntlet.kubernetes.tracking import ReadyTracker
 from gauntlet.kubernetes.workload.probes import pod_selector, pod_template, read_workload
 from gauntlet.plugin import ssl_context
 
-pytestmark = [pytest.mark.mutating, pytest.mark.evidence_for("castle-rolling-update-no-interruption", "ah-readiness-gates")]
+pytestmark = pytest.mark.mutating
 
 
 def _allowed(workload: Workload, environment: Environment, config: pytest.Config) -> None:
@@ -44,6 +44,7 @@ def _allowed(workload: Workload, environment: Environment, config: pytest.Config
                     "would observe the rollout")
 
 
+@pytest.mark.check("kubernetes.rollout.live-restart-keeps-capacity")
 def test_rolling_restart_keeps_capacity_and_endpoints(live_workload: Workload, environment: Environment, kube: dict,
                                                       pytestconfig: pytest.Config, record_property) -> None:
     """Ready pods never below the capacity floor and ready endpoints all along, until the rollout completes."""

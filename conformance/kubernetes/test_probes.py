@@ -19,7 +19,6 @@ from gauntlet.environment import Environment, Workload
 from gauntlet.kubernetes.arithmetic import quantity_bytes
 from gauntlet.kubernetes.workload.probes import pod_template
 
-PROBED = ("athens-pods-recover", "castle-tiers-health-checked", "castle-components-resilient")
 #: Image references whose tag or digest names one build: a digest, or a tag other than ``latest``.
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 #: ``<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<commit>`` (seed 004's private ECR images).
@@ -47,7 +46,7 @@ def _long_running(workload: Workload) -> Workload:
     return workload
 
 
-@pytest.mark.evidence_for(*PROBED)
+@pytest.mark.check("kubernetes.probes.readiness")
 def test_containers_have_a_readiness_probe(workload: Workload, objects: list[dict]) -> None:
     """A readiness probe: the Service (and the load balancer behind it) only routes to pods that pass it."""
     _long_running(workload)
@@ -56,7 +55,7 @@ def test_containers_have_a_readiness_probe(workload: Workload, objects: list[dic
     assert not missing, "; ".join(f"{m}: expected a readiness probe, found none" for m in missing)
 
 
-@pytest.mark.evidence_for(*PROBED)
+@pytest.mark.check("kubernetes.probes.liveness")
 def test_containers_have_a_liveness_probe(workload: Workload, objects: list[dict]) -> None:
     """A liveness probe: a hung container is restarted, not left holding its share of traffic."""
     _long_running(workload)
@@ -65,7 +64,7 @@ def test_containers_have_a_liveness_probe(workload: Workload, objects: list[dict
     assert not missing, "; ".join(f"{m}: expected a liveness probe, found none" for m in missing)
 
 
-@pytest.mark.evidence_for("athens-pods-recover", "castle-components-resilient")
+@pytest.mark.check("kubernetes.resources.memory")
 def test_containers_request_and_limit_memory(workload: Workload, objects: list[dict]) -> None:
     """``resources.requests.memory`` and ``resources.limits.memory`` on every container, request <= limit."""
     problems = []
@@ -82,7 +81,7 @@ def test_containers_request_and_limit_memory(workload: Workload, objects: list[d
     assert not problems, "; ".join(problems)
 
 
-@pytest.mark.evidence_for("athens-pods-recover", "castle-rolling-update-no-interruption", "castle-components-resilient")
+@pytest.mark.check("kubernetes.images.pinned")
 def test_images_are_pinned(workload: Workload, objects: list[dict]) -> None:
     """Every image names one build (a tag other than ``latest``, or a digest): a restart brings back the same code."""
     floating = []
@@ -96,7 +95,7 @@ def test_images_are_pinned(workload: Workload, objects: list[dict]) -> None:
     assert not floating, "; ".join(floating)
 
 
-@pytest.mark.evidence_for("ah-images-from-ecr")
+@pytest.mark.check("kubernetes.images.ecr-commit-tagged")
 def test_images_come_from_the_accounts_ecr_tagged_with_a_commit(workload: Workload, objects: list[dict],
                                                                  environment: Environment) -> None:
     """Seed 004: "a Docker image for each of the Artifact Hub components is built and pushed to ECR for each

@@ -18,8 +18,6 @@ from gauntlet.environment import Workload
 from gauntlet.kubernetes.namespace.probes import READINESS_GATE_INJECT_LABEL, namespace_labels
 from gauntlet.kubernetes.pod.probes import ALB_GATE_PREFIX, became_ready_after_gates, pod_summary
 
-pytestmark = pytest.mark.evidence_for("ah-readiness-gates")
-
 
 def _gated(workload: Workload) -> Workload:
     if not workload.readiness_gate:
@@ -27,6 +25,7 @@ def _gated(workload: Workload) -> Workload:
     return workload
 
 
+@pytest.mark.check("kubernetes.readiness-gates.namespace-label")
 def test_namespace_carries_the_injection_label(workload: Workload, kube: dict) -> None:
     """``elbv2.k8s.aws/pod-readiness-gate-inject=enabled`` on the namespace: without it no gate is injected."""
     ns = _gated(workload).namespace
@@ -38,6 +37,7 @@ def test_namespace_carries_the_injection_label(workload: Workload, kube: dict) -
         "into new pods, so they count as Ready before the load balancer has registered them")
 
 
+@pytest.mark.check("kubernetes.readiness-gates.on-every-pod")
 def test_pods_carry_the_readiness_gate(workload: Workload, pods: list[dict]) -> None:
     """Every pod of the workload has the load balancer's gate in ``spec.readinessGates``."""
     _gated(workload)
@@ -50,6 +50,7 @@ def test_pods_carry_the_readiness_gate(workload: Workload, pods: list[dict]) -> 
                     f"found {found or 'none'}" for name, found in missing.items()))
 
 
+@pytest.mark.check("kubernetes.readiness-gates.true-before-ready")
 def test_ready_pods_had_their_gate_true_first(workload: Workload, pods: list[dict]) -> None:
     """No pod is Ready with its gate condition False or missing, or set True only after it became Ready."""
     _gated(workload)

@@ -18,7 +18,6 @@ from gauntlet.environment import Workload
 from gauntlet.kubernetes.arithmetic import rolling_update
 from gauntlet.kubernetes.workload.probes import pod_template, pre_stop_seconds, readiness_lead_s
 
-ROLLOUT = "castle-rolling-update-no-interruption"
 #: A stuck rollout must be reported within half an hour (Kubernetes' default is 600 s).
 MAX_PROGRESS_DEADLINE_S = 1800
 DEFAULT_PROGRESS_DEADLINE_S = 600
@@ -40,7 +39,7 @@ def _field(workload: Workload) -> str:
     return "spec.strategy" if workload.kind == "Deployment" else "spec.updateStrategy"
 
 
-@pytest.mark.evidence_for(ROLLOUT)
+@pytest.mark.check("kubernetes.rollout.rolling-update")
 def test_strategy_is_a_rolling_update(workload: Workload, objects: list[dict]) -> None:
     """``RollingUpdate``: ``Recreate`` stops every pod before starting the new ones (an outage per deploy)."""
     _rolled(workload)
@@ -50,7 +49,7 @@ def test_strategy_is_a_rolling_update(workload: Workload, objects: list[dict]) -
                                 f"found {kind}" for name, kind in wrong.items())
 
 
-@pytest.mark.evidence_for(ROLLOUT)
+@pytest.mark.check("kubernetes.rollout.keeps-the-floor")
 def test_rolling_update_keeps_the_capacity_floor(workload: Workload, objects: list[dict]) -> None:
     """At the claimed replicas, ``maxUnavailable`` (rounded down) leaves at least the capacity floor Ready,
     every part rolling at once (``min_ready``; default: the claimed replicas minus one, at least 1)."""
@@ -80,7 +79,7 @@ def _describe(strategy: Optional[dict]) -> str:
     return f"{strategy.get('type', 'RollingUpdate')}({values or 'defaults 25%/25%'})"
 
 
-@pytest.mark.evidence_for(ROLLOUT)
+@pytest.mark.check("kubernetes.rollout.deadlines")
 def test_rollout_deadlines_are_sane(workload: Workload, objects: list[dict]) -> None:
     """``progressDeadlineSeconds`` leaves a new pod time to become ready and available (its readiness probe,
     then ``minReadySeconds``), and reports a stuck rollout within half an hour."""
@@ -103,7 +102,7 @@ def test_rollout_deadlines_are_sane(workload: Workload, objects: list[dict]) -> 
     assert not problems, f"{workload.ref}: " + "; ".join(problems)
 
 
-@pytest.mark.evidence_for("ah-readiness-gates", ROLLOUT)
+@pytest.mark.check("kubernetes.rollout.outlives-deregistration")
 def test_pods_outlive_the_deregistration_delay(workload: Workload, objects: list[dict]) -> None:
     """A serving container sleeps in ``preStop`` at least the load balancer's deregistration delay, and
     ``terminationGracePeriodSeconds`` outlasts that sleep: in-flight requests finish before SIGTERM."""

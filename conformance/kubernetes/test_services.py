@@ -29,7 +29,7 @@ def _services(workload: Workload, objects: list[dict], kube: dict) -> list[dict]
     return [found[k] for k in sorted(found)]
 
 
-@pytest.mark.evidence_for("castle-tiers-health-checked", "athens-runs-on-aks")
+@pytest.mark.check("kubernetes.service.routes-ready-pods-only")
 def test_a_service_routes_to_the_ready_pods_only(workload: Workload, objects: list[dict], pods: list[dict],
                                                  kube: dict) -> None:
     """A Service selects the workload's pods; its ready endpoints are its Ready pods, and there is at least one."""
@@ -51,7 +51,7 @@ def test_a_service_routes_to_the_ready_pods_only(workload: Workload, objects: li
     assert not problems, f"{workload.ref}: " + "; ".join(problems)
 
 
-@pytest.mark.evidence_for("castle-backend-not-public", "castle-prometheus-not-public")
+@pytest.mark.check("kubernetes.service.not-public")
 def test_not_exposed_publicly(workload: Workload, objects: list[dict], kube: dict) -> None:
     """No Service of type LoadBalancer or NodePort selects the pods, and no Ingress routes to their Services."""
     services = _services(workload, objects, kube)
@@ -63,17 +63,24 @@ def test_not_exposed_publicly(workload: Workload, objects: list[dict], kube: dic
     assert not public, f"{workload.ref} is exposed outside the cluster: " + "; ".join(public)
 
 
-@pytest.mark.evidence_for("athens-runs-on-aks", "ah-alb-from-ingress")
+@pytest.mark.check("kubernetes.ingress.routes-to-the-workload")
 def test_an_ingress_routes_to_the_workload(workload: Workload, objects: list[dict], kube: dict) -> None:
     """An Ingress routes to a Service of the workload (seeds 000-002: "Kubernetes ingress controller in AKS --->
-    Athens deployment"); for Artifact Hub one of class ``alb``, which the AWS Load Balancer Controller turns into the
-    ALB (seed 004: "created and managed automatically by the AWS Load Balancer Controller based on the hub ingress")."""
+    Athens deployment")."""
     services = _services(workload, objects, kube)
     routes = ingresses_routing_to([s["name"] for s in services], workload.namespace, kube)
     assert routes, (f"{workload.ref}: Ingress in namespace {workload.namespace} routing to its Services "
                     f"({', '.join(s['name'] for s in services) or 'none'}): expected one, found none")
-    if "ah-alb-from-ingress" in workload.claims:
-        alb = [r for r in routes if r["class"] == "alb"]
-        assert alb, (f"{workload.ref}: Ingress spec.ingressClassName: expected alb (the AWS Load Balancer Controller's), "
-                     f"found {', '.join(sorted({str(r['class']) for r in routes}))} "
-                     f"({', '.join(sorted({r['ingress'] for r in routes}))})")
+
+
+@pytest.mark.check("kubernetes.ingress.alb-class")
+def test_the_ingress_is_the_load_balancer_controllers(workload: Workload, objects: list[dict], kube: dict) -> None:
+    """An Ingress of class ``alb`` routes to the workload: the AWS Load Balancer Controller turns it into the ALB
+    (seed 004: "created and managed automatically by the AWS Load Balancer Controller based on the hub ingress")."""
+    services = _services(workload, objects, kube)
+    routes = ingresses_routing_to([s["name"] for s in services], workload.namespace, kube)
+    alb = [r for r in routes if r["class"] == "alb"]
+    assert alb, (f"{workload.ref}: Ingress spec.ingressClassName: expected alb (the AWS Load Balancer Controller's) "
+                 f"on an Ingress routing to {', '.join(s['name'] for s in services) or 'no Service'}, found "
+                 f"{', '.join(sorted({str(r['class']) for r in routes})) or 'no Ingress'}"
+                 f"{' (' + ', '.join(sorted({r['ingress'] for r in routes})) + ')' if routes else ''}")

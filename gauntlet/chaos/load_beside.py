@@ -1,8 +1,9 @@
 """The environment's load profile beside an experiment: Locust in its own process, on the experiment's timeline.
 
 :func:`gauntlet.load.runner.run_profile` runs in a thread of this process (Locust itself in its
-own process group, bounded by the profile's duration and requests) and records the profile's
-SLO checks. Its per-second points (``series.jsonl``) count from Locust's own start; the wall
+own process group, bounded by the profile's duration and requests); the profile's SLO checks
+are kept here, and the experiment's record judges them: on the whole run, or, for a profile
+that is evidence only during this experiment (``during:``), on the fault window. Its per-second points (``series.jsonl``) count from Locust's own start; the wall
 clock time of that start is estimated as the smallest delay seen between a point and the moment
 it was read (the file is polled several times a second), so its errors and latency land on the
 chaos timeline, attributed to before / during / after the fault window.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from gauntlet.environment import Environment
+from gauntlet.ledger import CheckResult
 from gauntlet.report import Run
 
 Progress = Callable[[str], None]
@@ -29,9 +31,11 @@ class LoadBeside:
     env: Environment
     run: Run
     profile: str
+    experiment: str
     thread: Optional[threading.Thread] = None
     error: Optional[BaseException] = None
     anchor: Optional[float] = None  # wall-clock time of Locust's t = 0
+    results: list[CheckResult] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self, progress: Progress) -> None:
@@ -39,7 +43,8 @@ class LoadBeside:
 
         def body() -> None:
             try:
-                run_profile(self.env, self.run, self.profile, progress=progress, stop=self.stopping)
+                self.results = run_profile(self.env, self.run, self.profile, progress=progress, beside=self.experiment,
+                                           stop=self.stopping)
             except BaseException as exc:  # reported with the chaos check
                 self.error = exc
 

@@ -47,8 +47,8 @@ def _describe(data: dict) -> str:
             f"{data.get('experiment', '?')} since {data.get('since', '?')}")
 
 
-def holder(env: str) -> Optional[str]:
-    """Who holds the lock of ``env`` right now, or None when it is free."""
+def _held(env: str) -> Optional[dict]:
+    """What the holder of ``env``'s lock wrote ({} while it is being written), or None when it is free."""
     if not lock_path(env).exists():
         return None
     fd = _open(env)
@@ -56,15 +56,28 @@ def holder(env: str) -> Optional[str]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            text = os.pread(fd, 65536, 0).decode("utf-8", "replace")
             try:
-                return _describe(json.loads(text))
+                return json.loads(os.pread(fd, 65536, 0).decode("utf-8", "replace"))
             except ValueError:
-                return "another process (its lock file is being written)"
+                return {}
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
     finally:
         os.close(fd)
+
+
+def holder(env: str) -> Optional[str]:
+    """Who holds the lock of ``env`` right now, or None when it is free."""
+    data = _held(env)
+    if data is None:
+        return None
+    return _describe(data) if data else "another process (its lock file is being written)"
+
+
+def broken(env: str) -> tuple[Optional[str], set[str]]:
+    """The experiment running against ``env`` and the components it takes down (pods, ``host:port``), if any."""
+    data = _held(env) or {}
+    return data.get("experiment"), set(data.get("breaks") or ())
 
 
 class EnvLock:
@@ -95,6 +108,15 @@ class EnvLock:
         os.fsync(fd)
         self._fd = fd
         return self
+
+    def record_breaks(self, components: list[str]) -> None:
+        """Say, in the lock file, which components this run takes down (checks running meanwhile expect them down)."""
+        assert self._fd is not None, "record_breaks on a lock not held"
+        data = json.loads(os.pread(self._fd, 65536, 0).decode("utf-8"))
+        data["breaks"] = sorted(set(components))
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, json.dumps(data).encode(), 0)
+        os.fsync(self._fd)
 
     def release(self) -> None:
         if self._fd is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -173,31 +174,62 @@ def traffic_only_after_gates(namespace: str, label_selector: str, service: Optio
 # --------------------------------------------------------------------------- HTTP
 
 
+def _percentile(values: list[float], percentile: float) -> float:
+    """Nearest-rank percentile: the smallest value at least ``percentile`` % of the values do not exceed."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(percentile / 100 * len(ordered)) - 1)]
+
+
 def measure_http_ok(url: str, max_ms: float = 1000, ca_bundle: Optional[str] = None, server_name: Optional[str] = None,
+                    samples: int = 1, interval_s: float = 0.0, percentile: float = 100.0, max_errors: int = 0,
                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+    """``samples`` GETs ``interval_s`` apart (the environment's ``chaos.steady_state_window``): the window holds when
+    the ``percentile`` of the answers' latencies is within ``max_ms`` and at most ``max_errors`` answers were not a
+    200 (or no answer at all). One slow answer in a window is a data point, not a verdict."""
     import os
     import ssl
 
     verify: Any = ssl.create_default_context(cafile=os.path.expanduser(ca_bundle)) if ca_bundle else True
     headers = {"Host": server_name} if server_name else {}
     extensions = {"sni_hostname": server_name} if server_name else {}
-    started = time.monotonic()
-    try:
-        with httpx.Client(verify=verify, timeout=HTTP_TIMEOUT_S) as http:
-            answer = http.get(url, headers=headers, extensions=extensions)
-    except httpx.HTTPError as exc:
-        return Measurement(False, None, "ms", f"GET {url}: no answer ({type(exc).__name__}: {exc})")
-    ms = (time.monotonic() - started) * 1000
-    ok = answer.status_code == 200 and ms <= float(max_ms)
-    detail = f"GET {url}: {answer.status_code} in {ms:.0f} ms (expected 200 within {max_ms:g} ms)"
-    return Measurement(ok, round(ms, 1), "ms", detail)
+    samples, errors, latencies, seen = max(1, int(samples)), [], [], []
+    with httpx.Client(verify=verify, timeout=HTTP_TIMEOUT_S) as http:
+        for i in range(samples):
+            if i:
+                time.sleep(float(interval_s))
+            started = time.monotonic()
+            try:
+                answer = http.get(url, headers=headers, extensions=extensions)
+            except httpx.HTTPError as exc:
+                errors.append(f"no answer ({type(exc).__name__}: {exc})")
+                continue
+            ms = (time.monotonic() - started) * 1000
+            seen.append(f"{answer.status_code} in {ms:.0f} ms")
+            if answer.status_code == 200:
+                latencies.append(ms)
+            else:
+                errors.append(f"{answer.status_code}")
+    worst = _percentile(latencies, float(percentile)) if latencies else None
+    ok = len(errors) <= int(max_errors) and worst is not None and worst <= float(max_ms)
+    if samples == 1:
+        detail = (f"GET {url}: {seen[0]} (expected 200 within {max_ms:g} ms)" if seen
+                  else f"GET {url}: {errors[0]}")
+    else:
+        slowest = f", slowest {max(latencies):.0f} ms" if latencies else ""
+        detail = (f"GET {url}: {samples} answers {interval_s:g} s apart: p{percentile:g} "
+                  f"{'-' if worst is None else f'{worst:.0f} ms'} (expected within {max_ms:g} ms){slowest}, "
+                  f"{len(errors)} errors (at most {max_errors}){': ' + ', '.join(errors[:3]) if errors else ''}")
+    return Measurement(ok, None if worst is None else round(worst, 1), "ms", detail)
 
 
 def http_ok(url: str, max_ms: float = 1000, ca_bundle: Optional[str] = None, server_name: Optional[str] = None,
+            samples: int = 1, interval_s: float = 0.0, percentile: float = 100.0, max_errors: int = 0,
             raise_on_unavailable: bool = True, configuration: Optional[Configuration] = None,
             secrets: Optional[Secrets] = None) -> bool:
-    """``GET url`` answers 200 within ``max_ms`` (the environment's latency budget)."""
-    return _settle(measure_http_ok(url, max_ms, ca_bundle, server_name, configuration), raise_on_unavailable)
+    """``GET url`` answers 200 within ``max_ms`` (the environment's latency budget), judged over a window of
+    ``samples`` answers (:func:`measure_http_ok`)."""
+    return _settle(measure_http_ok(url, max_ms, ca_bundle, server_name, samples, interval_s, percentile, max_errors,
+                                   configuration), raise_on_unavailable)
 
 
 def measure_lb_servers_up(stats_url: str, backend: str, min_up: int,
@@ -260,3 +292,105 @@ def await_rds_available(db_instance_identifier: str, timeout_s: float = 600, mul
         if time.monotonic() - started > float(timeout_s):
             raise ActivityFailed(f"not available again within {timeout_s} s: {m.detail}")
         time.sleep(1.0)
+
+
+# --------------------------------------------------------------------------- the database (gauntlet.database)
+#
+# ``failover`` is the environment's ``database.failover``: ``rds`` asks the RDS API about the instance,
+# ``local-tier`` the endpoint of the local database tier (and, for the topology, the tier itself).
+
+#: Set by ``gauntlet chaos`` for the Chaos Toolkit process: the client probes' status file.
+DB_CLIENTS_ENV = "GAUNTLET_DB_CLIENTS"
+
+
+def _database(configuration: Optional[Configuration]) -> Any:
+    from gauntlet.environment import load_environment
+
+    env = load_environment((configuration or {}).get("gauntlet_env") or "local")
+    if env.database is None:
+        raise GauntletError(f"{env.name}: the environment names no database (database section)")
+    return env.database
+
+
+def measure_db_serving(db_instance_identifier: str, failover: str = "rds", configuration: Optional[Configuration] = None,
+                       secrets: Optional[Secrets] = None) -> Measurement:
+    if failover == "rds":
+        return measure_rds_available(db_instance_identifier, True, configuration, secrets)
+    from gauntlet.database.connection import connect, error_text, where
+
+    try:
+        db = _database(configuration)
+        started = time.monotonic()
+        with connect(db, "gauntlet-steady-state", autocommit=True) as conn:
+            standby = conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]  # type: ignore[index]
+    except Exception as exc:  # refused, timed out, credentials missing: the database does not serve
+        place = (configuration or {}).get("db_endpoint", "endpoint")
+        return Measurement(False, None, "ms", f"database {place}: no primary answers ({error_text(exc)})")
+    ms = round((time.monotonic() - started) * 1000, 1)
+    what = "a standby (read-only)" if standby else "the primary"
+    return Measurement(not standby, ms, "ms", f"database {where(db)}: {what} answers in {ms:g} ms (expected the primary)")
+
+
+def db_serving(db_instance_identifier: str, failover: str = "rds", raise_on_unavailable: bool = True,
+               configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+    """The database serves its clients: on RDS the instance is available and Multi-AZ (the API says so); on the
+    local database tier its endpoint reaches a primary (its standby is what the failover shows)."""
+    return _settle(measure_db_serving(db_instance_identifier, failover, configuration, secrets), raise_on_unavailable)
+
+
+def await_db_serving(db_instance_identifier: str, failover: str = "rds", timeout_s: float = 600,
+                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> float:
+    """Wait (at most ``timeout_s``) until the database serves again; the seconds it took. Raises on timeout."""
+    if failover == "rds":
+        return await_rds_available(db_instance_identifier, timeout_s, True, configuration, secrets)
+    started = time.monotonic()
+    while True:
+        m = measure_db_serving(db_instance_identifier, failover, configuration, secrets)
+        if m.ok:
+            return round(time.monotonic() - started, 2)
+        if time.monotonic() - started > float(timeout_s):
+            raise ActivityFailed(f"not serving again within {timeout_s} s: {m.detail}")
+        time.sleep(0.1)
+
+
+def measure_db_topology(db_instance_identifier: str, failover: str = "rds", configuration: Optional[Configuration] = None,
+                        secrets: Optional[Secrets] = None) -> Measurement:
+    if failover == "rds":
+        m = measure_rds_available(db_instance_identifier, True, configuration, secrets)
+        return Measurement(m.ok, m.value, "standbys", m.detail)
+    from gauntlet.local import db_tier
+
+    st = db_tier.status()
+    streams = ", ".join(f"{s['standby']} {s['state']} ({s['sync_state']})" for s in st["replication"]) or "no standby streaming"
+    fenced = f"; fenced: {', '.join(st['fenced'])}" if st["fenced"] else ""
+    detail = f"database tier: primary {st['primary'] or 'none'}; {streams}{fenced}"
+    healthy = all(c["healthy"] for c in st["components"].values())  # as its fault profiles configure it
+    return Measurement(healthy, float(len(st["replication"])), "standbys", detail)
+
+
+def await_db_clients(db_instance_identifier: str, failover: str = "rds", timeout_s: float = 120,
+                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+    """Wait (at most ``timeout_s``) until every client probe that ``gauntlet chaos`` runs beside the experiment
+    succeeded again after this call began, so the rollbacks do not cut their measurement short; what they
+    did. Never raises: the figures are judged by gauntlet. At once without client probes (a plain ``chaos
+    run``) and while the database itself does not serve (there is nothing to reconnect to)."""
+    import json
+    import os
+    from pathlib import Path
+
+    path = os.environ.get(DB_CLIENTS_ENV)
+    if not path:
+        return {"client_probes": False}
+    if not measure_db_serving(db_instance_identifier, failover, configuration, secrets).ok:
+        return {"client_probes": True, "database_serving": False}
+    started, status = time.time(), {}
+    while time.time() - started <= float(timeout_s):
+        try:
+            status = json.loads(Path(path).read_text())
+        except (OSError, ValueError):
+            status = {}
+        last = status.get("last_ok") or {}
+        if status.get("clients") and all(last.get(c, 0) > started for c in status["clients"]):
+            return {"client_probes": True, "recovered_after_s": round(time.time() - started, 2)}
+        time.sleep(0.1)
+    return {"client_probes": True, "recovered_after_s": None, "waited_s": timeout_s, "last_ok": status.get("last_ok")}

@@ -17,6 +17,10 @@ environment's lock:
    (bounded) for the rollbacks; if Chaos Toolkit did not finish them, plays the remaining
    rollbacks itself; a journal is written in every case;
 5. writes ``timeline-<experiment>.json`` (the report draws it) and records one check.
+
+A database experiment also runs the client probes (:mod:`gauntlet.database.clients`) from before the
+fault to the end of the tail; their status file lets the experiment's ``await_db_clients`` probe hold
+the rollbacks until they got through; afterwards their writes are read back.
 """
 
 from __future__ import annotations
@@ -35,10 +39,12 @@ from gauntlet.chaos.control import EVENTS_ENV, RUN_ENV
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.chaos.load_beside import LoadBeside, join_ignoring_interrupts
 from gauntlet.chaos.lock import EnvLock, holder
+from gauntlet.chaos.probes import DB_CLIENTS_ENV
 from gauntlet.chaos.process import (ROLLBACK_GRACE_S, ChaosProcess, chaos_command, faults, read_events,
                                     wait_ignoring_interrupts, write_journal)
 from gauntlet.children import Interrupted, signals_interrupt
 from gauntlet.chaos.record import record
+from gauntlet.database.clients import ClientProbes, Settings
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult
@@ -70,10 +76,7 @@ class Preflight:
 
 def _live_workloads(exp: Experiment, env: Environment, values: dict[str, Any], declared: set[str]) -> None:
     """Each workload's selector (the labels its live Deployments share) and, when nothing is claimed, its replicas."""
-    for prefix in exp.workloads:
-        workload = exp.workload(env, prefix)
-        if workload is None:
-            continue
+    for prefix, workload in exp.bound(env).items():
         shared: Optional[dict[str, str]] = None
         replicas = 0
         for name in workload.objects:
@@ -156,7 +159,9 @@ def preflight(env: Environment, exp: Experiment, confirm: Optional[str], *, reso
     elif exp.tier == "goproxy":
         guards.check_goproxy_target(env)
         values.update(_goproxy_values(env, declared))
-    else:
+    elif exp.tier == "database" and values.get("db_failover") == "local-tier":
+        guards.check_db_tier(env)
+    else:  # the AWS API: a cloud experiment, or a database failed over by RDS
         not_checked = guards.cloud_not_checked(env)
         aws = env.aws
         # Every AWS key the experiment declares comes from the environment, None included: a default of the
@@ -183,13 +188,29 @@ def dry_run(env: Environment, exp: Experiment, confirm: Optional[str]) -> dict:
         targets.check(env, pre.targets)
     except Exception as exc:
         problem = str(exc)
-    return {"environment": env.name, "experiment": exp.name, "title": exp.title, "claims": list(exp.claims_in(env)),
+    return {"environment": env.name, "experiment": exp.name, "title": exp.title,
+            "claims": [c.id for c in exp.claims_in(env)],
             "not_checked": pre.not_checked, "lock_held_by": holder(env.name), "configuration": pre.vars,
             "targets": [t.to_json() for t in pre.targets], "refused": problem,
             "lines": [line for t in pre.targets for line in t.lines()]}
 
 
 # --------------------------------------------------------------------------- the run
+
+
+def _db_clients(env: Environment, exp: Experiment, out: Path) -> Optional[ClientProbes]:
+    """The client probes of a database experiment, where the environment names the database; their settings:
+    the write probe only where the chaos policy allows it, the pool as the local tier's faults say."""
+    db = env.database
+    if exp.tier != "database" or db is None:
+        return None
+    health_checks = True
+    if db.failover == "local-tier":
+        from gauntlet.local import db_tier
+
+        health_checks = db_tier.status()["client_health_checks"]
+    settings = Settings(db, write=env.chaos.db_write_probe, health_checks=health_checks, budget_s=db.unavailability_budget_s)
+    return ClientProbes(settings, out / "db-clients.json")
 
 
 def _sampler_specs(exp: Experiment, configuration: dict) -> list[timeline.ProbeSpec]:
@@ -224,9 +245,10 @@ class ChaosRun:
             profile = env.load_profile(load)
             if profile.during not in (None, name):
                 raise ConfigError(f"--load {load}: this profile runs only during the experiment {profile.during!r}")
-        self.claims = self.exp.claims_in(env)
+        self.claims = tuple(c.id for c in self.exp.claims_in(env))
         if not self.claims:
-            raise ConfigError(f"experiment {name} tests {list(self.exp.claims)}, none of which {env.name} states")
+            raise ConfigError(f"experiment {name} implements {', '.join(self.exp.checks)}: no claim of {env.name} names "
+                              "them (claims[].evidence)")
         self.pre = preflight(env, self.exp, confirm, resolve=False)
         self.command = command or f"gauntlet chaos {env.name} {name}"
         self._lock: Optional[EnvLock] = None
@@ -238,6 +260,7 @@ class ChaosRun:
         try:
             self.pre.targets = targets.plan(self.exp.method, self.exp.rollbacks, self.pre.configuration)
             targets.check(self.env, self.pre.targets)
+            self._lock.record_breaks([c for t in self.pre.targets for c in t.breaks])
         except BaseException:
             self.__exit__()
             raise
@@ -254,7 +277,8 @@ class ChaosRun:
         run.add_ran(check_id)
         if self.pre.not_checked:
             result = CheckResult(check_id, "chaos", self.claims, "skipped", self.pre.not_checked, 0.0,
-                                 {"experiment": self.exp.name, "title": self.exp.title, "limits": self.pre.emulated})
+                                 {"experiment": self.exp.name, "title": self.exp.title, "limits": self.pre.emulated},
+                                 kinds=self.exp.checks, subject=self.exp.name)
             run.record(result)
             self.progress(f"chaos {self.exp.name}: not-checked: {self.pre.not_checked}")
             return result
@@ -290,13 +314,16 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
             child.interrupt("stop condition")
 
     sampler = timeline.Sampler(specs, deadline, on_deadline)
-    loader = LoadBeside(env, run, load) if load else None
+    loader = LoadBeside(env, run, load, exp.name) if load else None
+    clients = _db_clients(env, exp, out)
     with signals_interrupt(progress):  # a no-op under the CLI, which is inside it already
-        interrupted: Optional[Interrupted | KeyboardInterrupt] = None
+        interrupted: Optional[KeyboardInterrupt] = None
         started = time.monotonic()
         t0 = time.time()
         try:
             sampler.start()
+            if clients is not None:
+                clients.start()
             if loader is not None:
                 loader.start(progress)
                 waited = time.monotonic() + LOAD_START_S
@@ -304,7 +331,8 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
                     time.sleep(0.25)
             time.sleep(max(0.0, LEAD_S - (time.monotonic() - started)))
             merged = {**os.environ, **pre.child_env, RUN_ENV: str(run.dir), EVENTS_ENV: str(events_path),
-                      "GAUNTLET_ENV": env.name, "PYTHONUNBUFFERED": "1"}
+                      "GAUNTLET_ENV": env.name, "PYTHONUNBUFFERED": "1",
+                      **({DB_CLIENTS_ENV: str(clients.status_file)} if clients and not (clients.error or clients.skipped) else {})}
             child_env = {k: v for k, v in merged.items() if not (pre.child_env.get(k) == "")}  # "": unset
             child = ChaosProcess(chaos_command(exp, out), child_env, out / "chaostoolkit.out", progress)
             _watch(child, sampler, events_path)
@@ -322,8 +350,12 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
         if child is not None:
             child.finish()
         if interrupted is None:
-            _tail(sampler, deadline)
+            _tail(sampler, deadline, clients)
         sampler.stop()
+        beside = None
+        if clients is not None:
+            stuck = clients.stop()
+            beside = (clients, stuck, clients.verify())
         events = read_events(events_path)
         journal, fallback = write_journal(exp, out, events, pre.configuration, progress)
         if loader is not None:
@@ -333,7 +365,7 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
         signalled = child.signalled if child and child.signalled not in (None, "stop condition") else None
         result = record(env, run, exp, pre.targets, pre.emulated, claims, sampler, t0, events, journal, fallback,
                         _why(interrupted) if interrupted else signalled, stop_reason[0] if stop_reason else None,
-                        loader, time.monotonic() - started)
+                        loader, time.monotonic() - started, beside)
     if interrupted:
         raise interrupted
     return result
@@ -360,14 +392,15 @@ def _watch(child: ChaosProcess, sampler: timeline.Sampler, events_path: Path) ->
     sampler.arm(False)
 
 
-def _tail(sampler: timeline.Sampler, deadline_s: float) -> None:
+def _tail(sampler: timeline.Sampler, deadline_s: float, clients: Optional[ClientProbes] = None) -> None:
     """Keep sampling after the experiment until every probe, observed ones included (a replica back in the load
-    balancer's pool), held for TAIL_STEADY_S; at most the deadline."""
+    balancer's pool), held for TAIL_STEADY_S, and the client probes succeed again; at most the deadline."""
     limit = time.monotonic() + deadline_s
     while time.monotonic() < limit:
         samples = sampler.snapshot()
         recent = [s for s in samples if s.t >= time.time() - TAIL_STEADY_S]
-        if len(recent) >= 2 and all(m.ok for s in recent for m in s.values.values()):
+        settled = clients is None or bool(clients.error or clients.skipped) or clients.recovered(time.time() - TAIL_STEADY_S)
+        if len(recent) >= 2 and all(m.ok for s in recent for m in s.values.values()) and settled:
             return
         time.sleep(timeline.INTERVAL_S)
 

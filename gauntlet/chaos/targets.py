@@ -35,11 +35,18 @@ class Target:
     objects: tuple[str, ...] = ()
     rollback: bool = False
     namespaces: tuple[str, ...] = field(default=())
+    addresses: tuple[str, ...] = ()  # host:port of what it takes down, when it is reached by address
 
     def to_json(self) -> dict:
         return {"activity": self.activity, "call": self.call, "effect": self.effect, "pods": list(self.pods),
                 "count": self.count, "objects": list(self.objects), "rollback": self.rollback,
-                "namespaces": list(self.namespaces)}
+                "namespaces": list(self.namespaces), "addresses": list(self.addresses)}
+
+    @property
+    def breaks(self) -> tuple[str, ...]:
+        """The components this action takes down (pods ``ns/name``, addresses ``host:port``): a check that finds
+        one of them down while it runs finds what the experiment broke."""
+        return () if self.rollback else (*self.pods, *self.addresses)
 
     def lines(self) -> list[str]:
         head = f"{'rollback' if self.rollback else 'action'} {self.activity}: {self.effect}"
@@ -191,7 +198,10 @@ def _kill_replica(name: str, call: str, a: dict, c: Configuration) -> Target:
         pid = actions.local_replica_pid(replica)
     except Exception as exc:
         raise ConfigError(f"action {name}: {exc}") from None
-    return Target(name, call, f"SIGKILL {replica} of the local GOPROXY tier", objects=(f"process group {pid} ({replica})",))
+    from gauntlet.local.ports import PORTS
+
+    return Target(name, call, f"SIGKILL {replica} of the local GOPROXY tier", objects=(f"process group {pid} ({replica})",),
+                  addresses=(f"127.0.0.1:{PORTS[replica]}",))
 
 
 def _restart_replica(name: str, call: str, a: dict, c: Configuration) -> Target:
@@ -203,6 +213,25 @@ def _reboot_db(name: str, call: str, a: dict, c: Configuration) -> Target:
     where = c.get("aws_endpoint_url") or f"AWS {c.get('aws_region', '')}"
     return Target(name, call, f"reboot RDS instance {a.get('db_instance_identifier')}{failover} ({where})",
                   objects=(f"rds {a.get('db_instance_identifier')}",))
+
+
+def _fail_over_db(name: str, call: str, a: dict, c: Configuration) -> Target:
+    if a.get("failover", "rds") == "rds":
+        return replace(_reboot_db(name, call, {**a, "force_failover": True}, c), call=call)
+    from gauntlet.local import db_tier
+
+    st = db_tier.status()
+    if st["primary"] is None:
+        raise ConfigError(f"action {name}: the local database tier has no primary: start it with `gauntlet local up --db`")
+    promote = f", promote {st['standby']}" if st["standby"] else " (no standby to promote)"
+    return Target(name, call, f"fail over the local database tier: fence {st['primary']} (frozen){promote}, the endpoint "
+                              f"{st['endpoint']} follows", objects=(f"postgresql {st['primary']}", f"postgresql {st['standby']}"))
+
+
+def _restore_db(name: str, call: str, a: dict, c: Configuration) -> Target:
+    if a.get("failover", "rds") == "rds":
+        return Target(name, call, "nothing: RDS replaces its standby itself")
+    return Target(name, call, "rebuild the fenced node of the local database tier as the standby of the new primary")
 
 
 RESOLVERS: dict[str, Callable[[str, str, dict, Configuration], Target]] = {
@@ -221,6 +250,8 @@ RESOLVERS: dict[str, Callable[[str, str, dict, Configuration], Target]] = {
     "gauntlet.chaos.actions.kill_local_replica": _kill_replica,
     "gauntlet.chaos.actions.restart_local_replica": _restart_replica,
     "chaosaws.rds.actions.reboot_db_instance": _reboot_db,
+    "gauntlet.chaos.actions.fail_over_db": _fail_over_db,
+    "gauntlet.chaos.actions.restore_db_standby": _restore_db,
 }
 
 

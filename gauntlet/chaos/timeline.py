@@ -30,6 +30,8 @@ INTERVAL_S = 0.5
 #: Right after a fault, for BURST_S seconds: a sample every BURST_INTERVAL_S, so a recovery within a
 #: second (a simulated node restarts a pod that fast) is still seen, and timed to a tenth of a second.
 BURST_INTERVAL_S, BURST_S = 0.1, 10.0
+#: A probe's window arguments (chaos.steady_state_window); the hypothesis uses them, the sampler does not.
+WINDOW_ARGUMENTS = ("samples", "interval_s", "percentile", "max_errors")
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ def probe_spec(activity: dict, configuration: dict, secrets: Optional[dict], *, 
     """A sampler probe from a hypothesis probe of :mod:`gauntlet.chaos.probes`, through its ``measure_*``."""
     provider = activity.get("provider") or {}
     arguments = dict(substitute(provider.get("arguments") or {}, configuration, secrets or {}))
-    arguments.pop("raise_on_unavailable", None)
+    for name in ("raise_on_unavailable", *WINDOW_ARGUMENTS):  # the sampler takes one answer per tick: its own window
+        arguments.pop(name, None)
     measure = getattr(gauntlet_probes, f"measure_{provider.get('func')}", None)
     if provider.get("module") != gauntlet_probes.__name__ or measure is None:
         raise ValueError(f"probe {activity.get('name')!r}: {provider.get('module')}.{provider.get('func')} has no measure_* "

@@ -10,13 +10,17 @@ applies wins:
 2. interrupted by the operator -> ``skipped`` (not-checked), rollbacks reported;
 3. steady state not met before the method -> ``skipped``: nothing was broken, nothing learnt
    (``failed`` when the experiment's extension says ``steady_state_is_the_claim``: Multi-AZ);
-4. an action failed -> ``error``: the fault was not injected as planned;
-5. an invariant broke at any sample -> ``failed``;
+4. an action failed -> ``skipped``, not evidence: the fault was not injected as planned;
+5. an invariant broke at any sample -> ``failed``; so did the client probes' hypothesis (a database:
+   unavailable beyond the budget, an acknowledged write lost);
 6. the stop condition aborted the method -> ``failed``;
 7. steady state not met after the method -> ``failed``;
 8. no recovery, or slower than the deadline -> ``failed``;
 9. against an emulator that cannot show the failure (moto) -> ``skipped``, saying what it showed;
-10. otherwise ``passed``, with the time to recovery.
+10. no fault injected at all -> ``skipped``, not evidence;
+11. otherwise ``passed``, with the time to recovery.
+
+Only rules 5-8 and 11 judge the claim: a run that broke nothing is never evidence for it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from gauntlet.chaos.timeline import BURST_INTERVAL_S
-from gauntlet.ledger import Outcome
+from gauntlet.ledger import NOT_EVIDENCE, Outcome
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Observed:
     lost: bool = True  # the steady state was seen lost after a fault
     time_to_recovery_s: Optional[float] = None
     emulated: Optional[str] = None
+    client_breaches: tuple[str, ...] = ()
+    client_summary: str = ""  # the client probes' figures, for every message
     notes: tuple[str, ...] = field(default=())
 
 
@@ -65,12 +71,15 @@ def judge(o: Observed) -> tuple[Outcome, str]:
     if o.before_met is False:
         if o.steady_state_is_the_claim:
             return "failed", f"steady state not met before the method (it states the claim): {o.before_detail}"
-        return "skipped", f"steady state not met before the method, nothing was broken: {o.before_detail}"
+        return "skipped", f"{NOT_EVIDENCE}: steady state not met before the method, nothing was broken: {o.before_detail}"
     if o.failed_actions:
-        return "error", f"action failed, the fault was not injected as planned: {'; '.join(o.failed_actions)}"
+        return "skipped", (f"{NOT_EVIDENCE}: an action failed, the fault was not injected as planned: "
+                           f"{'; '.join(o.failed_actions)}; {_rollbacks(o)}")
     if o.invariant_breaches:
         stop = f"; {o.stop_condition}" if o.stop_condition else ""
         return "failed", f"invariant broken: {'; '.join(o.invariant_breaches)}{stop}; {ttr}; {_rollbacks(o)}"
+    if o.client_breaches:
+        return "failed", f"client probes: {'; '.join(o.client_breaches)}; {o.client_summary or ttr}; {_rollbacks(o)}"
     if o.stop_condition:
         return "failed", f"{o.stop_condition}; {ttr}; {_rollbacks(o)}"
     if o.deviated:
@@ -82,8 +91,9 @@ def judge(o: Observed) -> tuple[Outcome, str]:
     if o.emulated:
         return "skipped", f"ran against an emulator: {o.emulated}; steady state held ({ttr})"
     if not o.faults:
-        return "error", "no fault was injected (the method ran no action)"
+        return "skipped", f"{NOT_EVIDENCE}: no fault was injected (the method ran no action)"
     if not o.lost:
         return "passed", (f"steady state never seen lost, sampled every {BURST_INTERVAL_S:g} s after each fault "
                           f"(time to recovery 0 s, deadline {o.deadline_s:g} s)")
-    return "passed", f"{ttr} (deadline {o.deadline_s:g} s)"
+    clients = f"; client probes: {o.client_summary}" if o.client_summary else ""
+    return "passed", f"{ttr} (deadline {o.deadline_s:g} s){clients}"

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, Optional
 
-from gauntlet import paths
 from gauntlet.environment import BODY_BYTES, Environment, LoadProfile
 from gauntlet.exceptions import ConfigError
 
@@ -83,11 +82,11 @@ def read_module_set(file: Path) -> tuple[tuple[str, str], ...]:
 
 def module_set(env: Environment, name: str, profile: LoadProfile) -> tuple[tuple[str, str], ...]:
     if profile.modules is not None:
-        return read_module_set(paths.ROOT / "fixtures" / profile.modules)
+        return read_module_set(Path(profile.modules))
     if env.goproxy is not None:
         return tuple((m.module, m.version) for m in env.goproxy.probe_set)
     raise ConfigError(f"environment {env.name!r}: load_profiles.{name}.modules: a goproxy profile needs a module set: "
-                      "set modules (a file under fixtures/) or the environment's goproxy.probe_set")
+                      "set modules (a module set file) or the environment's goproxy.probe_set")
 
 
 def resolve(env: Environment, name: str) -> LoadParams:
@@ -97,8 +96,8 @@ def resolve(env: Environment, name: str) -> LoadParams:
     host = str(endpoint.url).rstrip("/")
     ca = endpoint.ca_path if host.startswith("https:") else None
     if ca is not None and not ca.is_file():
-        hint = " (gauntlet local up creates it)" if env.target == "local" else ""
-        raise ConfigError(f"environment {env.name!r}: endpoint {endpoint.name!r}: CA bundle {ca} not found{hint}")
+        raise ConfigError(f"environment {env.name!r}: endpoint {endpoint.name!r}: CA bundle {ca} not found "
+                          "(for the local stack: gauntlet local up creates it)")
     return LoadParams(
         environment=env.name,
         profile=name,

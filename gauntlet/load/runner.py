@@ -232,18 +232,30 @@ def write_timeline(run: Run, p: LoadParams, out: Path, outcome: Optional[dict]) 
 
 def run_profile(env: Environment, run: Run, name: str, *, workers: int = 0, progress: Optional[Progress] = None,
                 environments_dir: Optional[Path] = None, remote: Optional[str] = None,
-                stop: Optional[threading.Event] = None) -> list[CheckResult]:
-    """Run load profile ``name`` of ``env`` and record its SLO checks into ``run``.
+                beside: Optional[str] = None, stop: Optional[threading.Event] = None) -> list[CheckResult]:
+    """Run load profile ``name`` of ``env`` and record its SLO checks into ``run``; the checks.
 
     ``remote`` (``HOST:PORT``): start only Locust's master there and wait for ``workers``
-    workers started elsewhere (see load/README.md). ``stop``: see :func:`execute`.
+    workers started elsewhere (see load/README.md). A profile that is evidence only during a
+    chaos experiment (``during:``) is not run on its own: its checks are recorded as not
+    evidence. Run ``beside`` that experiment, nothing is recorded here: the experiment judges
+    the checks on its fault window (:mod:`gauntlet.chaos.record`). ``stop``: see :func:`execute`.
     """
     remote = check_workers(workers, remote)
     profile = env.load_profile(name)
+    run.add_ran(f"load:{name}")
+    if profile.during is not None and beside != profile.during:
+        why = (f"load profile {name} is evidence only inside the fault window of chaos experiment {profile.during}: "
+               f"run `gauntlet chaos {env.name} {profile.during} --load {name}`")
+        if progress:
+            progress(f"load {name}: not run: {why}")
+        results = slo.not_evidence(env, name, why)
+        for result in results:
+            run.record(result)
+        return results
     p = resolve(env, name)
     check_users(p, workers)
     out = out_dir(run, name)
-    run.add_ran(f"load:{name}")
     if progress:
         mode = (f"a master on {remote} waiting for {workers} remote workers" if remote
                 else f"{workers} workers" if workers else "one process")
@@ -263,8 +275,9 @@ def run_profile(env: Environment, run: Run, name: str, *, workers: int = 0, prog
                              "history": rel(f"{CSV_PREFIX}_stats_history.csv"), "series": rel("series.jsonl"),
                              "timeline": chart.name,
                              "log": rel("locust.log")}}
-    results = slo.evaluate(name, profile, figures, outcome, failures=failures,
+    results = slo.evaluate(env, name, figures, outcome, failures=failures,
                            problem=happened["problem"], duration_s=happened["wall_s"], details=details)
-    for result in results:
-        run.record(result)
+    if beside is None:
+        for result in results:
+            run.record(result)
     return results

@@ -1,25 +1,46 @@
 """Fault profiles of the local stack: named misconfigurations of the same real components.
 
 A GOPROXY-tier profile is rendered into the nginx/HAProxy configurations
-(``fixtures/local/*.j2``, look for ``faults``); a cloud-tier profile changes what
+(``fixtures/local/*.j2``, look for ``faults``); a database-tier profile into PostgreSQL's and the
+endpoint's (and into the pool the client probes hold, :mod:`gauntlet.local.db_tier`); a cloud-tier profile changes what
 :mod:`gauntlet.local.cloud_tier` provisions in moto; a cluster-tier profile changes the seed
-manifests before they are applied (:data:`gauntlet.local.kube_workloads.RENDERERS`). Each names the claims it must
-break, so every check of those claims can be shown failing on it.
+manifests before they are applied (:data:`gauntlet.local.kube_workloads.RENDERERS`). Each names
+the check kinds it breaks (:mod:`gauntlet.catalogue`, groups allowed), at a load profile or a
+workload where it breaks them only there (``load.error-rate@failover``,
+``kubernetes.pdb.*@athens/athens``), so every check of those kinds, and every claim naming them,
+is shown failing on it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gauntlet.catalogue import catalogue, matches
+from gauntlet.environment import Environment
+
 
 @dataclass(frozen=True)
 class Fault:
-    """A named misconfiguration and the claim ids it breaks."""
+    """A named misconfiguration and the check kinds it breaks."""
 
     name: str
     tier: str
     description: str
     breaks: tuple[str, ...]
+
+    def claims_in(self, env: Environment) -> set[str]:
+        """The claims of ``env`` this fault must turn violated: those naming a kind it breaks, at the load profile
+        or about the workload it breaks it at."""
+        return {c.id for c in env.claims
+                if any(_overlap(p, broken, c.workloads) for p in c.evidence for broken in self.breaks)}
+
+
+def _overlap(pattern: str, broken: str, workloads: tuple[str, ...]) -> bool:
+    """Some kind of the catalogue is named by both patterns, at ``broken``'s profile or workload if it names one."""
+    at = broken.partition("@")[2]
+    if at and (at not in workloads if "/" in at else pattern.partition("@")[2] != at):
+        return False
+    return any(matches(broken, k.id) for k in catalogue().matching(pattern))
 
 
 def _goproxy(name: str, description: str, *breaks: str) -> Fault:
@@ -34,6 +55,10 @@ def _cluster(name: str, description: str, *breaks: str) -> Fault:
     return Fault(name, "cluster", description, breaks)
 
 
+def _db(name: str, description: str, *breaks: str) -> Fault:
+    return Fault(name, "db", description, breaks)
+
+
 FAULTS: dict[str, Fault] = {
     f.name: f
     for f in (
@@ -41,114 +66,141 @@ FAULTS: dict[str, Fault] = {
             "edge-caches-list-forever",
             "the edge overrides /@v/list and /@latest with 'Cache-Control: public, max-age=31536000' "
             "and keeps them a year, so new versions never show through it",
-            "athens-edge-lists-fresh",
+            "edge.cache-headers.mutable-short-lived",
+            "edge.cdn.mutable-fresh-within-ttl",
         ),
         _goproxy(
             "edge-ignores-origin-cache-control",
             "the edge ignores the origin's Cache-Control and Expires and caches every answer, "
             "errors included, for a flat day (Front Door 'override always')",
-            "athens-edge-honours-origin-headers",
-            "athens-edge-lists-fresh",
+            "edge.cdn.error-ttl-bounded",
+            "edge.cache-headers.mutable-short-lived",
+            "edge.cdn.mutable-fresh-within-ttl",
         ),
         _goproxy(
             "edge-expired-cert",
             "the edge serves a certificate of the local CA that expired 30 days ago",
-            "athens-edge-tls",
+            "edge.tls.*",
+            "edge.https.served",
         ),
         _goproxy(
             "edge-legacy-tls",
             "the edge also accepts TLS 1.0 and 1.1 with OpenSSL security level 0 ciphers",
-            "athens-edge-tls",
+            "edge.tls.min-version",
+            "edge.tls.no-weak-ciphers",
         ),
         _goproxy(
             "edge-strips-case-escapes",
             "a URL 'normalisation' rule at the edge drops the '!' of case-encoded paths, so "
             "github.com/!burnt!sushi/toml reaches the origin as github.com/burntsushi/toml and 404s",
-            "athens-protocol",
+            "goproxy.*",
         ),
         _goproxy(
             "replica-500",
             "replica-2 starts with its storage path misspelt and a catch-all try_files: every protocol "
             "path ends in an internal redirect cycle (500) while /healthz, which the load balancer checks, stays 200",
-            "athens-protocol",
-            "athens-replica-failover",
+            "goproxy.*",
         ),
         _goproxy(
             "replica-git-on-hot-path",
             "both replicas run a 'git fetch' before answering any protocol request from storage (800 ms, "
             "fixtures/local/replica.js), as an Athens with git on its serving path; /healthz stays fast",
-            "athens-no-git-hot-path",
+            "latency.goproxy.within-budget",
+            "load.p95@smoke",
         ),
         _goproxy(
             "origin-404-as-403",
             "the replicas answer 403 instead of 404 for modules and versions they do not have (like a storage "
             "bucket without list permission), so the go command stops instead of falling back to the next proxy",
-            "athens-protocol",
+            "goproxy.not-found.*",
         ),
         _goproxy(
             "lb-no-healthcheck",
             "HAProxy balances blindly: no active health checks, no retries, no redispatch, so a dead replica "
             "keeps receiving its share of requests",
-            "athens-replica-failover",
+            "chaos.replica-crash.no-client-errors",
+            "load.error-rate@failover",
         ),
         # --- cloud tier (moto as the Artifact Hub account): provisioned differently, see cloud_tier.py
         _cloud(
             "db-single-az",
             "the RDS PostgreSQL instance is created without Multi-AZ: no standby in a second zone to fail over to",
-            "ah-rds-multi-az",
+            "aws.rds.multi-az",
+            "chaos.db-failover.multi-az",
         ),
         _cloud(
             "cert-not-renewable",
             "CloudFront and the ALB serve an IMPORTED certificate instead of one ACM issued: ACM never renews "
             "an imported certificate, and it has no DNS validation record",
-            "ah-certs-auto-renew",
+            "aws.acm.renewable",
         ),
         _cloud(
             "waf-missing-rate-rule",
             "the web ACLs of CloudFront and the ALB keep only the AWS managed rule group: the rate-based rule is gone",
-            "ah-waf-rate-limits",
+            "aws.wafv2.rate-based-rule",
         ),
         _cloud(
             "alb-one-az",
             "the ALB is given a subnet in one availability zone only (moto accepts it; AWS asks for two)",
-            "ah-alb-targets-healthy",
+            "aws.elbv2.two-zones",
         ),
         _cloud(
             "target-unhealthy",
             "one EC2 node registered in the hub target group is stopped: its target is not healthy "
             "(moto answers 'unused', Target.InvalidState)",
-            "ah-alb-targets-healthy",
+            "aws.elbv2.targets-healthy",
         ),
         # --- cluster tier (gauntlet local up --cluster): the seed manifests changed, see kube_workloads.py
         _cluster(
             "no-readiness-gate-label",
             "namespace artifacthub lacks the label elbv2.k8s.aws/pod-readiness-gate-inject=enabled: hub pods get no "
             "target-health.elbv2.k8s.aws/* readiness gate and count as Ready before the ALB finds them healthy",
-            "ah-readiness-gates",
+            "kubernetes.readiness-gates.*",
         ),
         _cluster(
             "rollout-max-unavailable-100",
             "castle's Deployments (www, backend-a, backend-b) roll out with maxUnavailable: 100%: a deploy may take "
             "every pod of a tier down at once",
-            "castle-rolling-update-no-interruption",
+            "kubernetes.rollout.keeps-the-floor",
         ),
         _cluster(
             "no-pdb",
             "no PodDisruptionBudget for athens/athens or artifacthub/hub: a node drain may evict every replica at once",
-            "athens-runs-on-aks",
+            "kubernetes.pdb.*@athens/athens",
+            "kubernetes.pdb.*@artifacthub/hub",
         ),
         _cluster(
             "all-pods-one-zone",
             "every seed pod is pinned to us-east-1a (nodeSelector) and the zone spread constraints are gone: "
             "Athens and the hub pods behind the ALB do not survive the loss of that zone",
-            "athens-runs-on-aks",
-            "ah-alb-targets-healthy",
+            "kubernetes.spread.zones",
         ),
         _cluster(
             "hpa-min-1",
             "castle/www's HorizontalPodAutoscaler has minReplicas 1 (and www runs the 1 replica it settles at "
             "without load): below the 5 the seed needs for 50 rps",
-            "castle-www-hpa-5-10",
+            "kubernetes.hpa.bounds-as-claimed@castle/www",
+            "kubernetes.replicas.ready@castle/www",
+        ),
+        # --- database tier (gauntlet local up --db): PostgreSQL and its clients misconfigured, see db_tier.py
+        _db(
+            "db-async-replication",
+            "the primary replicates asynchronously (synchronous_standby_names empty, synchronous_commit local): a commit "
+            "is acknowledged before the standby has it; before the failover the standby is held 2 s behind (its WAL "
+            "receiver off), as an asynchronous standby trails under load, so the commits of those seconds are lost",
+            "chaos.db-failover.multi-az",
+        ),
+        _db(
+            "db-no-standby",
+            "a single PostgreSQL server, no standby (RDS single-AZ): the failover fences the primary and has nothing "
+            "to promote, so the database is down until the instance is restored",
+            "chaos.db-failover.multi-az",
+        ),
+        _db(
+            "db-clients-no-reconnect",
+            "the application's connection pool has no health checks and no timeouts (psycopg_pool without check): "
+            "a connection left open to the fenced primary hangs and the client never gets to the new primary",
+            "chaos.db-failover.multi-az",
         ),
     )
 }

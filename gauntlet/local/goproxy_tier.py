@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +116,11 @@ def _argv(name: str) -> list[str]:
     if name == "lb":
         return [str(install.HAPROXY), "-db", "-f", str(_conf(name))]
     return [str(install.NGINX), "-p", str(tier_dir()), "-e", str(_log(name)), "-c", str(_conf(name))]
+
+
+def fronts(endpoint_urls: Iterable[str]) -> bool:
+    """Whether one of these URLs is this tier's edge: an environment that names it targets this tier's processes."""
+    return any(url.rstrip("/") == EDGE_URL for url in endpoint_urls)
 
 
 def running_pid(name: str) -> int | None:

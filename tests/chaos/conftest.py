@@ -111,26 +111,24 @@ def _kubeconfig_text(server: str, context: str = "fake", current: str = "fake") 
     })
 
 
-def _chaos_env(name: str, api_server: str, kubeconfig: Path, **chaos: object) -> dict:
-    """An Athens-like environment on ``api_server`` whose claim athens-pods-recover the chaos experiments test."""
+def _chaos_env(name: str, api_server: str, kubeconfig: Path, claims: list[dict], **chaos: object) -> dict:
+    """An Athens-like environment on ``api_server`` whose claims athens-pods-recover and athens-runs-on-aks the chaos
+    experiments (pod loss, node drain) test."""
     return {
-        "name": name, "description": "an Athens cluster on loopback, for the chaos guard tests", "target": "athens",
+        "name": name, "description": "an Athens cluster on loopback, for the chaos guard tests",
         "production": bool(chaos.pop("production", False)),
         "kubernetes": {"context": "fake", "api_server": api_server, "kubeconfig": str(kubeconfig),
                        "namespaces": ["athens"],
                        "workloads": [{"namespace": "athens", "name": "athens", "replicas": 3, "pdb": True}]},
         "chaos": {"allowed": True, "confirm": False, "namespaces": ["athens"], "max_pods_per_action": 3,
                   "steady_state_deadline_s": 30, **chaos},
-        "claims": [{"id": "athens-pods-recover", "statement": "pods come back", "gates": True,
-                    "source": {"seed": "001_2f710674bd5f0461.txt", "quote": "hope the cloud restarts them quickly"}},
-                   {"id": "athens-runs-on-aks", "statement": "runs on AKS",
-                    "source": {"seed": "000_b68d99118d70d8c0.txt", "quote": "moving the hosting infrastructure to Kubernetes"}}],
+        "claims": claims,
     }
 
 
 @pytest.fixture
 def guarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kube_api: RecordingKube,
-            write_env: Callable[[dict], Path]) -> Callable[..., Path]:
+            write_env: Callable[[dict], Path], shipped_claim: Callable[..., dict]) -> Callable[..., Path]:
     """Write an environment on the recording API (chaos policy fields as keywords); returns its kubeconfig."""
     monkeypatch.setenv("GAUNTLET_LOCK_DIR", str(tmp_path / "locks"))
 
@@ -138,7 +136,8 @@ def guarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kube_api: Recording
              current: str = "fake", **chaos: object) -> Path:
         path = tmp_path / f"{name}.kubeconfig"
         path.write_text(_kubeconfig_text(kubeconfig_server or server or kube_api.url, current=current))
-        write_env(_chaos_env(name, server or kube_api.url, path, **chaos), name)
+        claims = [shipped_claim(c, "chaos") for c in ("athens-pods-recover", "athens-runs-on-aks")]
+        write_env(_chaos_env(name, server or kube_api.url, path, claims, **chaos), name)
         return path
 
     return make

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -114,7 +115,7 @@ def test_an_action_whose_targets_gauntlet_cannot_resolve_is_refused(guarded, kub
     experiment = json.loads((paths.ROOT / "chaos_experiments" / "athens-pod-loss.json").read_text())
     experiment["method"][0]["provider"] = {"type": "python", "module": "chaosk8s.node.actions", "func": "delete_nodes",
                                            "arguments": {"label_selector": "kubernetes.io/os=linux"}}
-    (tmp_path / "experiments").mkdir()
+    shutil.copytree(paths.ROOT / "chaos_experiments", tmp_path / "experiments")
     (tmp_path / "experiments" / "athens-pod-loss.json").write_text(json.dumps(experiment))
     monkeypatch.setenv("GAUNTLET_CHAOS_EXPERIMENTS_DIR", str(tmp_path / "experiments"))
     guarded()
@@ -130,8 +131,8 @@ def test_list_shows_the_experiments_that_apply_and_the_claims_each_tests(guarded
     assert rows["athens-pod-loss"]["applies"] and rows["athens-pod-loss"]["claims"] == ["athens-pods-recover"]
     assert rows["node-drain"]["claims"] == ["athens-runs-on-aks"]
     assert not rows["athens-replica-crash"]["applies"]
-    assert "local environment only" in rows["athens-replica-crash"]["why_not"]
-    assert not rows["zone-outage"]["applies"] and "no workload www, backend" in rows["zone-outage"]["why_not"]
+    assert "no claim of fakeprod names its kinds (chaos.replica-crash.no-client-errors)" in rows["athens-replica-crash"]["why_not"]
+    assert not rows["zone-outage"]["applies"] and "no claim of fakeprod names its kinds" in rows["zone-outage"]["why_not"]
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from gauntlet.cloud import session
 from gauntlet.environment import Aws
 from gauntlet.local import cloud_tier
 
-SEED = "004_255f9e20b1b8f4c1.txt"
 #: Every claim a check of conformance/cloud is evidence for (besides Athens' Cosmos DB).
 CLOUD_CLAIMS = (
     "ah-rds-multi-az", "ah-rds-postgresql", "ah-rds-private", "ah-certs-auto-renew", "ah-edge-tls",
@@ -103,15 +102,12 @@ def _aws_section(name: str, endpoint: str, credentials: Path, **overrides) -> di
 
 
 @pytest.fixture
-def cloud_env(env_data: dict) -> Callable[..., dict]:
+def cloud_env(shipped_claim: Callable[..., dict]) -> Callable[..., dict]:
     """An environment's data: an Artifact Hub-shaped target making every cloud claim, with this ``aws`` section."""
 
     def make(name: str, aws: dict) -> dict:
-        source = {"seed": SEED, "quote": "Each environment has its own database instance running in a Multi-AZ setup."}
-        claims = [{"id": c, "statement": c, "source": source, "evidence": ["conformance:cloud"], "gates": True} for c in CLOUD_CLAIMS]
-        claims.append({"id": "athens-cosmos-multi-region", "statement": "Cosmos DB replicates", "source": source,
-                       "evidence": ["conformance:cloud"]})
-        return {"name": name, "description": f"{name}: an Artifact Hub-shaped account in moto", "target": "artifacthub",
+        claims = [shipped_claim(c, "conformance:cloud", gates=True) for c in (*CLOUD_CLAIMS, "athens-cosmos-multi-region")]
+        return {"name": name, "description": f"{name}: an Artifact Hub-shaped account in moto",
                 "tls": {"min_days_to_expiry": 30}, "cdn": {"provider": "cloudfront", "error_max_ttl": 60},
                 "aws": aws, "claims": claims}
 

@@ -25,11 +25,6 @@ from gauntlet import paths
 pytestmark = pytest.mark.slow  # each runs the suite in a pytest subprocess
 
 
-def _claim(claim_id: str, **extra) -> dict:
-    return {"id": claim_id, "statement": claim_id, "evidence": ["conformance:edge"], "gates": True,
-            "source": {"seed": "003_c38d70fb8338328e.txt", "quote": "a loopback stand-in"}, **extra}
-
-
 def run_edge_suite(env_dir: Path, env: dict) -> tuple[dict, subprocess.CompletedProcess]:
     (env_dir / f"{env['name']}.yaml").write_text(yaml.safe_dump(env, sort_keys=False))
     proc = subprocess.run([sys.executable, "-m", "gauntlet", "conformance", env["name"], "--suite", "edge", "--json"],
@@ -138,13 +133,13 @@ def server(request) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("server", [PlainSite], indirect=True)
-def test_http_only_site_is_a_known_risk_with_its_observation(env_dir, server):
+def test_http_only_site_is_a_known_risk_with_its_observation(env_dir, server, shipped_claim):
     """castle: "The only supported protocol for the service is HTTP." The report shows it as a violated known risk,
     with what was seen: a page over plain HTTP and nothing on HTTPS."""
-    env = {"name": "castle-loopback", "description": "castle's www tier on loopback", "target": "castle",
+    env = {"name": "castle-loopback", "description": "castle's www tier on loopback", 
            "endpoints": [{"name": "www", "url": server, "role": "edge", "http2": False, "timeout_s": 2}],
            "cdn": {"provider": "none"},
-           "claims": [_claim("castle-http-only", gates=False, known_risk=True)]}
+           "claims": [shipped_claim("castle-http-only", "conformance:edge")]}
     out, proc = run_edge_suite(env_dir, env)
     http_only = claim(out, "castle-http-only")
     assert (http_only["verdict"], http_only["known_risk"], http_only["expected"]) == ("violated", True, True), http_only
@@ -157,10 +152,10 @@ def test_http_only_site_is_a_known_risk_with_its_observation(env_dir, server):
     assert "known risk" in html and "castle-http-only" in html
 
 
-def test_nothing_listening_gives_violations_naming_the_connection_error(env_dir):
+def test_nothing_listening_gives_violations_naming_the_connection_error(env_dir, shipped_claim):
     https_port, http_port = closed_port(), closed_port()
     env = {
-        "name": "edge-unreachable", "description": "an edge where nothing listens, on loopback", "target": "athens",
+        "name": "edge-unreachable", "description": "an edge where nothing listens, on loopback",
         "endpoints": [
             {"name": "edge", "url": f"https://127.0.0.1:{https_port}", "role": "edge", "server_name": "goproxy.gauntlet.localhost", "timeout_s": 1},
             {"name": "edge-http", "url": f"http://127.0.0.1:{http_port}", "role": "edge", "http2": False, "timeout_s": 1},
@@ -171,7 +166,7 @@ def test_nothing_listening_gives_violations_naming_the_connection_error(env_dir)
             {"name": "module-lists", "paths": ["/github.com/pkg/errors/@v/list"], "cache": "mutable", "max_max_age": 60},
             {"name": "errors", "paths": ["/example.com/gauntlet/no-such-module/@v/list"], "cache": "error"},
         ]},
-        "claims": [_claim(c) for c in ("athens-edge-tls", "athens-edge-caches-modules", "athens-edge-lists-fresh",
+        "claims": [shipped_claim(c, "conformance:edge") for c in ("athens-edge-tls", "athens-edge-caches-modules", "athens-edge-lists-fresh",
                                        "athens-edge-honours-origin-headers")],
     }
     started = time.monotonic()
@@ -187,42 +182,42 @@ def test_nothing_listening_gives_violations_naming_the_connection_error(env_dir)
         assert f"GET https://127.0.0.1:{https_port}/" in "\n".join(found["evidence"]) and "ConnectError" in "\n".join(found["evidence"]), found
 
 
-def _waf_env(url: str, **waf) -> dict:
-    return {"name": "waf-loopback", "description": "a rate-limiting edge on loopback", "target": "artifacthub",
+def _waf_env(url: str, claim: dict, **waf) -> dict:
+    return {"name": "waf-loopback", "description": "a rate-limiting edge on loopback",
             "endpoints": [{"name": "edge", "url": url, "role": "edge", "http2": False, "timeout_s": 2}],
             "cdn": {"provider": "cloudfront", "waf": {"rate_limit": 20, "window_s": 60, "burst_check": True, "max_requests": 40,
                                                       "within_s": 10, "recover_within_s": 5, **waf}},
             "chaos": {"allowed": True, "confirm": False},
-            "claims": [_claim("ah-waf-rate-limits")]}
+            "claims": [claim]}
 
 
 @pytest.mark.parametrize("server", [RateLimited], indirect=True)
-def test_rate_limited_edge_blocks_the_burst_and_recovers(env_dir, server):
-    out, _ = run_edge_suite(env_dir, _waf_env(server))
+def test_rate_limited_edge_blocks_the_burst_and_recovers(env_dir, server, shipped_claim):
+    out, _ = run_edge_suite(env_dir, _waf_env(server, shipped_claim("ah-waf-rate-limits", "conformance:edge")))
     assert claim(out, "ah-waf-rate-limits")["verdict"] == "verified", claim(out, "ah-waf-rate-limits")
 
 
 @pytest.mark.parametrize("server", [PlainSite], indirect=True)
-def test_edge_without_rate_limit_is_a_violation_within_the_bound(env_dir, server):
-    out, _ = run_edge_suite(env_dir, _waf_env(server))
+def test_edge_without_rate_limit_is_a_violation_within_the_bound(env_dir, server, shipped_claim):
+    out, _ = run_edge_suite(env_dir, _waf_env(server, shipped_claim("ah-waf-rate-limits", "conformance:edge")))
     evidence = "\n".join(claim(out, "ah-waf-rate-limits")["evidence"])
     assert f"GET {server}/: 40 requests in" in evidence and "were never blocked (statuses {'200': 40})" in evidence, evidence
 
 
-def test_waf_burst_is_not_sent_without_the_chaos_policy(env_dir):
-    env = _waf_env(f"http://127.0.0.1:{closed_port()}")
+def test_waf_burst_is_not_sent_without_the_chaos_policy(env_dir, shipped_claim):
+    env = _waf_env(f"http://127.0.0.1:{closed_port()}", shipped_claim("ah-waf-rate-limits", "conformance:edge"))
     env["chaos"] = {"allowed": False}
     out, _ = run_edge_suite(env_dir, env)
     waf = claim(out, "ah-waf-rate-limits")
     assert waf["verdict"] == "not-checked" and "chaos.allowed: false" in "\n".join(waf["evidence"]), waf
 
 
-def _list_env(url: str, max_wait_s: int) -> dict:
-    return {"name": "lists-loopback", "description": "an edge caching version lists briefly, on loopback", "target": "athens",
+def _list_env(url: str, max_wait_s: int, claim: dict) -> dict:
+    return {"name": "lists-loopback", "description": "an edge caching version lists briefly, on loopback",
             "endpoints": [{"name": "edge", "url": url, "role": "edge", "http2": False, "timeout_s": 2}],
             "cdn": {"provider": "front-door", "max_wait_s": max_wait_s, "request_classes": [
                 {"name": "module-lists", "paths": ["/github.com/pkg/errors/@v/list"], "cache": "mutable", "max_max_age": 5}]},
-            "claims": [_claim("athens-edge-lists-fresh")]}
+            "claims": [claim]}
 
 
 def _refresh_evidence(out: dict) -> str:
@@ -230,15 +225,15 @@ def _refresh_evidence(out: dict) -> str:
 
 
 @pytest.mark.parametrize("server", [ShortLivedList], indirect=True)
-def test_a_list_cached_briefly_is_seen_refreshed_within_its_ttl(env_dir, server):
-    out, _ = run_edge_suite(env_dir, _list_env(server, max_wait_s=10))
+def test_a_list_cached_briefly_is_seen_refreshed_within_its_ttl(env_dir, server, shipped_claim):
+    out, _ = run_edge_suite(env_dir, _list_env(server, 10, shipped_claim("athens-edge-lists-fresh", "conformance:edge")))
     lists = claim(out, "athens-edge-lists-fresh")
     assert lists["verdict"] == "verified" and ": passed" in _refresh_evidence(out), lists
 
 
 @pytest.mark.parametrize("server", [NeverRefreshedList], indirect=True)
-def test_a_list_served_past_its_lifetime_is_a_violation(env_dir, server):
-    out, _ = run_edge_suite(env_dir, _list_env(server, max_wait_s=10))
+def test_a_list_served_past_its_lifetime_is_a_violation(env_dir, server, shipped_claim):
+    out, _ = run_edge_suite(env_dir, _list_env(server, 10, shipped_claim("athens-edge-lists-fresh", "conformance:edge")))
     evidence = _refresh_evidence(out)
     assert claim(out, "athens-edge-lists-fresh")["verdict"] == "violated"
     assert f"GET {server}/github.com/pkg/errors/@v/list: 200 text/plain" in evidence and "X-Cache: TCP_HIT, Age: " in evidence, evidence
@@ -246,7 +241,7 @@ def test_a_list_served_past_its_lifetime_is_a_violation(env_dir, server):
 
 
 @pytest.mark.parametrize("server", [ShortLivedList], indirect=True)
-def test_a_refresh_due_later_than_the_run_may_wait_is_not_checked_with_why(env_dir, server):
-    out, _ = run_edge_suite(env_dir, _list_env(server, max_wait_s=1))
+def test_a_refresh_due_later_than_the_run_may_wait_is_not_checked_with_why(env_dir, server, shipped_claim):
+    out, _ = run_edge_suite(env_dir, _list_env(server, 1, shipped_claim("athens-edge-lists-fresh", "conformance:edge")))
     evidence = _refresh_evidence(out)
     assert "skipped" in evidence and "its refresh is due in 4 s, longer than this run may wait (cdn.max_wait_s: 1)" in evidence, evidence

@@ -1,7 +1,8 @@
 """Bad targets: garbage, truncated, slow and absent proxies give `violated` with the observation, never a crash.
 
-The targets here are small loopback servers answering wrongly on purpose; the suite
-under test is the real `conformance/goproxy`.
+The targets here are small loopback servers answering wrongly on purpose, reached as the service
+(an edge) and as one replica; the suite under test is the real `conformance/goproxy`. A replica that
+does not answer is a component finding for the service claim, and violates the claim about replicas.
 """
 
 from __future__ import annotations
@@ -75,14 +76,18 @@ def closed_port() -> str:
 
 
 def run_suite(env_dir: Path, url: str, timeout_s: float = 2.0) -> dict:
+    source = {"document": "000_b68d99118d70d8c0.txt", "quote": "public proxy"}
     env = {
-        "name": "bad", "description": "a proxy that answers wrongly, on loopback", "target": "athens",
-        "endpoints": [{"name": "proxy", "url": url, "role": "replica", "timeout_s": timeout_s}],
-        "goproxy": {"endpoints": ["proxy"], "probe_set": [{"module": MODULE, "version": VERSION}], "go_sum": "goproxy/go.sum",
-                    "athens": True, "sumdb": ["sum.golang.org"]},
-        "claims": [{"id": claim, "statement": claim, "gates": True, "evidence": ["conformance:goproxy"],
-                    "source": {"seed": "000_b68d99118d70d8c0.txt", "quote": "public proxy"}}
-                   for claim in ("athens-protocol", "athens-replica-failover")],
+        "name": "bad", "description": "a proxy that answers wrongly, on loopback",
+        "endpoints": [{"name": "proxy", "url": url, "role": "edge", "timeout_s": timeout_s},
+                      {"name": "replica", "url": url, "role": "replica", "timeout_s": timeout_s}],
+        "goproxy": {"endpoints": ["proxy", "replica"], "probe_set": [{"module": MODULE, "version": VERSION}],
+                    "go_sum": str(paths.ROOT / "fixtures" / "goproxy" / "go.sum"), "sumdb": ["sum.golang.org"]},
+        "claims": [{"id": "athens-protocol", "statement": "serves go clients", "gates": True, "evidence": ["goproxy.*"],
+                    "source": source},
+                   {"id": "athens-replicas-answer", "statement": "every Athens replica answers its health checks",
+                    "gates": True, "about": "components", "evidence": ["athens.health.ok", "athens.version.json"],
+                    "source": source}],
     }
     (env_dir / "bad.yaml").write_text(yaml.safe_dump(env))
     proc = subprocess.run([sys.executable, "-m", "pytest", "conformance/goproxy", "--env", "bad", "-q", "-p", "no:cacheprovider",
@@ -107,7 +112,7 @@ def test_garbage_answers_are_violations_naming_what_came_back(env_dir, server):
     assert f"GET {server}/example.com/gauntlet/no-such-module-7f3c/@v/list: 200 text/html" in protocol and "expected 404 or 410" in protocol
     assert f"GET {server}/sumdb/sum.gauntlet.invalid/supported: 200" in protocol
     assert "Traceback" not in protocol
-    assert f"GET {server}/version: 200 text/html" in evidence(results, "athens-replica-failover")
+    assert f"GET {server}/version: 200 text/html" in evidence(results, "athens-replicas-answer")
 
 
 @pytest.mark.parametrize("server", [Slow], indirect=True)
@@ -123,4 +128,7 @@ def test_refused_connection_is_a_violation_naming_the_url(env_dir):
     results = run_suite(env_dir, url)
     assert f"GET {url}/github.com/pkg/errors/@v/list: ConnectError" in evidence(results)
     assert f"GET {url}/sumdb/sum.golang.org/supported: ConnectError" in evidence(results)
-    assert f"GET {url}/healthz: ConnectError" in evidence(results, "athens-replica-failover")
+    assert f"GET {url}/healthz: ConnectError" in evidence(results, "athens-replicas-answer")
+    protocol = next(c for c in results["claims"] if c["id"] == "athens-protocol")
+    assert [(f["subject"], f["down"]) for f in protocol["findings"]] == [("replica", True)], protocol["findings"]
+    assert all("[replica" not in line for line in protocol["evidence"]), "the replica down is a finding, not the violation"

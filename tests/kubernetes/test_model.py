@@ -1,4 +1,4 @@
-"""The environment model's Kubernetes fields: workloads' claims and parts, the capacity floor, the opt-in live rollout."""
+"""The environment model's Kubernetes fields: the workloads claims name, parts, the capacity floor, the opt-in live rollout."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from gauntlet.exceptions import ConfigError
 
 @pytest.fixture
 def kube_env(env_data: dict) -> dict:
-    env_data["claims"].append({"id": "sample-rollout", "statement": "rolls without interruption", "evidence": ["conformance:kubernetes"],
-                               "source": {"seed": "003_c38d70fb8338328e.txt", "quote": "without service interruption"}})
+    env_data["claims"].append({"id": "sample-rollout", "statement": "rolls without interruption", "evidence": ["kubernetes.rollout.*"],
+                               "workloads": ["castle/www"],
+                               "source": {"document": "003_c38d70fb8338328e.txt", "quote": "without service interruption"}})
     env_data["kubernetes"] = {
         "context": "gauntlet-local", "api_server": "https://127.0.0.1:6443",
-        "workloads": [{"namespace": "castle", "name": "www", "hpa": {"min": 5, "max": 10}, "claims": ["sample-rollout"]},
+        "workloads": [{"namespace": "castle", "name": "www", "hpa": {"min": 5, "max": 10}},
                       {"namespace": "castle", "name": "backend", "parts": ["backend-a", "backend-b"], "replicas": 2}],
     }
     return env_data
@@ -38,12 +39,13 @@ def test_valid_kubernetes_section_loads(write_env, kube_env):
     write_env(kube_env)
     env = load_environment("sample")
     assert env.kubernetes.live_rollout.interval_s == 1.0
-    assert env.kubernetes.workload("castle/www").claims == ("sample-rollout",)
+    assert [w.ref for w in env.workloads_of(env.claim("sample-rollout"))] == ["castle/www"]
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (lambda k: k["workloads"][0].update(claims=["no-such-claim"]),
-     "kubernetes.workloads[0].claims: expected a claim id of this environment, got 'no-such-claim'"),
+    (lambda k: k["workloads"][0].update(claims=["sample-rollout"]), "kubernetes.workloads[0].claims: unknown field"),
+    (lambda k: k["workloads"].pop(0), "claims[3].workloads[0]: expected a workload of kubernetes.workloads ['castle/backend'], "
+                                     "got 'castle/www'"),
     (lambda k: k.update(live_rollout={"workload": "castle/backend-a"}),
      "kubernetes.live_rollout.workload: expected a Deployment of kubernetes.workloads ['castle/backend', 'castle/www'], "
      "got 'castle/backend-a'"),
@@ -66,12 +68,11 @@ def test_bad_kubernetes_fields_name_the_field(write_env, kube_env, change, messa
     assert message in str(caught.value), str(caught.value)
 
 
-def test_bundled_environments_map_their_kubernetes_claims_to_workloads():
-    """Every claim with kubernetes evidence that a check can judge is listed by a workload of its environment."""
-    judged = {"athens-pods-recover", "athens-runs-on-aks", "castle-www-hpa-5-10", "castle-backend-two-replicasets",
-              "castle-backend-survives-replicaset-loss", "castle-rolling-update-no-interruption", "castle-tiers-health-checked",
-              "castle-backend-not-public", "castle-single-az", "ah-readiness-gates"}
+def test_bundled_claims_with_per_workload_kinds_name_their_workloads():
+    """Every shipped claim whose kinds are checked per workload says which workloads it speaks about."""
+    from gauntlet.catalogue import catalogue
+
     for env in load_all(environment.paths.ROOT / "environments"):
-        listed = {c for w in (env.kubernetes.workloads if env.kubernetes else ()) for c in w.claims}
-        wanted = {c.id for c in env.claims if "conformance:kubernetes" in c.evidence} & judged
-        assert wanted <= listed, f"{env.name}: no workload lists {sorted(wanted - listed)}"
+        for claim in env.claims:
+            per_workload = [k.id for p in claim.evidence for k in catalogue().matching(p) if k.per_workload]
+            assert not per_workload or claim.workloads, f"{env.name}: {claim.id} names {per_workload} but no workload"

@@ -20,24 +20,26 @@ from gauntlet import paths
 
 pytestmark = pytest.mark.slow  # each runs the suite in a pytest subprocess
 
-CLAIMS = ("ah-readiness-gates", "castle-www-hpa-5-10", "castle-rolling-update-no-interruption")
+#: claim -> (the kinds it names, the workloads it speaks about)
+CLAIMS = {"ah-readiness-gates": (["kubernetes.readiness-gates.*", "kubernetes.rollout.outlives-deregistration"], ["artifacthub/hub"]),
+          "castle-www-hpa-5-10": (["kubernetes.hpa.bounds-as-claimed", "kubernetes.replicas.ready"], ["castle/www"]),
+          "castle-rolling-update-no-interruption": (["kubernetes.rollout.*"], ["castle/www"])}
 
 
 def _claim(claim_id: str) -> dict:
-    return {"id": claim_id, "statement": claim_id, "evidence": ["conformance:kubernetes"], "gates": True,
-            "source": {"seed": "003_c38d70fb8338328e.txt", "quote": "a loopback stand-in"}}
+    kinds, workloads = CLAIMS[claim_id]
+    return {"id": claim_id, "statement": claim_id, "evidence": kinds, "workloads": workloads, "gates": True,
+            "source": {"document": "003_c38d70fb8338328e.txt", "quote": "a loopback stand-in"}}
 
 
 def _env(name: str, kubeconfig: Path, server: str, context: str = "fake") -> dict:
     return {
-        "name": name, "description": "a cluster on loopback", "target": "castle",
+        "name": name, "description": "a cluster on loopback",
         "kubernetes": {
             "context": context, "api_server": server, "kubeconfig": str(kubeconfig),
             "workloads": [
-                {"namespace": "castle", "name": "www", "hpa": {"min": 5, "max": 10},
-                 "claims": ["castle-www-hpa-5-10", "castle-rolling-update-no-interruption"]},
-                {"namespace": "artifacthub", "name": "hub", "readiness_gate": True, "deregistration_delay_s": 30,
-                 "claims": ["ah-readiness-gates"]},
+                {"namespace": "castle", "name": "www", "hpa": {"min": 5, "max": 10}},
+                {"namespace": "artifacthub", "name": "hub", "readiness_gate": True, "deregistration_delay_s": 30},
             ],
             "live_rollout": {"workload": "castle/www"},
         },
@@ -69,7 +71,7 @@ def test_nothing_listening_is_not_checked_with_the_address(env_dir, kubeconfig, 
     assert verdicts(out) == dict.fromkeys(CLAIMS, "not-checked"), out["claims"]
     assert f"cannot reach the Kubernetes API at {server} (context fake)" in evidence(out), evidence(out)[:2000]
     assert "Connection refused" in evidence(out)
-    assert proc.returncode == 0, "nothing violated: the run itself succeeds (the gate says not-checked)"
+    assert proc.returncode == 3, "nothing violated, nothing verified: the run could not verify the claims it checked"
 
 
 def test_kubeconfig_without_the_context_is_not_checked(env_dir, kubeconfig, fake_api):

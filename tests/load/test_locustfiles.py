@@ -20,6 +20,7 @@ from typing import Iterator
 import pytest
 
 from gauntlet import paths, report
+from gauntlet.catalogue import LOAD_KINDS
 from gauntlet.environment import load_environment
 from gauntlet.load.runner import run_profile
 
@@ -97,8 +98,9 @@ def load_env(write_env, env_data, target):
                                                                   {"module": "example.com/b", "version": "v1.0.0"}]}
         base = {"user": "web", "endpoint": "edge", "users": 4, "spawn_rate": 100, "wait_s": [0, 0.01],
                 "duration_s": 20, "max_requests": 100000, "stop": {"error_rate": 0.05, "for_s": 2},
-                "slos": [{"claim": "sample-fast", "metric": "error_rate", "max": 0.01}]}
+                "slos": [{"metric": "error_rate", "max": 0.01}]}
         env_data["load_profiles"]["smoke"] = {**base, **profile}
+        env_data["claims"][1]["evidence"] = [f"{LOAD_KINDS[slo['metric']][0]}@smoke" for slo in env_data["load_profiles"]["smoke"]["slos"]]
         write_env(env_data)
         return load_environment("sample")
 

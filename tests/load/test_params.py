@@ -62,6 +62,7 @@ def test_module_set_file_format(tmp_path):
 
 def test_default_profile_is_the_first_for_the_user(write_env, env_data):
     env_data["load_profiles"]["browse"] = {**env_data["load_profiles"]["smoke"], "user": "web"}
+    env_data["claims"][1]["evidence"].append("load.p95@browse")
     write_env(env_data)
     env = load_environment("sample")
     assert default_profile(env, "web") == "browse" and default_profile(env, "goproxy") == "smoke"

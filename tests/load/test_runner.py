@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -56,7 +57,7 @@ def test_timeline_is_the_reports_chart_format_with_the_stop_marked():
 
 def test_the_gate_runs_load_profiles_and_notes_those_that_need_a_chaos_experiment(write_env, env_data):
     env_data["load_profiles"]["failover"] = {**env_data["load_profiles"]["smoke"], "during": "athens-pod-loss"}
-    env_data["claims"][2]["evidence"] = ["load:failover"]
+    env_data["claims"][2]["evidence"] = ["load.p95@failover"]
     write_env(env_data)
     env = load_environment("sample")
     run = report.new_run(env, "gate", "gauntlet gate sample")
@@ -64,6 +65,25 @@ def test_the_gate_runs_load_profiles_and_notes_those_that_need_a_chaos_experimen
     run_evidence(env, run, ["load:smoke", "load:failover"], load_runner=lambda env, run, name, **kw: ran.append(name))
     assert ran == ["smoke"]
     assert run.meta["unavailable"] == {"load:failover": "runs only during the chaos experiment 'athens-pod-loss', not on its own"}
+
+
+def test_a_fault_window_profile_run_on_its_own_is_not_evidence_and_sends_nothing(write_env, env_data, tmp_path):
+    """``gauntlet load ENV --profile failover`` alone: no Locust, the SLO checks recorded as not evidence, the claim
+    not-checked with the way to run it, and the run says it could not verify it (exit 3)."""
+    env_data["load_profiles"]["failover"] = {**env_data["load_profiles"]["smoke"], "during": "athens-pod-loss",
+                                             "endpoint": "edge"}
+    env_data["claims"][1]["evidence"].append("load.p95@failover")
+    env_data["claims"][1]["required"] = ["load.p95@failover"]
+    write_env(env_data)
+    proc = subprocess.run([sys.executable, "-m", "gauntlet", "load", "sample", "--profile", "failover", "--json"],
+                          capture_output=True, text=True, timeout=60, cwd=paths.ROOT)
+    assert proc.returncode == 3, proc.stderr
+    fast = next(c for c in json.loads(proc.stdout)["claims"] if c["id"] == "sample-fast")
+    assert fast["verdict"] == "not-checked"
+    assert fast["evidence"] == ["required evidence load.p95@failover proved nothing: load:failover:p95_ms: not evidence: "
+                                "load profile failover is evidence only inside the fault window of chaos experiment "
+                                "athens-pod-loss: run `gauntlet chaos sample athens-pod-loss --load failover`"]
+    assert not list((tmp_path / "reports").glob("*/load/failover")), "Locust never started"
 
 
 def test_the_cli_and_the_harness_never_import_locust():

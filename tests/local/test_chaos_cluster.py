@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -91,9 +92,10 @@ def throwaway(api):
 
 
 @pytest.fixture
-def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """``chaoslocal``: the local environment whose Athens is the throwaway workload; returns a writer for variants."""
-    base = yaml.safe_load((paths.ROOT / "environments" / "local.yaml").read_text())
+def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_env_data: dict):
+    """``chaoslocal``: the local environment whose Athens is the throwaway workload, making the two claims the pod
+    loss and the node drain are evidence for; returns a writer for variants."""
+    base = local_env_data
     folder = tmp_path / "environments"
     folder.mkdir()
     for var, value in {"GAUNTLET_ENVIRONMENTS_DIR": folder, "GAUNTLET_REPORTS_DIR": tmp_path / "reports",
@@ -104,6 +106,9 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         data = json.loads(json.dumps(base))
         data["name"] = name
         data["kubernetes"]["workloads"] = [{"namespace": NS, "name": "athens", "replicas": 3, "pdb": True}]
+        data["claims"] = [{**c, "workloads": [f"{NS}/athens"]} for c in data["claims"]
+                          if c["id"] in ("athens-pods-recover", "athens-runs-on-aks")]
+        data["load_profiles"] = {}
         data["kubernetes"]["namespaces"] = [NS]
         data["kubernetes"].pop("live_rollout", None)
         data["chaos"]["namespaces"] = [NS]
@@ -214,7 +219,7 @@ def test_athens_pod_loss_recovers_with_a_measured_time_to_recovery(throwaway, en
 SCALE_AND_WAIT = {
     "version": "1.0.0", "title": "scale the throwaway Athens down and wait (interrupted by the test)",
     "description": "tests/local/test_chaos_cluster.py", "tags": ["test"],
-    "extensions": [{"name": "gauntlet", "claims": ["athens-pods-recover"], "tier": "cluster", "workloads": {"athens": "athens"}}],
+    "extensions": [{"name": "gauntlet", "checks": ["chaos.scale-down.waits"], "tier": "cluster", "targets": ["athens"]}],
     "controls": [{"name": "gauntlet-guard", "provider": {"type": "python", "module": "gauntlet.chaos.control"}}],
     "configuration": {"kubeconfig": "", "kube_context": "", "kube_api_server": "", "gauntlet_env": "chaoslocal",
                       "athens_namespace": NS, "athens_selector": "", "athens_replicas": 3},
@@ -238,10 +243,12 @@ def test_an_interrupted_experiment_plays_its_rollbacks_and_leaves_a_journal(thro
                                                                              monkeypatch, sig):
     from kubernetes import client
 
-    environment()
-    (tmp_path / "experiments").mkdir()
+    shutil.copytree(paths.ROOT / "chaos_experiments", tmp_path / "experiments")
     (tmp_path / "experiments" / "scale-and-wait.json").write_text(json.dumps(SCALE_AND_WAIT))
     monkeypatch.setenv("GAUNTLET_CHAOS_EXPERIMENTS_DIR", str(tmp_path / "experiments"))
+    data = environment()
+    data["claims"][0]["evidence"].append("chaos.scale-down.waits")
+    (tmp_path / "environments" / "chaoslocal.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     proc = subprocess.Popen([sys.executable, "-m", "gauntlet", "chaos", "chaoslocal", "scale-and-wait"], cwd=paths.ROOT,
                             env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     apps = client.AppsV1Api(throwaway)

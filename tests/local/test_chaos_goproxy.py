@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,19 +76,50 @@ def test_with_the_failover_load_profile_errors_are_attributed_before_during_and_
     proc = gauntlet("chaos", "local", "athens-replica-crash", "--load", "failover", "--json")
     checks = _checks(_run(folders))
     assert proc.returncode == 0, {k: (c["outcome"], c["message"]) for k, c in checks.items()}
+    assert next(c for c in json.loads(proc.stdout)["claims"] if c["id"] == "athens-replica-failover")["verdict"] == "verified"
     load = checks["chaos:athens-replica-crash"]["details"]["load"]
     assert set(load["phases"]) == {"before", "during", "after"}
     assert all(load["phases"][p]["requests"] > 0 for p in ("before", "during", "after")), load
     assert sum(load["phases"][p]["failures"] for p in load["phases"]) == 0
-    assert checks["load:failover:error_rate"]["outcome"] == "passed"
+    failover = checks["load:failover:error_rate"]
+    assert failover["outcome"] == "passed" and "inside the fault window of athens-replica-crash" in failover["message"]
     timeline = json.loads((_run(folders) / "timeline-athens-replica-crash.json").read_text())
     assert {"load failover p95", "load failover errors"} <= {s["name"] for s in timeline["series"]}
+
+
+@pytest.mark.parametrize("stack", [("replica-git-on-hot-path",)], indirect=True)
+def test_an_experiment_that_breaks_nothing_verifies_nothing(stack, folders):
+    """Git on the serving path: every answer is slow, the windowed steady state does not hold before the method, so
+    nothing is broken; the failover load beside it is not evidence, and the claim is not-checked (exit 3), not
+    verified by a load run that never saw a fault."""
+    proc = gauntlet("chaos", "local", "athens-replica-crash", "--load", "failover", "--json")
+    assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr[-3000:]
+    failover = next(c for c in json.loads(proc.stdout)["claims"] if c["id"] == "athens-replica-failover")
+    assert failover["verdict"] == "not-checked", failover
+    assert failover["evidence"][0].startswith("required evidence chaos.replica-crash.no-client-errors proved nothing: "
+                                              "chaos:athens-replica-crash: not evidence: steady state not met before the "
+                                              "method, nothing was broken"), failover["evidence"]
+    assert "5 answers 0.2 s apart: p80" in failover["evidence"][0], "the window, not one sample, decided"
+    checks = _checks(_run(folders))
+    assert checks["load:failover:error_rate"]["outcome"] == "skipped"
+    assert checks["load:failover:error_rate"]["message"].startswith("not evidence: no fault was injected")
+    journal = json.loads((_run(folders) / "chaos" / "athens-replica-crash" / "journal.json").read_text())
+    assert journal["run"] == [], "the method never ran: nothing was killed"
+
+
+def test_the_failover_profile_alone_is_not_evidence(stack, folders):
+    proc = gauntlet("load", "local", "--profile", "failover", "--json")
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    failover = next(c for c in json.loads(proc.stdout)["claims"] if c["id"] == "athens-replica-failover")
+    assert failover["verdict"] == "not-checked"
+    assert "required evidence chaos.replica-crash.no-client-errors proved nothing" in failover["evidence"][0]
+    assert not (_run(folders) / "load" / "failover").exists(), "no Locust run: a fault-window profile alone sends nothing"
 
 
 def test_ctrl_c_during_the_outage_restarts_the_replica_and_leaves_the_journal(stack, folders, monkeypatch):
     experiment = json.loads((paths.ROOT / "chaos_experiments" / "athens-replica-crash.json").read_text())
     experiment["configuration"]["outage_s"] = 120
-    (folders / "experiments").mkdir()
+    shutil.copytree(paths.ROOT / "chaos_experiments", folders / "experiments")
     (folders / "experiments" / "athens-replica-crash.json").write_text(json.dumps(experiment))
     monkeypatch.setenv("GAUNTLET_CHAOS_EXPERIMENTS_DIR", str(folders / "experiments"))
     proc = subprocess.Popen([sys.executable, "-m", "gauntlet", "chaos", "local", "athens-replica-crash"], cwd=paths.ROOT,

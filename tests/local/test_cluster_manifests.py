@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from gauntlet import environment, paths
+from gauntlet.catalogue import catalogue
 from gauntlet.local import FAULTS, kube_cluster, kube_workloads
 from gauntlet.local.kube_workloads import pod_template, render
 
@@ -118,11 +119,11 @@ def test_only_hub_pods_get_the_readiness_gate() -> None:
     assert gate.startswith(kube_cluster.READINESS_GATE_PREFIX)
 
 
-def test_cluster_fault_profiles_are_exactly_the_renderers_and_break_known_claims(local_env) -> None:
+def test_cluster_fault_profiles_are_exactly_the_renderers_and_break_kinds_local_claims_name(local_env) -> None:
     assert set(CLUSTER_FAULTS) == set(kube_workloads.RENDERERS)
-    claims = {c.id for c in local_env.claims}
     for name in CLUSTER_FAULTS:
-        assert FAULTS[name].breaks and set(FAULTS[name].breaks) <= claims, name
+        assert FAULTS[name].breaks and all(catalogue().matching(k) for k in FAULTS[name].breaks), name
+        assert FAULTS[name].claims_in(local_env), f"{name} breaks no claim of local"
 
 
 @pytest.mark.parametrize(("fault", "changed"), [

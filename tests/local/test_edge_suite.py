@@ -15,6 +15,7 @@ import pytest
 
 import gauntlet.local as local
 from gauntlet import paths
+from gauntlet.environment import load_environment
 
 pytestmark = pytest.mark.local_stack
 
@@ -75,7 +76,7 @@ EDGE_FAULTS = [
                          indirect=["stack"], ids=[f for f, _ in EDGE_FAULTS])
 def test_edge_fault_turns_exactly_its_claims_red(stack, found):
     fault = stack["faults"][0]
-    breaks = set(local.FAULTS[fault].breaks)
+    breaks = local.FAULTS[fault].claims_in(load_environment("local", paths.ROOT / "environments"))
     out, _ = edge_suite()
     for claim_id in EDGE_CLAIMS:
         verdict = claim(out, claim_id)["verdict"]

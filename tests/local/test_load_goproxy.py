@@ -75,10 +75,11 @@ def test_workers_give_the_same_verdict_structure(stack, reports):
     assert logs == ["worker-1.log", "worker-2.log"], "Locust's own worker processes ran the users"
 
 
-def test_an_impossible_slo_is_violated_with_the_measured_figure(stack, reports, tmp_path, monkeypatch):
-    data = yaml.safe_load((paths.ROOT / "environments" / "local.yaml").read_text())
+def test_an_impossible_slo_is_violated_with_the_measured_figure(stack, reports, tmp_path, monkeypatch, local_env_data):
+    data = local_env_data
     data["load_profiles"]["impossible"] = {**data["load_profiles"]["smoke"], "duration_s": 5,
-                                           "slos": [{"claim": "athens-no-git-hot-path", "metric": "rps", "min": 100000}]}
+                                           "slos": [{"metric": "rps", "min": 100000}]}
+    next(c for c in data["claims"] if c["id"] == "athens-no-git-hot-path")["evidence"].append("load.rps@impossible")
     folder = tmp_path / "environments"
     folder.mkdir()
     (folder / "local.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
@@ -132,21 +133,23 @@ def test_the_gate_runs_smoke_and_leaves_failover_to_its_chaos_experiment(stack, 
         "the report draws the load timeline"
 
 
-def test_a_slower_second_gate_is_a_regression_in_history_report_and_exit_code(stack, reports, tmp_path, monkeypatch):
+def test_a_slower_second_gate_is_a_regression_in_history_report_and_exit_code(stack, reports, tmp_path, monkeypatch,
+                                                                              local_env_data):
     """Two gates of the smoke claims, the second with git on the replicas' serving path. Its p95 SLO is
     loosened so that every claim stays verified: the regression alone fails the gate, because the
     environment asks for it (history.gate_on_regression)."""
     from gauntlet.local import goproxy_tier
 
-    data = yaml.safe_load((paths.ROOT / "environments" / "local.yaml").read_text())
+    data = local_env_data
     data["history"] = {"gate_on_regression": True, "tolerance": 0.2}
-    data["load_profiles"]["smoke"].update(duration_s=8, slos=[
-        {"claim": "athens-protocol", "metric": "error_rate", "max": 0.01},
-        {"claim": "athens-no-git-hot-path", "metric": "p95_ms", "max": 5000}])
+    data["load_profiles"]["smoke"].update(duration_s=8, slos=[{"metric": "error_rate", "max": 0.01},
+                                                              {"metric": "p95_ms", "max": 5000}])
+    smoke = {"athens-protocol": ["load.error-rate@smoke"], "athens-no-git-hot-path": ["load.p95@smoke"]}
     for claim in data["claims"]:
         claim["gates"] = claim["id"] in SMOKE_CLAIMS
         if claim["gates"]:
-            claim["evidence"] = ["load:smoke"]
+            claim.update(evidence=smoke[claim["id"]], required=[])
+            claim.pop("workloads", None)
     folder = tmp_path / "environments"
     folder.mkdir()
     (folder / "local.yaml").write_text(yaml.safe_dump(data, sort_keys=False))

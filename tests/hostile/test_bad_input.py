@@ -28,7 +28,7 @@ def env_text(hostile_env, target) -> tuple[Path, str]:
      ["waivers[0].expires: expected a date as YYYY-MM-DD, got '2030-13-45'"]),
     (lambda t: t + "production: false\nproduction: true\n", ["production: duplicate key 'production' (first on line"]),
     (lambda t: t + "production: true\nproduction: false\n", ["production: duplicate key 'production'"]),
-    (lambda t: t.replace("target: athens", "target: athens\ntarget: castle"), ["target: duplicate key 'target'"]),
+    (lambda t: t.replace("description: a", "description: b\ndescription: a"), ["description: duplicate key 'description'"]),
     (lambda t: t + "notes: " + "[" * 100_000 + "]" * 100_000 + "\n", ["notes[0][0][0]…: nested deeper than 32 levels"]),
     (lambda t: t + "".join(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}" if i else "x"] * 10) + "]\n" for i in range(9)),
      ["more than 100000 values (aliases counted as what they repeat)"]),
@@ -139,7 +139,9 @@ def test_a_bad_kubeconfig_is_not_checked_in_the_kubernetes_suite(guarded, kube_a
     path = guarded()
     path.write_text("clusters: [\n  - {name: fake\n")
     env = yaml.safe_load((env_dir / "fakeprod.yaml").read_text())
-    env["kubernetes"]["workloads"][0]["claims"] = ["athens-pods-recover", "athens-runs-on-aks"]
+    env["claims"].append({"id": "athens-is-deployed-well", "statement": "runs as deployed", "evidence": ["kubernetes.*"],
+                          "workloads": ["athens/athens"],
+                          "source": {"document": "000_b68d99118d70d8c0.txt", "quote": "moving the hosting infrastructure"}})
     (env_dir / "fakeprod.yaml").write_text(yaml.safe_dump(env))
     ran = cli("conformance", "fakeprod", "--suite", "kubernetes", "--json", timeout=180)
     assert ran.returncode in (0, 1), ran.stderr[-3000:]

@@ -1,9 +1,9 @@
 """A conformance run whose pytest did not run the checks is an error with the reason, never a complete run.
 
 pytest's exit codes other than "checks ran" (0) and "checks failed" (1): 2 (interrupted, e.g. by
-collection errors), 3 (internal error), 5 (nothing collected). The internal error here is a real
-one: a file beside the environment that is not UTF-8 (the plugin's lenient scan of sibling files
-does not survive it).
+collection errors), 3 (internal error), 5 (nothing collected). The internal error here is a plugin
+that crashes during collection (as the plugin's scan of sibling environment files once did on a
+file that is not UTF-8), loaded through ``PYTEST_ADDOPTS``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.slow
 
@@ -22,9 +23,14 @@ def error_run(reports: Path) -> dict:
     return meta
 
 
-def test_a_pytest_internal_error_makes_the_run_an_error_with_the_reason(hostile_env, target, env_dir, reports, cli):
+def test_a_pytest_internal_error_makes_the_run_an_error_with_the_reason(hostile_env, target, reports, cli, tmp_path,
+                                                                         monkeypatch):
     hostile_env(target.url)
-    (env_dir / "broken.yaml").write_bytes(b"name: broken\ndescription: \xff\xfe not UTF-8\n")
+    (tmp_path / "crashing_plugin.py").write_text(
+        "def pytest_collection_modifyitems(items):\n"
+        "    raise UnicodeDecodeError('utf-8', b'\\xff', 0, 1, 'invalid start byte')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p crashing_plugin")
     ran = cli("conformance", "hostile", "--suite", "goproxy", timeout=120)
     assert ran.returncode == 2, ran.stderr[-3000:]
     last = ran.stderr.strip().splitlines()[-1]
@@ -33,15 +39,20 @@ def test_a_pytest_internal_error_makes_the_run_an_error_with_the_reason(hostile_
     meta = error_run(reports)
     assert "exit code 3" in meta["errors"][0] and "exit code 3" in meta["unavailable"]["conformance:goproxy"]
     results = json.loads(((reports / "latest").resolve() / "results.json").read_text())
-    for claim in results["claims"]:
-        assert claim["verdict"] == "not-checked" and any("exit code 3" in e for e in claim["evidence"]), claim
+    protocol = next(c for c in results["claims"] if c["id"] == "athens-protocol")
+    assert protocol["verdict"] == "not-checked" and any("exit code 3" in e for e in protocol["evidence"]), protocol
+    path = hostile_env(target.url)
+    data = yaml.safe_load(path.read_text())
+    data["claims"], data["load_profiles"] = data["claims"][:1], {}  # the gate runs the suite alone
+    path.write_text(yaml.safe_dump(data))
+    gate = cli("gate", "hostile", "--json", timeout=120)
+    assert gate.returncode == 3 and json.loads(gate.stdout)["status"] == "error", gate.stderr[-3000:]
 
 
-def test_a_gate_whose_suite_collected_nothing_is_not_verified_and_an_error(write_env, env_data, reports, cli):
-    env_data["claims"][1]["evidence"] = ["conformance:goproxy"]  # no check of the suite is evidence for these claims
+def test_a_suite_that_collected_nothing_is_an_error_not_a_complete_run(write_env, env_data, reports, cli):
+    env_data["claims"][0]["evidence"] = ["edge.https.*"]  # no check of the goproxy suite is evidence here
     write_env(env_data)
-    ran = cli("gate", "sample", "--json", timeout=120)
-    assert ran.returncode == 3, ran.stderr[-3000:]
-    assert "pytest ended with exit code 5 (no check collected)" in ran.stderr
-    assert json.loads(ran.stdout)["status"] == "error"
+    ran = cli("conformance", "sample", "--suite", "goproxy", timeout=120)
+    assert ran.returncode == 2, ran.stderr[-3000:]
+    assert "pytest ended with exit code 5 (no check collected)" in ran.stderr.strip().splitlines()[-1]
     assert "exit code 5" in error_run(reports)["errors"][0]

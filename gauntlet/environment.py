@@ -143,7 +143,6 @@ class Endpoint(Model):
         return self.deadline_s if self.deadline_s is not None else 3 * self.timeout_s
 
 
-
 class Tls(Model):
     """TLS expectations at the edge."""
 

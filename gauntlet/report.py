@@ -81,40 +81,37 @@ class Run:
         """The checks recorded so far. A last line cut short (a write interrupted) is not evidence and is left
         out (:meth:`cut_short` says so); any other line that is not a check record is a ConfigError naming it."""
         path = self.dir / CHECKS_FILE
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the checks ({exc})") from None
-        lines = text.splitlines()
-        if self.cut_short():
-            lines = lines[:-1]
+        lines, cut = self._lines()
         out = []
-        for number, line in enumerate(lines, 1):
+        for number, line in enumerate(lines[:-1] if cut else lines, 1):
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
-                out.append(CheckResult.from_json(data))
+                out.append(CheckResult.from_json(json.loads(line)))
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 raise ConfigError(f"{path}:{number}: not a check record ({type(exc).__name__}: {exc})"[:400]) from None
         return out
 
     def cut_short(self) -> bool:
         """Whether ``checks.jsonl`` ends in a line that is not complete JSON and has no newline: a write cut short."""
+        return self._lines()[1]
+
+    def _lines(self) -> tuple[list[str], bool]:
         path = self.dir / CHECKS_FILE
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return False
+        except FileNotFoundError:
+            return [], False
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the checks ({exc})") from None
+        lines = text.splitlines()
         if not text or text.endswith("\n"):
-            return False
+            return lines, False
         try:
-            json.loads(text.splitlines()[-1])
+            json.loads(lines[-1])
         except ValueError:
-            return True
-        return False
+            return lines, True
+        return lines, False
 
     def add_ran(self, *evidence: str) -> None:
         """Note evidence sources this run executed."""

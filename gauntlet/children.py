@@ -34,10 +34,14 @@ Sink = Callable[[str], None]
 #: Longest wait, after the group was killed, for its processes to be gone.
 KILL_WAIT_S = 5.0
 _LINE_MAX = 65536  # a child's output is read in lines of at most this many bytes
-# argv[2:] under an address-space limit of argv[1] bytes, set before its exec: a Go runtime sizes its reservations
-# at start, and preexec_fn is unsafe with threads.
-_LIMITED = ("import os, resource, sys; n = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_AS, (n, n)); "
-            "os.execvp(sys.argv[2], sys.argv[2:])")
+# Runs argv[3:] after setting, before its exec (preexec_fn is unsafe with threads): an address-space limit of
+# argv[2] bytes (a Go runtime sizes its reservations at start), and with a parent pid in argv[1], SIGKILL when
+# that parent dies (PR_SET_PDEATHSIG: a child killed outright takes its children along).
+_TRAMPOLINE = ("import ctypes, os, resource, sys; parent, limit = int(sys.argv[1]), int(sys.argv[2]); "
+               "limit and resource.setrlimit(resource.RLIMIT_AS, (limit, limit)); "
+               "parent and ctypes.CDLL(None).prctl(1, 9); "
+               "parent and os.getppid() != parent and os._exit(137); "
+               "os.execvp(sys.argv[3], sys.argv[3:])")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -155,14 +159,18 @@ class Child:
     """One child process leading its own process group, its output masked and sent to ``log`` and/or ``output``.
 
     ``errors``: a separate sink for the child's stderr (else it joins stdout). ``memory_bytes``: the most address
-    space it may use (``RLIMIT_AS``): an allocation beyond fails in the child, not the machine."""
+    space it may use (``RLIMIT_AS``): an allocation beyond fails in the child, not the machine. ``dies_with_parent``:
+    the child is killed when this process is (even by SIGKILL, when no cleanup runs): for the children whose work
+    must not outlive the run (load, checks); not for Chaos Toolkit, whose rollbacks must be played."""
 
     def __init__(self, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None,
                  log: Optional[Path] = None, output: Optional[Sink] = None, errors: Optional[Sink] = None,
-                 memory_bytes: Optional[int] = None) -> None:
+                 memory_bytes: Optional[int] = None, dies_with_parent: bool = False) -> None:
         self.argv = list(argv)
         self.log = log
-        run = self.argv if memory_bytes is None else [sys.executable, "-c", _LIMITED, str(memory_bytes), *self.argv]
+        run = self.argv
+        if memory_bytes is not None or dies_with_parent:
+            run = [sys.executable, "-c", _TRAMPOLINE, str(os.getpid() if dies_with_parent else 0), str(memory_bytes or 0), *run]
         piped = log is not None or output is not None
         stderr: Any = subprocess.PIPE if errors is not None else (subprocess.STDOUT if piped else subprocess.DEVNULL)
         self.proc = subprocess.Popen(run, cwd=cwd, env={**(env if env is not None else os.environ), **redact.child_env()},
@@ -247,7 +255,8 @@ class Finished:
 def run(argv: Sequence[str], deadline_s: float, *, env: Optional[Mapping[str, str]] = None,
         cwd: Optional[Path] = None, keep_bytes: int = 1 << 20, memory_bytes: Optional[int] = None) -> Finished:
     """Run ``argv`` to its end, or until ``deadline_s`` and then stop its group; at most ``keep_bytes`` of each
-    output stream are kept (the rest is read and dropped); ``memory_bytes`` as for :class:`Child`."""
+    output stream are kept (the rest is read and dropped); ``memory_bytes`` as for :class:`Child`. It dies with
+    this process."""
     out: list[str] = []
     err: list[str] = []
 
@@ -261,7 +270,8 @@ def run(argv: Sequence[str], deadline_s: float, *, env: Optional[Mapping[str, st
         return keep
 
     started = time.monotonic()
-    child = Child(argv, env=env, cwd=cwd, output=keeper(out), errors=keeper(err), memory_bytes=memory_bytes)
+    child = Child(argv, env=env, cwd=cwd, output=keeper(out), errors=keeper(err), memory_bytes=memory_bytes,
+                  dies_with_parent=True)
     try:
         code = child.wait(deadline_s)
     finally:

@@ -70,7 +70,7 @@ def run_conformance(env: Environment, run: Run, suites: Sequence[str], *, worker
             stream.flush()
         return write
 
-    child = Child(args, cwd=paths.ROOT, output=to(out, True), errors=to(sys.stderr, True))
+    child = Child(args, cwd=paths.ROOT, output=to(out, True), errors=to(sys.stderr, True), dies_with_parent=True)
     try:
         code = child.wait()
     finally:

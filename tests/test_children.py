@@ -82,3 +82,20 @@ def test_a_signal_during_a_shielded_block_waits_for_its_end():
                 time.sleep(0.1)
                 done.append("report written")
     assert done == ["report written"] and caught[0].name == "SIGTERM"
+
+
+def test_a_child_that_dies_with_its_parent_goes_when_the_parent_is_killed_outright(tmp_path: Path):
+    script = ("import sys, time; from gauntlet import children; "
+              "c = children.Child([sys.executable, '-c', 'import time; time.sleep(60)'], dies_with_parent=True); "
+              "print(c.pid, flush=True); time.sleep(60)")
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pid = int(parent.stdout.readline())  # type: ignore[union-attr]
+    time.sleep(0.3)  # the trampoline has set the death signal and exec'd
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while children.group_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not children.group_alive(pid)

@@ -178,9 +178,9 @@ def execute(p: LoadParams, out: Path, *, workers: int = 0, progress: Optional[Pr
     shown, every = -1.0, max(2.0, p.duration_s / 30)
     procs: list[children.Child] = []
     try:
-        procs.append(children.Child(argvs[0], env=env, cwd=paths.ROOT, log=out / "locust.log"))
+        procs.append(children.Child(argvs[0], env=env, cwd=paths.ROOT, log=out / "locust.log", dies_with_parent=True))
         for i, argv in enumerate(argvs[1:], 1):
-            procs.append(children.Child(argv, env=env, cwd=paths.ROOT, log=out / f"worker-{i}.log"))
+            procs.append(children.Child(argv, env=env, cwd=paths.ROOT, log=out / f"worker-{i}.log", dies_with_parent=True))
         while procs[0].poll() is None:
             time.sleep(0.25)
             points = figures_.read_series(out / "series.jsonl") if progress else []

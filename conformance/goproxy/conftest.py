@@ -44,13 +44,13 @@ def _probe_id(probe: ModuleVersion) -> str:
 @pytest.fixture(scope="session")
 def goproxy(target: Endpoint, http_client: httpx.Client) -> GoproxyClient:
     """A protocol client of one endpoint, sharing the session's HTTP/2 pool."""
-    return GoproxyClient(str(target.url), http_client, target.timeout_s)
+    return GoproxyClient(str(target.url), http_client, target.timeout_s, target.request_deadline_s)
 
 
 @pytest.fixture(scope="session")
 def goproxies(environment: Environment, http_client: httpx.Client) -> dict[str, GoproxyClient]:
     """A protocol client of every endpoint serving the protocol, by endpoint name."""
-    return {e.name: GoproxyClient(str(e.url), http_client, e.timeout_s) for e in _endpoints(environment)}
+    return {e.name: GoproxyClient(str(e.url), http_client, e.timeout_s, e.request_deadline_s) for e in _endpoints(environment)}
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ pid file and their command line, stopped by signalling their process group. Neve
 from __future__ import annotations
 
 import errno
-import os
 import signal
 import socket
 import subprocess
@@ -13,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from gauntlet.children import signal_group
 from gauntlet.exceptions import LocalStackError
 
 
@@ -45,20 +45,13 @@ def stop(pid_file: Path, *marks: str, grace_s: float = 5.0) -> None:
     remove the pid file."""
     pid = running_pid(pid_file, *marks)
     if pid is not None:
-        _signal_group(pid, signal.SIGTERM)
+        signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
         while running_pid(pid_file, *marks) and time.monotonic() < deadline:
             time.sleep(0.05)
         if running_pid(pid_file, *marks):
-            _signal_group(pid, signal.SIGKILL)
+            signal_group(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def ensure_free(host: str, port: int, what: str) -> None:

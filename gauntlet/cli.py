@@ -1,8 +1,10 @@
 """The ``gauntlet`` command.
 
 Exit codes: 0 success; 1 a claim violated (or the local stack failed); 2 invalid
-input or a refusal (one line on stderr, no traceback); 3 the gate could not
-verify every gating claim.
+input, a refusal, or a run that could not gather its evidence (one line on stderr,
+no traceback); 3 the gate could not verify every gating claim; 128 + the signal
+when interrupted (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP), after the run's children
+stopped and its report was written. Nothing printed carries a secret.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, List, Optional
@@ -19,9 +22,11 @@ from rich.console import Console
 
 from gauntlet import console, environment, history, ledger, notify, paths, report, runner
 from gauntlet.catalogue import catalogue, matches_any
-from gauntlet.exceptions import ConfigError, GauntletError, SafetyRefusal
+from gauntlet.children import Interrupted, check_fan_out, shielded, signals_interrupt
+from gauntlet.exceptions import ConfigError, GauntletError, RunError, SafetyRefusal
+from gauntlet.redact import redact_data
 from gauntlet.load.params import resolve as resolve_load
-from gauntlet.load.runner import parse_bind
+from gauntlet.load.runner import check_users, check_workers
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Chaos-and-conformance harness: does this deployment keep the promises its owners wrote down?")
@@ -49,7 +54,7 @@ def _root(environments_dir: Optional[Path] = DirOption) -> None:
 
 
 def _emit(data: dict) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(redact_data(data), indent=2, default=str) + "\n")
 
 
 def _claims_json(document: dict) -> dict:
@@ -74,14 +79,19 @@ def _conclude(document: dict, as_json: bool, code: int) -> None:
 
 
 def _with_run(env: environment.Environment, kind: str, body: Callable[[report.Run], None]) -> dict:
-    """Run ``body`` in a new run folder; the report is written also when interrupted."""
+    """Run ``body`` in a new run folder; the report is written also when interrupted (``interrupted``) or when
+    ``body`` fails (``error``)."""
     run = report.new_run(env, kind, "gauntlet " + shlex.join(sys.argv[1:]))
     status: report.Status = "interrupted"
     try:
         body(run)
         status = "complete"
+    except Exception:
+        status = "error"
+        raise
     finally:
-        document = report.finish(run, env, status)
+        with shielded():  # a signal now waits until the report is written
+            document = report.finish(run, env, status)
     return document
 
 
@@ -164,6 +174,8 @@ def conformance(env: str = typer.Argument(..., help="Environment name."),
     """Run conformance suites against an environment and report per claim."""
     loaded = environment.load_environment(env)
     suites = runner.check_suites(suite)
+    if workers is not None:
+        check_fan_out("-n", workers, "pytest-xdist workers")
     document = _with_run(loaded, "conformance", lambda run: runner.run_conformance(
         loaded, run, suites, workers=workers, quiet_stdout=as_json))
     _conclude(document, as_json, ledger.run_exit_code(document["claims"]))
@@ -188,17 +200,11 @@ def load(env: str = typer.Argument(..., help="Environment name."),
     """
     loaded = environment.load_environment(env)
     runner.confirm_production_load(loaded, confirm)  # refusals come before a run folder exists
+    check_workers(workers, master_bind)
     if loaded.load_profile(profile).during is None:  # a fault-window profile is not run on its own: nothing to resolve
-        resolve_load(loaded, profile)
-    if workers < 0:
-        raise ConfigError(f"--workers: expected 0 (one process) or more, got {workers}")
-    if master_bind is not None:
-        parse_bind(master_bind)
-        if workers < 1:
-            raise ConfigError("--master-bind: remote workers need --workers N (how many to wait for)")
+        check_users(resolve_load(loaded, profile), workers)
     document = _with_run(loaded, "load", lambda run: runner.run_load(
-        loaded, run, profile, workers=workers, remote=master_bind, confirm=confirm,
-        progress=lambda line: console.err.print(line, markup=False, highlight=False, soft_wrap=True)))
+        loaded, run, profile, workers=workers, remote=master_bind, confirm=confirm, progress=console.progress))
     _conclude(document, as_json, ledger.run_exit_code(document["claims"]))
 
 
@@ -227,15 +233,20 @@ def chaos(env: str = typer.Argument(..., help="Environment name."),
 
     loaded = environment.load_environment(env)
     if list_:
+        given = [flag for flag, value in (("EXPERIMENT", experiment), ("--dry-run", dry_run), ("--confirm", confirm),
+                                          ("--load", load)) if value not in (None, False)]
+        if given:
+            raise ConfigError(f"--list shows the experiments and runs none: it cannot be combined with {', '.join(given)}")
         _chaos_list(loaded, as_json)
         return
+    if dry_run and load is not None:
+        raise ConfigError("--dry-run changes nothing and sends no load: it cannot be combined with --load")
     if experiment is None:
         raise ConfigError(f"EXPERIMENT: expected an experiment name, or --list (one of {chaos_.experiments.names()})")
     if dry_run:
         _chaos_dry_run(chaos_.dry_run(loaded, chaos_.load(experiment), confirm), as_json)
         return
-    progress = lambda line: console.err.print(line, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
-    with chaos_.ChaosRun(loaded, experiment, confirm=confirm, load=load, progress=progress,
+    with chaos_.ChaosRun(loaded, experiment, confirm=confirm, load=load, progress=console.progress,
                          command="gauntlet " + shlex.join(sys.argv[1:])) as session:
         document = _with_run(loaded, "chaos", session.run)
     _conclude(document, as_json, ledger.run_exit_code(document["claims"]))
@@ -295,7 +306,7 @@ def gate_exit(env: environment.Environment, document: dict) -> int:
     if code == 0 and env.history.gate_on_regression and document["regressions"]:
         code = 1
     if env.notify is not None:
-        console.err.print(f"webhook: {notify.announce(env.notify, document, code)}", markup=False)
+        console.progress(f"webhook: {notify.announce(env.notify, document, code)}")
     return code
 
 
@@ -402,15 +413,21 @@ def run(as_json: bool = JsonOption) -> None:
 
 
 def main() -> None:
-    """Entry point: gauntlet's own errors become one line and an exit code, never a traceback."""
-    try:
-        app()
-    except (ConfigError, SafetyRefusal) as exc:
-        console.err.print(f"gauntlet: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except GauntletError as exc:
-        console.err.print(f"gauntlet: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        console.err.print("gauntlet: interrupted; the run's report is marked interrupted")
-        sys.exit(130)
+    """Entry point: gauntlet's own errors become one line (secrets masked) and an exit code, never a traceback;
+    SIGTERM and SIGHUP interrupt like Ctrl-C (:func:`gauntlet.children.signals_interrupt`)."""
+    with signals_interrupt(console.progress) as caught:
+        try:
+            app()
+        except (ConfigError, SafetyRefusal, RunError) as exc:
+            console.progress(f"gauntlet: error: {exc}")
+            sys.exit(2)
+        except GauntletError as exc:
+            console.progress(f"gauntlet: error: {exc}")
+            sys.exit(1)
+        except (KeyboardInterrupt, SystemExit) as exc:  # typer turns an interruption into exit 130
+            if not caught and not isinstance(exc, KeyboardInterrupt):
+                raise
+            signalled = caught[0] if caught else Interrupted(signal.SIGINT)
+            console.progress(f"gauntlet: interrupted ({signalled.name}); the run's processes are stopped and its "
+                             "report is marked interrupted")
+            sys.exit(signalled.exit_code)

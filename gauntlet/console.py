@@ -8,10 +8,16 @@ from rich.table import Table
 from gauntlet.catalogue import CheckKind
 from gauntlet.environment import Environment
 from gauntlet.history import trend
+from gauntlet.redact import redact
 
 STYLE = {"verified": "bold green", "violated": "bold red", "not-checked": "bold bright_black"}
 
 err = Console(stderr=True)
+
+
+def progress(line: str) -> None:
+    """One line of progress or of an error on stderr, as written (no markup), secrets masked."""
+    err.print(redact(line), markup=False, highlight=False, soft_wrap=True)
 
 
 def coverage_line(claim: dict) -> str:

@@ -123,7 +123,11 @@ class Endpoint(Model):
     ca_bundle: Optional[FilePath] = Field(default=None, description="PEM bundle to trust besides the system store.")
     http2: Flag = True
     server_name: Optional[str] = Field(default=None, description="TLS SNI and Host header when the URL is an address.")
-    timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10.0, description="Longest wait for the connection, for the TLS handshake, for any one read.")
+    deadline_s: Optional[Annotated[float, Field(gt=0, le=3600)]] = Field(
+        default=None, description="Longest one request may take in all (connection, headers and body), however slowly "
+                                  "the answer comes; default: three times timeout_s.")
 
     @property
     def ca_path(self) -> Optional[Path]:
@@ -133,6 +137,11 @@ class Endpoint(Model):
     def scope(self) -> Literal["service", "component"]:
         """What a check against this endpoint observes: one replica is a component; the rest serve the service."""
         return "component" if self.role == "replica" else "service"
+
+    @property
+    def request_deadline_s(self) -> float:
+        """``deadline_s``, else three times ``timeout_s``."""
+        return self.deadline_s if self.deadline_s is not None else 3 * self.timeout_s
 
 
 class Tls(Model):
@@ -474,21 +483,26 @@ class StopCondition(Model):
     for_s: Annotated[int, Field(ge=1)] = 5
 
 
+#: Bounds of a load profile: beyond them a typo, not a plan (a distributed run of 100 000 users is already huge).
+MAX_USERS, MAX_SPAWN_RATE, MAX_REQUESTS = 100_000, 10_000, 1_000_000_000
+
+
 class LoadProfile(Model):
     """A bounded load run: who, what shape, for how long, how many requests at most.
 
     ``duration_s`` and ``max_requests`` are both required: a run without a time and a
-    request bound is refused here, before anything is sent.
+    request bound is refused here, before anything is sent; so are users, spawn rates and
+    request bounds beyond :data:`MAX_USERS`, :data:`MAX_SPAWN_RATE`, :data:`MAX_REQUESTS`.
     """
 
     user: Literal["goproxy", "web", "artifacthub"]
     endpoint: Annotated[str, Field(pattern=NAME)]
     shape: Literal["steady", "step", "spike", "soak"] = "steady"
-    users: Annotated[int, Field(ge=1)]
-    spawn_rate: Annotated[float, Field(gt=0)] = 10
+    users: Annotated[int, Field(ge=1, le=MAX_USERS)]
+    spawn_rate: Annotated[float, Field(gt=0, le=MAX_SPAWN_RATE)] = 10
     duration_s: Annotated[int, Field(ge=1, le=86400)]
-    max_requests: Annotated[int, Field(ge=1)]
-    steps: Annotated[int, Field(ge=1)] = 1
+    max_requests: Annotated[int, Field(ge=1, le=MAX_REQUESTS)]
+    steps: Annotated[int, Field(ge=1, le=1000)] = 1
     stop: StopCondition = StopCondition(error_rate=0.05)
     slos: tuple[Slo, ...] = ()
     wait_s: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] = Field(
@@ -586,6 +600,36 @@ class Waiver(Model):
         return today <= self.expires
 
 
+BodyKind = Literal["list", "info", "mod", "zip", "page"]
+#: Default caps, bytes: version lists and @latest; .info; .mod (Go's own limit, codehost.MaxGoMod);
+#: .zip (Go allows 500 MiB: raise it for larger modules); anything else (pages, API answers, errors).
+BODY_BYTES: dict[BodyKind, int] = {"list": 4 << 20, "info": 64 << 10, "mod": 16 << 20, "zip": 64 << 20, "page": 4 << 20}
+
+
+def body_kind(path: str) -> BodyKind:
+    """The kind of answer a request path asks for, by the module proxy protocol's endings; else ``page``."""
+    path = path.split("?", 1)[0]
+    for ending, kind in (("/@v/list", "list"), ("/@latest", "list"), (".info", "info"), (".mod", "mod"), (".zip", "zip")):
+        if path.endswith(ending):
+            return kind  # type: ignore[return-value]
+    return "page"
+
+
+class Limits(Model):
+    """What one answer may cost a check or a load user: an answer longer than its cap is a finding (the check
+    fails saying the answer exceeded it) and is not read further, so a hostile target cannot exhaust memory."""
+
+    body_bytes: dict[BodyKind, Annotated[int, Field(ge=1024, le=4 << 30)]] = Field(
+        default={}, description=f"Most bytes read of one answer, per kind of request: {sorted(BODY_BYTES)}; "
+                                f"default {BODY_BYTES}.")
+    go_client_mb: Annotated[int, Field(ge=256, le=65536)] = Field(
+        default=1024, description="Most memory (address space) the real go client may use: an endless answer makes "
+                                  "it fail (out of memory), not the machine.")
+
+    def body_cap(self, kind: BodyKind) -> int:
+        return self.body_bytes.get(kind, BODY_BYTES[kind])
+
+
 class Gate(Model):
     """What the pre-cutover gate (``gauntlet gate``) asks of the gating claims beyond their verdict."""
 
@@ -614,6 +658,7 @@ class Environment(Model):
     history: History = History()
     gate: Gate = Gate()
     notify: Optional[Notify] = None
+    limits: Limits = Limits()
     claims: tuple[Claim, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -774,26 +819,117 @@ def _describe(error: dict) -> tuple[str, str]:
     return _field(loc), message
 
 
+#: Bounds on an environment file and on the work of reading it: its size, its nesting, its nodes (an alias
+#: counts as the nodes it repeats, so a few lines of anchors cannot expand to millions).
+MAX_FILE_BYTES = 1 << 20
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML gauntlet refuses: a duplicate key, nesting too deep, too many nodes."""
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, bounded (:data:`MAX_DEPTH`, :data:`MAX_NODES`), refusing duplicate keys, and leaving
+    dates as text for the model to judge (``2030-13-45`` is then a field error, not a crash)."""
+
+    yaml_implicit_resolvers = {first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP]
+                               for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._path: list[str | int] = []
+        self._depth = 0
+        self._nodes = 0
+
+    def _count(self, n: int, mark: yaml.Mark) -> None:
+        self._nodes += n
+        if self._nodes > MAX_NODES:
+            raise _Refused(None, None, f"more than {MAX_NODES} values (aliases counted as what they repeat): "
+                                       "not an environment file", mark)
+
+    def compose_node(self, parent: Optional[yaml.Node], index: object) -> yaml.Node:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            anchored = self.anchors.get(event.anchor)  # type: ignore[attr-defined]
+            self._count(getattr(anchored, "gauntlet_size", 1), event.start_mark)
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
+        if self._depth >= MAX_DEPTH:
+            where = _field(tuple(self._path[:4])) + ("…" if len(self._path) > 4 else "")
+            raise _Refused(None, None, f"{where}: nested deeper than {MAX_DEPTH} levels",
+                           self.peek_event().start_mark)
+        pushed = isinstance(index, (yaml.Node, int))
+        if pushed:
+            self._path.append(str(index.value) if isinstance(index, yaml.Node) else index)  # type: ignore[arg-type]
+        self._depth += 1
+        before = self._nodes
+        try:
+            node = super().compose_node(parent, index)  # type: ignore[arg-type]
+            self._count(1, node.start_mark)
+            node.gauntlet_size = self._nodes - before  # type: ignore[attr-defined]
+            if isinstance(node, yaml.MappingNode):
+                self._no_duplicates(node)
+        finally:
+            self._depth -= 1
+            if pushed:
+                self._path.pop()
+        return node
+
+    def _no_duplicates(self, node: yaml.MappingNode) -> None:
+        seen: dict[str, int] = {}
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                continue
+            if key.value in seen:
+                raise _Refused(None, None, f"{_field((*self._path, key.value))}: duplicate key {key.value!r} (first on line "
+                                           f"{seen[key.value] + 1}): each field must be given once", key.start_mark)
+            seen[key.value] = key.start_mark.line
+
+
+_Loader.add_constructor(_TIMESTAMP, yaml.SafeLoader.construct_yaml_str)
+
+
 def parse_environment(text: str, file: Path) -> Environment:
     """Validate the YAML text of an environment file; errors name the file and the field."""
+    if len(text.encode("utf-8", "surrogateescape")) > MAX_FILE_BYTES:
+        raise ConfigError(f"{file}: larger than {MAX_FILE_BYTES >> 20} MiB: not an environment file")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{file}:{where}: not valid YAML ({problem})") from exc
+        if isinstance(exc, _Refused):
+            raise ConfigError(f"{file}:{where}: {problem}") from None
+        raise ConfigError(f"{file}:{where}: not valid YAML ({problem})") from None
+    except RecursionError:
+        raise ConfigError(f"{file}: nested too deeply to read: not an environment file") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: expected a mapping of environment fields at the top level, got {type(data).__name__}")
     if "name" in data and data["name"] != file.stem:
         raise ConfigError(f"{file}: name: expected {file.stem!r} (the file's name), got {data['name']!r}")
     try:
-        return Environment.model_validate(data, context={"base": file.resolve().parent})
+        env = Environment.model_validate(data, context={"base": file.resolve().parent})
     except ValidationError as exc:
         errors = exc.errors()
         field, expectation = _describe(errors[0])
         more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
         raise ConfigError(f"{file}: {field}: {expectation}{more}") from None
+    _register_secrets(env)
+    return env
+
+
+def _register_secrets(env: Environment) -> None:
+    """The credentials an environment file holds, for :mod:`gauntlet.redact` to mask wherever they appear."""
+    from gauntlet import redact
+
+    for url in [e.url for e in env.endpoints] + [env.aws.endpoint_url if env.aws else None,
+                                                 env.kubernetes.api_server if env.kubernetes else None]:
+        redact.register_url(str(url) if url is not None else None)
+    if env.notify is not None and "${" not in env.notify.webhook_url:
+        redact.register(env.notify.webhook_url)
 
 
 def environment_names(directory: Optional[Path] = None) -> list[str]:
@@ -811,9 +947,13 @@ def load_environment(name: str, directory: Optional[Path] = None) -> Environment
         raise ConfigError(f"{directory}: unknown environment {name!r}: expected one of {names}")
     file = directory / f"{name}.yaml"
     try:
-        text = file.read_text(encoding="utf-8")
+        with open(file, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ConfigError(f"{file}: larger than {MAX_FILE_BYTES >> 20} MiB: not an environment file")
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read the environment file ({exc})") from exc
+        raise ConfigError(f"{file}: cannot read the environment file ({exc})") from None
     return parse_environment(text, file)
 
 

@@ -6,6 +6,8 @@ The hierarchy keeps "you configured it wrong" apart from "the target deviated"
     GauntletError
     ├── ConfigError            invalid input: environment file, CLI argument (exit 2)
     ├── SafetyRefusal          an action the environment's policy forbids (exit 2)
+    ├── RunError               a run could not gather its evidence: pytest ended without running the checks
+    │                          (internal error, collection error, nothing collected); the run is marked error (exit 2)
     ├── LocalStackError        the local stack could not be set up or started
     ├── NotChecked             the question could not be asked or answered: no credentials,
     │                          access denied (RBAC, IAM), a control API that does not answer,
@@ -35,6 +37,10 @@ class ConfigError(GauntletError):
 
 class SafetyRefusal(GauntletError):
     """Refused before acting: the environment's policy does not allow it."""
+
+
+class RunError(GauntletError):
+    """A runner ended without running its checks; the message says which, why, and where the run folder is."""
 
 
 class LocalStackError(GauntletError):

@@ -7,14 +7,17 @@ import re
 
 import httpx
 
+from gauntlet import redact
 from gauntlet.environment import Notify
 
 OUTCOME = {0: "pass", 1: "fail", 3: "not-checked"}
 
 
 def webhook_url(notify: Notify) -> str:
-    """The URL, with ``${VAR}`` taken from the environment (webhook URLs are secrets)."""
-    return re.sub(r"\$\{(\w+)\}", lambda m: os.environ.get(m.group(1), ""), notify.webhook_url)
+    """The URL, with ``${VAR}`` taken from the environment (webhook URLs are secrets: it is masked from now on)."""
+    url = re.sub(r"\$\{(\w+)\}", lambda m: os.environ.get(m.group(1), ""), notify.webhook_url)
+    redact.register(url)
+    return url
 
 
 def message(document: dict, code: int) -> dict:

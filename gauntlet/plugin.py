@@ -17,6 +17,7 @@ from typing import Iterator, Optional
 import httpx
 import pytest
 
+from gauntlet import redact_pytest, transport
 from gauntlet.catalogue import OBSERVES, matches_any
 from gauntlet.environment import Endpoint, Environment, Workload, load_environment
 from gauntlet.exceptions import GauntletError, NotChecked, TargetUnreachable
@@ -42,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(*kinds, observes='service'): the check kinds this test implements "
                                        "(gauntlet checks); observes='component' when it looks at one pod or node")
+    config.pluginmanager.register(redact_pytest, "gauntlet-redact")
     if not _is_worker(config) and not config.getoption("--no-gauntlet-report"):
         config.pluginmanager.register(ClaimsReporter(config), "gauntlet-claims-reporter")
 
@@ -234,6 +236,8 @@ class ClaimsReporter:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.run is not None and self.owns_run:
             status = "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "complete"
+            if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED):
+                self.run.add_error(f"pytest ended with exit code {int(exitstatus)} ({pytest.ExitCode(exitstatus).name})")
             finish(self.run, environment_of(self.config), status)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
@@ -281,9 +285,10 @@ def ssl_context(env: Environment) -> ssl.SSLContext:
 
 @pytest.fixture(scope="session")
 def http_client(environment: Environment) -> Iterator[httpx.Client]:
-    """One HTTP/2 connection pool per worker, trusting the environment's CA bundles."""
-    with httpx.Client(http2=True, verify=ssl_context(environment), timeout=HTTP_TIMEOUT, follow_redirects=False,
-                      headers={"User-Agent": "gauntlet (conformance)"}) as client:
+    """One HTTP/2 connection pool per worker, trusting the environment's CA bundles; each request within its
+    deadline and each answer within its cap (:mod:`gauntlet.transport`)."""
+    with transport.client(environment.limits, verify=ssl_context(environment), http2=True, timeout=HTTP_TIMEOUT,
+                          follow_redirects=False, headers={"User-Agent": "gauntlet (conformance)"}) as client:
         yield client
 
 

@@ -4,7 +4,13 @@ A run is written as it goes: ``run.json`` (what and when) and ``checks.jsonl``
 (one line per finished check, appended and flushed), so an interrupted run
 still has its evidence. :func:`finish` judges the claims and writes
 ``results.json``, ``junit.xml`` and ``index.html``, each atomically (temporary
-file, then rename), and points ``reports/latest`` at the run.
+file, then rename), and points ``reports/latest`` at the run. A run ends
+``complete``, ``interrupted`` (a signal), or ``error`` (a runner could not gather
+its evidence: ``run.json``'s ``errors`` say why).
+
+Secrets never reach a run folder: every record is masked on its way in
+(:func:`gauntlet.redact.redact_data`), and :func:`finish` scrubs the files other
+programs wrote there (Locust's report, Chaos Toolkit's journal and log).
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ from gauntlet import charts, history, paths
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult, ClaimVerdict, Verdict, judge, passes_gate
-from gauntlet.redact import redact
+from gauntlet.redact import redact, redact_data, scrub_tree
 
-Status = Literal["running", "complete", "interrupted"]
+Status = Literal["running", "complete", "interrupted", "error"]
 RUN_FILE, CHECKS_FILE, RESULTS_FILE = "run.json", "checks.jsonl", "results.json"
+_META_FIELDS = ("id", "environment", "kind", "status")
 
 
 def _now() -> dt.datetime:
@@ -52,22 +59,59 @@ class Run:
 
     @property
     def meta(self) -> dict:
-        return json.loads((self.dir / RUN_FILE).read_text(encoding="utf-8"))
+        """``run.json``; a ConfigError naming the file when it is not a run record (truncated, foreign)."""
+        path = self.dir / RUN_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot read the run record ({exc})") from None
+        missing = [k for k in _META_FIELDS if not isinstance(data, dict) or not isinstance(data.get(k), str)]
+        if missing:
+            got = f"a {type(data).__name__}" if not isinstance(data, dict) else f"no text field {missing[0]!r}"
+            raise ConfigError(f"{path}: not a gauntlet run record: expected an object with {list(_META_FIELDS)}, got {got}")
+        return data
 
     def record(self, result: CheckResult) -> None:
-        """Append one finished check; flushed at once so an interruption keeps it."""
-        data = result.to_json()
-        data["message"] = redact(data["message"])
+        """Append one finished check, secrets masked; flushed at once so an interruption keeps it."""
         with open(self.dir / CHECKS_FILE, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(data, sort_keys=True) + "\n")
+            handle.write(json.dumps(redact_data(result.to_json()), sort_keys=True, default=str) + "\n")
             handle.flush()
 
     def results(self) -> list[CheckResult]:
+        """The checks recorded so far. A last line cut short (a write interrupted) is not evidence and is left
+        out (:meth:`cut_short` says so); any other line that is not a check record is a ConfigError naming it."""
         path = self.dir / CHECKS_FILE
-        if not path.exists():
-            return []
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [CheckResult.from_json(json.loads(line)) for line in lines if line.strip()]
+        lines, cut = self._lines()
+        out = []
+        for number, line in enumerate(lines[:-1] if cut else lines, 1):
+            if not line.strip():
+                continue
+            try:
+                out.append(CheckResult.from_json(json.loads(line)))
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise ConfigError(f"{path}:{number}: not a check record ({type(exc).__name__}: {exc})"[:400]) from None
+        return out
+
+    def cut_short(self) -> bool:
+        """Whether ``checks.jsonl`` ends in a line that is not complete JSON and has no newline: a write cut short."""
+        return self._lines()[1]
+
+    def _lines(self) -> tuple[list[str], bool]:
+        path = self.dir / CHECKS_FILE
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return [], False
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the checks ({exc})") from None
+        lines = text.splitlines()
+        if not text or text.endswith("\n"):
+            return lines, False
+        try:
+            json.loads(lines[-1])
+        except ValueError:
+            return lines, True
+        return lines, False
 
     def add_ran(self, *evidence: str) -> None:
         """Note evidence sources this run executed."""
@@ -78,7 +122,13 @@ class Run:
     def add_unavailable(self, evidence: str, why: str) -> None:
         """Note an evidence source this run could not execute, and why."""
         meta = self.meta
-        meta.setdefault("unavailable", {})[evidence] = why
+        meta.setdefault("unavailable", {})[evidence] = redact(why)
+        write_atomic(self.dir / RUN_FILE, json.dumps(meta, indent=2))
+
+    def add_error(self, why: str) -> None:
+        """Note that a runner could not gather its evidence: the run finishes as ``error``, never ``complete``."""
+        meta = self.meta
+        meta["errors"] = [*meta.get("errors", []), redact(why)]
         write_atomic(self.dir / RUN_FILE, json.dumps(meta, indent=2))
 
 
@@ -94,6 +144,11 @@ def new_run(env: Environment, kind: str, command: str, reports: Optional[Path] =
             break
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise ConfigError(f"{reports}: cannot create a run folder there ({exc.strerror or exc}): set "
+                              "GAUNTLET_REPORTS_DIR to a folder gauntlet may write") from None
+    else:
+        raise ConfigError(f"{reports}: 999 runs named {base} already: cannot create another")
     meta = {"id": folder.name, "environment": env.name, "kind": kind, "command": redact(command),
             "started": started.isoformat(timespec="seconds"), "finished": None, "status": "running", "ran": [], "unavailable": {}}
     write_atomic(folder / RUN_FILE, json.dumps(meta, indent=2))
@@ -118,6 +173,8 @@ def find_run(name: Optional[str] = None, reports: Optional[Path] = None) -> Run:
 def finish(run: Run, env: Environment, status: Status, extra: Optional[dict] = None) -> dict:
     """Judge the run's claims and write results.json, junit.xml and index.html."""
     meta = run.meta
+    if status == "complete" and meta.get("errors"):
+        status = "error"
     if meta["status"] == "running" or status != "complete":
         meta["status"] = status
     meta["finished"] = meta.get("finished") or _now().isoformat(timespec="seconds")
@@ -125,7 +182,7 @@ def finish(run: Run, env: Environment, status: Status, extra: Optional[dict] = N
     write_atomic(run.dir / RUN_FILE, json.dumps(meta, indent=2))
     results = run.results()
     verdicts = judge(env, results, ran=meta.get("ran", ()), unavailable=meta.get("unavailable", {}))
-    document = _results_document(run, meta, results, verdicts)
+    document = redact_data(_results_document(run, meta, results, verdicts))
     store = history.store_path(env.history.path)
     previous = next(iter(history.recent(store, env.name, last=1, kind=meta["kind"], before=meta)), None)
     document["regressions"] = history.regressions(document, previous, env.history.tolerance)
@@ -135,6 +192,7 @@ def finish(run: Run, env: Environment, status: Status, extra: Optional[dict] = N
     history.record(document, store)
     trend = history.trend(history.recent(store, env.name, last=14, kind=meta["kind"]))
     write_atomic(run.dir / "index.html", html(document, charts.run_charts(run.dir, trend)))
+    scrub_tree(run.dir)
     _point_latest(run)
     return document
 
@@ -142,7 +200,8 @@ def finish(run: Run, env: Environment, status: Status, extra: Optional[dict] = N
 def rebuild(run: Run, env: Environment) -> dict:
     """Write the report again from the run's evidence; a run that never finished is interrupted."""
     status = run.meta["status"]
-    return finish(run, env, "interrupted" if status == "running" else status)
+    notes = [f"{CHECKS_FILE}: its last line was cut short (a write interrupted) and is not counted"] if run.cut_short() else []
+    return finish(run, env, "interrupted" if status == "running" else status, {"notes": notes} if notes else None)
 
 
 def _results_document(run: Run, meta: dict, results: list[CheckResult], verdicts: list[ClaimVerdict]) -> dict:

@@ -8,15 +8,19 @@ turns them into verdicts.
 
 from __future__ import annotations
 
-import subprocess
+import re
+import signal
 import sys
+from collections import deque
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence, TextIO
 
 from gauntlet import paths
 from gauntlet.catalogue import catalogue
+from gauntlet.children import Child, check_fan_out
 from gauntlet.environment import Claim, Environment, conformance_suites
-from gauntlet.exceptions import ConfigError, SafetyRefusal
+from gauntlet.exceptions import ConfigError, RunError, SafetyRefusal
+from gauntlet.redact import redact
 from gauntlet.report import Run
 
 
@@ -30,10 +34,22 @@ def check_suites(suites: Iterable[str]) -> list[str]:
     return chosen
 
 
+#: After an interruption, how long pytest may take to finish the check at hand and its teardown.
+CONFORMANCE_GRACE_S = 10.0
+_PYTEST_EXIT = {2: "interrupted: errors during collection", 3: "internal error", 5: "no check collected"}
+
+
 def run_conformance(env: Environment, run: Run, suites: Sequence[str], *, workers: Optional[int] = None,
                     claims: Optional[Iterable[str]] = None, environments_dir: Optional[Path] = None,
                     quiet_stdout: bool = False) -> int:
-    """Run pytest on ``conformance/<suite>`` for ``env``, recording into ``run``; returns pytest's exit code."""
+    """Run pytest on ``conformance/<suite>`` for ``env``, recording into ``run``; returns pytest's exit code.
+
+    pytest runs in its own process group, its output masked on the way to the terminal. Interrupted
+    (Ctrl-C, SIGTERM, SIGHUP), it gets SIGINT and :data:`CONFORMANCE_GRACE_S` to write what it finished,
+    then its group is killed. An exit other than "checks ran" (0, 1) raises: usage errors ConfigError,
+    the others :class:`RunError` after noting the suites unavailable and the run as an error."""
+    if workers is not None:
+        check_fan_out("-n", workers, "pytest-xdist workers")
     args = [sys.executable, "-m", "pytest", *[f"conformance/{s}" for s in suites],
             "--env", env.name, "--gauntlet-run", str(run.dir), "-p", "no:cacheprovider", "-q", "-rfEs"]
     if environments_dir is not None:
@@ -43,12 +59,45 @@ def run_conformance(env: Environment, run: Run, suites: Sequence[str], *, worker
     if claims is not None:
         args += ["--claims", ",".join(claims)]
     run.add_ran(*(f"conformance:{s}" for s in suites))
-    proc = subprocess.run(args, cwd=paths.ROOT, stdout=sys.stderr if quiet_stdout else None, stderr=subprocess.PIPE, text=True)
-    sys.stderr.write(proc.stderr)
-    if proc.returncode == 4:
-        errors = [line.removeprefix("ERROR: ") for line in proc.stderr.splitlines() if line.startswith("ERROR: ")]
+    tail: deque[str] = deque(maxlen=200)
+    out = sys.stderr if quiet_stdout else sys.stdout
+
+    def to(stream: TextIO, keep: bool) -> Callable[[str], None]:
+        def write(line: str) -> None:
+            if keep:
+                tail.append(line)
+            stream.write(line + "\n")
+            stream.flush()
+        return write
+
+    child = Child(args, cwd=paths.ROOT, output=to(out, True), errors=to(sys.stderr, True), dies_with_parent=True)
+    try:
+        code = child.wait()
+    finally:
+        child.stop(first=signal.SIGINT, grace_s=CONFORMANCE_GRACE_S)
+    if code == 4:
+        errors = [line.removeprefix("ERROR: ") for line in tail if line.startswith("ERROR: ")]
         raise ConfigError(errors[-1] if errors else f"pytest refused its arguments: {' '.join(args)}")
-    return proc.returncode
+    if code not in (0, 1):
+        why = f"pytest ended with exit code {code} ({_PYTEST_EXIT.get(code, 'abnormal end')}) before running the checks"
+        detail = _pytest_problem(list(tail))
+        reason = f"{why}{': ' + detail if detail else ''}"
+        for suite in suites:
+            run.add_unavailable(f"conformance:{suite}", reason)
+        run.add_error(reason)
+        raise RunError(f"conformance {', '.join(suites)}: {reason}; the run is marked error: {run.dir}")
+    return code
+
+
+def _pytest_problem(lines: list[str]) -> str:
+    """The line of pytest's output that says what went wrong: an internal error's exception, a collection
+    error, or pytest's summary line."""
+    for marks in (("INTERNALERROR> ",), ("E   ",), ("ERROR ",)):
+        found = [line for line in lines if line.startswith(marks) and re.search(r"\w+(Error|Exception)\b|ERROR ", line)]
+        if found:
+            return found[-1].removeprefix("INTERNALERROR> ").removeprefix("E   ").strip()[:300]
+    summary = [line for line in lines if line.strip()]
+    return summary[-1].strip("= ")[:300] if summary else ""
 
 
 def confirm_production_load(env: Environment, confirm: Optional[str]) -> None:
@@ -82,7 +131,7 @@ def run_chaos(env: Environment, run: Run, experiment: str, *, load: Optional[str
 
 
 def _progress_to_stderr(line: str) -> None:
-    sys.stderr.write(line + "\n")
+    sys.stderr.write(redact(line) + "\n")
     sys.stderr.flush()
 
 
@@ -119,7 +168,10 @@ def run_evidence(env: Environment, run: Run, refs: Iterable[str], *, claims: Opt
             else:
                 loads.append(name)
     if suites:
-        run_conformance(env, run, suites, claims=claims, environments_dir=environments_dir, quiet_stdout=quiet_stdout)
+        try:
+            run_conformance(env, run, suites, claims=claims, environments_dir=environments_dir, quiet_stdout=quiet_stdout)
+        except RunError as exc:  # noted in the run (its suites unavailable, the run an error): the gate goes on
+            _progress_to_stderr(f"gauntlet: error: {exc}")
     for name in experiments:
         try:
             chaos_runner(env, run, name, load=during.get(name), progress=_progress_to_stderr)

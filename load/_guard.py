@@ -41,6 +41,7 @@ from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 
 from gauntlet.environment import load_environment
+from gauntlet.redact import redact_data
 from gauntlet.load.params import LoadParams, UserKind, default_profile, resolve
 from gauntlet.load.watch import Budget, Point, Snapshot, StopWatch, Trip, Windows, shares
 
@@ -191,11 +192,11 @@ class Guard:
             self.outcome = {"ended_by": "duration" if elapsed >= self.p.duration_s - 1.5 else "stopped",
                             "elapsed_s": round(elapsed, 2), "stop": None}
         stats = self.environment.runner.stats
-        self._write("outcome.json", json.dumps({**self.outcome, "requests": stats.total.num_requests,
+        self._write("outcome.json", json.dumps(redact_data({**self.outcome, "requests": stats.total.num_requests,
                                                 "final": final_figures(stats), "failures": final_failures(stats),
                                                 "exceptions": [{"count": e["count"], "message": e["msg"]} for e in
                                                                self.environment.runner.exceptions.values()],
-                                                "params": self.p.to_json()}, indent=2))
+                                                "params": self.p.to_json()}), indent=2))
 
     # --- the watch ----------------------------------------------------------
 

@@ -37,6 +37,6 @@ class ArtifactHubUser(BoundedHttpUser):
         term = random.choice(self.params.queries)
         self.fetch(search_page(term), "/packages/search?ts_query_web=[term]", ok)
         found = self.fetch(search_api(term), "/api/v1/packages/search?ts_query_web=[term]", search_ok)
-        details = package_paths(found.content or b"") if found.status_code == 200 else []
+        details = package_paths(found[1]) if found is not None and found[0] == 200 else []
         if details:
             self.fetch(random.choice(details[:5]), "/api/v1/packages/[kind]/[repo]/[package]", ok)

@@ -7,6 +7,7 @@ from typing import Iterator
 import httpx
 import pytest
 
+from gauntlet import transport
 from gauntlet.edge import targets, tls
 from gauntlet.edge.providers import Provider, provider as provider_row
 from gauntlet.environment import Cdn, Environment
@@ -55,14 +56,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def edge_http() -> Iterator[httpx.Client]:
-    """HTTP/2 client for the edge's HTTP behaviour (caching, redirects, errors).
+def edge_http(environment: Environment) -> Iterator[httpx.Client]:
+    """HTTP/2 client for the edge's HTTP behaviour (caching, redirects, errors), each request within its
+    deadline and each answer within its cap (gauntlet.transport).
 
     It does not verify certificates: the certificate is judged by the TLS checks, so a certificate
     fault shows there, once, and not again in every caching check. It sends no credentials.
     """
-    with httpx.Client(http2=True, verify=False, follow_redirects=False,
-                      headers={"User-Agent": "gauntlet (conformance; edge)"}) as client:
+    with transport.client(environment.limits, verify=False, http2=True, follow_redirects=False,
+                          headers={"User-Agent": "gauntlet (conformance; edge)"}) as client:
         yield client
 
 

@@ -16,9 +16,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
 
-import httpx
 import pytest
 
+from gauntlet import transport
 from gauntlet.environment import Endpoint, Environment, Goproxy, ModuleVersion
 from gauntlet.goproxy import goclient, protocol
 from gauntlet.goproxy.client import GoproxyClient, PerThread
@@ -84,10 +84,11 @@ def samplers(goproxy_config: Goproxy) -> Iterator[ThreadPoolExecutor]:
 
 @pytest.fixture(scope="session")
 def goproxy_http(environment: Environment) -> Iterator[PerThread]:
-    """HTTP/2 clients, one per thread, configured as the session's ``http_client`` (trust, timeouts, no redirects)."""
+    """HTTP/2 clients, one per thread, configured as the session's ``http_client``: trust, timeouts, no redirects,
+    each request within its deadline and each answer within its cap (:mod:`gauntlet.transport`)."""
     trust = ssl_context(environment)
-    clients = PerThread(lambda: httpx.Client(http2=True, verify=trust, timeout=HTTP_TIMEOUT, follow_redirects=False,
-                                             headers={"User-Agent": "gauntlet (conformance; goproxy)"}))
+    clients = PerThread(lambda: transport.client(environment.limits, verify=trust, http2=True, timeout=HTTP_TIMEOUT,
+                                                 follow_redirects=False, headers={"User-Agent": "gauntlet (conformance; goproxy)"}))
     yield clients
     clients.close()
 
@@ -125,10 +126,17 @@ def known_sums(environment: Environment) -> dict[tuple[str, str], str]:
     return read_go_sum(Path(environment.goproxy.go_sum))
 
 
+#: Seconds the go command may take besides its requests (start, hashing, extracting).
+GO_START_S = 10.0
+
+
 @pytest.fixture(scope="session")
 def go_downloads(environment: Environment, goproxies: dict[str, GoproxyClient],
                  checksum_databases: tuple[Database, ...]) -> Iterator[dict[str, Future[goclient.Download]]]:
-    """The real go client's download of the probe set through each endpoint, started now, in the background."""
+    """The real go client's download of the probe set through each endpoint, started now, in the background.
+    Each within a deadline from the endpoint's (three requests per module version, one more for its checksum
+    database lookup, and a few tiles, each within the endpoint's request deadline, plus GO_START_S) and within
+    ``limits.go_client_mb`` of memory."""
     go = goclient.go_binary()
     if go is None or environment.goproxy is None:
         yield {}
@@ -137,12 +145,15 @@ def go_downloads(environment: Environment, goproxies: dict[str, GoproxyClient],
     config = environment.goproxy
     modules = [f"{p.module}@{p.version}" for p in config.probe_set]
     ca_files = [e.ca_path for e in environment.endpoints if e.ca_path is not None and e.ca_path.is_file()]
+    gosumdb = checksum_databases[0].key if config.go_client_sumdb and checksum_databases else None
+    requests = (4 if gosumdb else 3) * len(modules) + (4 if gosumdb else 0)
     pool = ThreadPoolExecutor(max_workers=max(1, len(goproxies)), thread_name_prefix="gauntlet-go-client")
     started = {}
-    gosumdb = checksum_databases[0].key if config.go_client_sumdb and checksum_databases else None
-    for name, client in goproxies.items():
-        started[name] = pool.submit(goclient.download, go, client.base_url, modules, scratch / name, gosumdb=gosumdb,
-                                    ca_files=ca_files, loopback_only=goclient.is_loopback(client.base_url))
+    for endpoint in _endpoints(environment):
+        started[endpoint.name] = pool.submit(
+            goclient.download, go, goproxies[endpoint.name].base_url, modules, scratch / endpoint.name,
+            deadline_s=GO_START_S + requests * endpoint.request_deadline_s, memory_bytes=environment.limits.go_client_mb << 20,
+            gosumdb=gosumdb, ca_files=ca_files, loopback_only=goclient.is_loopback(str(endpoint.url)))
     yield started
     pool.shutdown(wait=True, cancel_futures=True)
     shutil.rmtree(scratch, ignore_errors=True)

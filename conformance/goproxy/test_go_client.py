@@ -5,7 +5,8 @@ go command itself is the judge. It runs with GOPROXY set to the endpoint alone a
 where the environment says the proxy serves a checksum database it can verify
 (`goproxy.sumdb`, `goproxy.go_client_sumdb`), GOSUMDB set to it, so it verifies every
 download through the proxy as a user's would; else GOSUMDB=off. Its `Sum` and
-`GoModSum` must both equal the known-good go.sum.
+`GoModSum` must both equal the known-good go.sum. It runs within a deadline from the
+endpoint's and within ``limits.go_client_mb`` of memory (conftest ``go_downloads``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ def test_go_mod_download_succeeds_and_matches_go_sum(go_download, known_sums, re
     checksum database where the environment says so), and both hashes the go command computed, `Sum` and
     `GoModSum`, are the known-good go.sum lines."""
     record_property("go_client", {"settings": go_download.settings, "elapsed_s": round(go_download.elapsed_s, 2)})
+    assert not go_download.expired, (f"{go_download.settings} go mod download: not done within {go_download.deadline_s:g} s "
+                                     "(its requests each within the endpoint's deadline): "
+                                     + (go_download.stderr.strip()[-300:] or "no output"))
+    assert "fatal error: out of memory" not in go_download.stderr, (
+        f"{go_download.settings} go mod download: ran out of the memory it may use (limits.go_client_mb): "
+        "an answer of the proxy is too large")
     failed = go_download.errors()
     unreachable = [f for f in failed if NO_ANSWER.search(f) and f"reading {go_download.proxy}/" in f and "proxyconnect" not in f]
     if unreachable and len(unreachable) == len(failed):

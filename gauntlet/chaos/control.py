@@ -10,9 +10,13 @@ checks again from inside, so that
 - a plain ``chaos run chaos_experiments/X.json`` (no gauntlet around it) gets the same
   rules as ``gauntlet chaos``: environment ``gauntlet_env`` of the configuration
   (``$GAUNTLET_ENV``, default ``local``), its policy (``--var gauntlet_confirm=<env>``
-  is the typed confirmation), the kubeconfig check, the lock, the plan;
+  is the typed confirmation: every experiment declares ``gauntlet_confirm``, since Chaos
+  Toolkit drops a ``--var`` the configuration does not declare), the kubeconfig check, the
+  lock, the plan;
 - every activity's start and end is appended to ``$GAUNTLET_CHAOS_EVENTS`` (JSON lines)
-  as it happens: the timeline marks the faults from it, live.
+  as it happens: the timeline marks the faults from it, live;
+- Chaos Toolkit's log and console output, and the events, have their secrets masked
+  (:mod:`gauntlet.redact`): an API answer quoting a token stays out of them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any, Optional
 
 from chaoslib.exceptions import InterruptExecution
 
+from gauntlet import redact
 from gauntlet.exceptions import GauntletError
 
 #: Set by ``gauntlet chaos`` for the Chaos Toolkit process: the checks before the run are done, the lock is held.
@@ -39,7 +44,7 @@ def _event(**data: Any) -> None:
     if not path:
         return
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({"t": time.time(), **data}, default=str) + "\n")
+        handle.write(json.dumps(redact.redact_data({"t": time.time(), **data}), default=str) + "\n")
         handle.flush()
 
 
@@ -53,6 +58,8 @@ def _environment(configuration: Optional[dict]):
 
 def before_experiment_control(context: dict, configuration: Optional[dict] = None, secrets: Optional[dict] = None,
                               **kwargs: Any) -> None:
+    redact.install_log_filter("chaostoolkit")  # its handlers exist once Chaos Toolkit runs the experiment
+    _register_kube_secrets(configuration)
     _event(event="experiment-start", title=context.get("title"))
     from gauntlet.chaos import guards
     from gauntlet.chaos.experiments import EXTENSION
@@ -74,7 +81,7 @@ def before_experiment_control(context: dict, configuration: Optional[dict] = Non
 
     try:
         env = _environment(configuration)
-        guards.check_policy(env, (configuration or {}).get("gauntlet_confirm"))
+        guards.check_policy(env, (configuration or {}).get("gauntlet_confirm"), flag="--var gauntlet_confirm=")
         if tier == "cluster":
             from gauntlet.chaos import kube
 
@@ -93,6 +100,17 @@ def before_experiment_control(context: dict, configuration: Optional[dict] = Non
     except GauntletError as exc:
         _release()
         raise InterruptExecution(f"gauntlet refused the experiment: {exc}") from None
+
+
+def _register_kube_secrets(configuration: Optional[dict]) -> None:
+    """The tokens of the kubeconfig chaostoolkit-kubernetes will use (read_kubeconfig registers them): masked
+    wherever an answer quotes them."""
+    from gauntlet.chaos import kube
+
+    try:
+        kube.read_kubeconfig(Path(kube.settings(configuration)[0]))
+    except (OSError, ValueError):
+        pass  # no kubeconfig to read: nothing of it can leak
 
 
 def before_method_control(context: dict, **kwargs: Any) -> None:

@@ -155,6 +155,9 @@ def parse(path: Path) -> Experiment:
                           f"where only {PROBES_MODULE} probes are pinned to the environment's cluster: use those")
     if not any((c.get("provider") or {}).get("module") == CONTROL_MODULE for c in data.get("controls") or ()):
         raise ConfigError(f"{path}: controls: expected the {CONTROL_MODULE} control (the guard before every action)")
+    if "gauntlet_confirm" not in (data.get("configuration") or {}):
+        raise ConfigError(f"{path}: configuration.gauntlet_confirm: expected it declared (null): a plain `chaos run` "
+                          "takes the typed confirmation as --var gauntlet_confirm=ENV, which Chaos Toolkit drops unless declared")
     return Experiment(path.stem, path, data, checks, tier, targets, invariants, bool(ext.get("steady_state_is_the_claim")))
 
 

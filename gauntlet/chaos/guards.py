@@ -30,16 +30,17 @@ from gauntlet.exceptions import SafetyRefusal
 REACHABLE_WITHIN_S = 5.0
 
 
-def check_policy(env: Environment, confirm: Optional[str]) -> None:
-    """``chaos.allowed``, and the typed confirmation where the environment needs one."""
+def check_policy(env: Environment, confirm: Optional[str], flag: str = "--confirm ") -> None:
+    """``chaos.allowed``, and the typed confirmation where the environment needs one (``flag``: how the operator
+    gives it: ``--confirm ENV``, or ``--var gauntlet_confirm=ENV`` for a plain ``chaos run``)."""
     if not env.chaos.allowed:
         raise SafetyRefusal(f"{env.name}: chaos is not allowed here (chaos.allowed: false): nothing was done")
     if env.production or env.chaos.confirm:
         why = "a production environment" if env.production else "its chaos policy asks for confirmation"
-        if confirm is None:
-            raise SafetyRefusal(f"{env.name} is {why}: type --confirm {env.name} to run chaos against it")
+        if not confirm:
+            raise SafetyRefusal(f"{env.name} is {why}: type {flag}{env.name} to run chaos against it")
         if confirm != env.name:
-            raise SafetyRefusal(f"{env.name} is {why}: --confirm {confirm!r} does not name it (expected --confirm {env.name})")
+            raise SafetyRefusal(f"{env.name} is {why}: {flag}{confirm!r} does not name it (expected {flag}{env.name})")
 
 
 def kubeconfig_of(env: Environment) -> Path:

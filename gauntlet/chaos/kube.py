@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-import yaml
 from chaoslib.types import Configuration
+
+from gauntlet.kubernetes.client import default_kubeconfig, read_kubeconfig
 
 #: Seconds one API request may take: probes run at least once a second.
 REQUEST_TIMEOUT_S = 3.0
@@ -36,24 +37,24 @@ class KubeTarget:
         return self.contexts.get(context)
 
 
-def default_kubeconfig() -> Path:
-    """``$KUBECONFIG`` (its first file) or ``~/.kube/config``: what kubectl and chaostoolkit-kubernetes use."""
-    value = os.environ.get("KUBECONFIG", "")
-    first = value.split(os.pathsep)[0] if value else ""
-    return Path(os.path.expanduser(first or "~/.kube/config"))
-
-
 def current_target(kubeconfig: Path) -> KubeTarget:
-    """Read ``kubeconfig`` (no API call): current context and each context's server. Raises OSError/ValueError."""
-    data = yaml.safe_load(kubeconfig.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError("not a kubeconfig (expected a mapping)")
-    servers = {c.get("name"): (c.get("cluster") or {}).get("server") for c in data.get("clusters") or () if isinstance(c, dict)}
+    """Read ``kubeconfig`` (no API call): current context and each context's server. Raises OSError/ValueError
+    naming what is wrong, also for entries of the wrong type."""
+    data = read_kubeconfig(kubeconfig)
+    clusters, entries = data.get("clusters") or [], data.get("contexts") or []
+    if not isinstance(clusters, list) or not isinstance(entries, list):
+        raise ValueError("clusters and contexts: expected lists")
+    servers = {c.get("name"): (c.get("cluster") or {}).get("server") if isinstance(c.get("cluster"), dict) else None
+               for c in clusters if isinstance(c, dict)}
     contexts = {}
-    for entry in data.get("contexts") or ():
-        if isinstance(entry, dict) and entry.get("name"):
-            contexts[entry["name"]] = servers.get((entry.get("context") or {}).get("cluster"))
-    return KubeTarget(kubeconfig, data.get("current-context") or None, contexts)
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            context = entry.get("context")
+            contexts[entry["name"]] = servers.get(context.get("cluster")) if isinstance(context, dict) else None
+    current = data.get("current-context")
+    if current is not None and not isinstance(current, str):
+        raise ValueError(f"current-context: expected a context name, got {type(current).__name__}")
+    return KubeTarget(kubeconfig, current or None, contexts)
 
 
 def same_server(a: Optional[str], b: Optional[str]) -> bool:

@@ -36,13 +36,15 @@ class LoadBeside:
     error: Optional[BaseException] = None
     anchor: Optional[float] = None  # wall-clock time of Locust's t = 0
     results: list[CheckResult] = field(default_factory=list)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self, progress: Progress) -> None:
         from gauntlet.load.runner import run_profile
 
         def body() -> None:
             try:
-                self.results = run_profile(self.env, self.run, self.profile, progress=progress, beside=self.experiment)
+                self.results = run_profile(self.env, self.run, self.profile, progress=progress, beside=self.experiment,
+                                           stop=self.stopping)
             except BaseException as exc:  # reported with the chaos check
                 self.error = exc
 
@@ -71,6 +73,10 @@ class LoadBeside:
         return [{"t": self.anchor + p["t"], "requests": round(p["rps"] * p["window_s"]),
                  "failures": round(p["fail_per_s"] * p["window_s"]), "p95_ms": p.get("p95_ms"),
                  "error_rate": p.get("error_rate")} for p in points]
+
+    def stop(self) -> None:
+        """End the load now (its Locust processes stopped, its checks recorded): the run was interrupted."""
+        self.stopping.set()
 
     def join(self, timeout: float) -> None:
         if self.thread is not None:

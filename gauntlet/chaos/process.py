@@ -1,46 +1,32 @@
 """Chaos Toolkit in its own process: the command, signals, the journal, and rollbacks it could not play.
 
-``chaos run`` runs in its own process group (a Ctrl-C in the terminal reaches gauntlet only,
-which forwards one SIGINT: Chaos Toolkit then stops what it does and plays the rollbacks;
-a second SIGINT would cut them short, so none is sent). Its output goes to a log file and,
-line by line, to the operator. When it ends without a journal, or before its rollbacks
-(killed), gauntlet writes the journal and plays the rollbacks itself.
+``chaos run`` runs in its own process group (:class:`gauntlet.children.Child`: a Ctrl-C in the
+terminal reaches gauntlet only, which forwards one SIGINT: Chaos Toolkit then stops what it does and
+plays the rollbacks; a second SIGINT would cut them short, so none is sent). Its output goes, secrets
+masked, to a log file and, line by line, to the operator. When it ends without a journal, or before its
+rollbacks (killed), gauntlet writes the journal and plays the rollbacks itself. The journal is kept
+with its secrets masked.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from gauntlet.chaos.experiments import Experiment
+from gauntlet.children import Child
+from gauntlet.redact import redact_data
 from gauntlet.report import write_atomic
 
 Progress = Callable[[str], None]
 
 #: After an interruption, how long Chaos Toolkit may take to play its rollbacks before gauntlet plays them.
 ROLLBACK_GRACE_S = 180.0
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: stop, roll back, write what happened."""
-
-
-def install_sigterm() -> Optional[Any]:
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum: int, frame: Any) -> None:
-        raise Terminated()
-
-    return signal.signal(signal.SIGTERM, handler)
 
 
 def read_events(path: Path) -> list[dict]:
@@ -77,41 +63,34 @@ class ChaosProcess:
 
     def __init__(self, argv: list[str], env: dict[str, str], log: Path, progress: Progress) -> None:
         self.log = log
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True, env=env, text=True, bufsize=1)
+        self._log = open(log, "a", encoding="utf-8")
+        self._progress = progress
+        self.child = Child(argv, env=env, output=self._line)
+        self.proc = self.child.proc
         self.signalled: Optional[str] = None
-        self._reader = threading.Thread(target=self._pump, args=(progress,), daemon=True)
-        self._reader.start()
 
-    def _pump(self, progress: Progress) -> None:
-        with open(self.log, "a", encoding="utf-8") as handle:
-            for line in self.proc.stdout:  # type: ignore[union-attr]
-                line = _ANSI.sub("", line)
-                handle.write(line)
-                handle.flush()
-                progress("chaos: " + line.rstrip())
+    def _line(self, line: str) -> None:
+        line = _ANSI.sub("", line)
+        self._log.write(line + "\n")
+        self._log.flush()
+        self._progress("chaos: " + line)
 
     def interrupt(self, why: str) -> None:
         """SIGINT once: Chaos Toolkit stops what it does and plays the rollbacks."""
         if self.signalled is None and self.proc.poll() is None:
             self.signalled = why
-            os.killpg(self.proc.pid, signal.SIGINT)
+            self.child.send(signal.SIGINT)
 
     def wait(self, timeout: float) -> Optional[int]:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
+        return self.child.wait(timeout)
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
+        self.child.stop(first=signal.SIGKILL, grace_s=0)
 
     def finish(self) -> None:
-        self._reader.join(timeout=5)
+        """Once it ended: nothing of its group left, its output written out."""
+        self.child.stop(grace_s=0)
+        self._log.close()
 
 
 def wait_ignoring_interrupts(child: ChaosProcess, grace_s: float, progress: Progress) -> None:
@@ -164,7 +143,8 @@ def write_journal(exp: Experiment, out: Path, events: list[dict], configuration:
             journal["rollbacks"] = fallback_rollbacks(exp, configuration, progress)
             journal["status"] = "aborted"
         journal["gauntlet_events"] = events
-        write_atomic(path, json.dumps(journal, indent=2, default=str))
+    journal = redact_data(journal)
+    write_atomic(path, json.dumps(journal, indent=2, default=str))
     return journal, fallback
 
 

@@ -13,9 +13,9 @@ environment's lock:
 3. arms the stop condition while the method runs: steady state lost for longer than
    ``chaos.steady_state_deadline_s`` sends SIGINT to Chaos Toolkit, which stops the
    method and plays the rollbacks;
-4. on Ctrl-C or SIGTERM does the same and waits (bounded) for the rollbacks; if Chaos
-   Toolkit did not finish them, plays the remaining rollbacks itself; a journal is
-   written in every case;
+4. on Ctrl-C, SIGTERM or SIGHUP does the same, stops the load beside it, and waits
+   (bounded) for the rollbacks; if Chaos Toolkit did not finish them, plays the remaining
+   rollbacks itself; a journal is written in every case;
 5. writes ``timeline-<experiment>.json`` (the report draws it) and records one check.
 
 A database experiment also runs the client probes (:mod:`gauntlet.database.clients`) from before the
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,9 +39,10 @@ from gauntlet.chaos.control import EVENTS_ENV, RUN_ENV
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.chaos.load_beside import LoadBeside, join_ignoring_interrupts
 from gauntlet.chaos.lock import EnvLock, holder
-from gauntlet.chaos.process import (ROLLBACK_GRACE_S, ChaosProcess, Terminated, chaos_command, faults, install_sigterm,
-                                    read_events, wait_ignoring_interrupts, write_journal)
 from gauntlet.chaos.probes import DB_CLIENTS_ENV
+from gauntlet.chaos.process import (ROLLBACK_GRACE_S, ChaosProcess, chaos_command, faults, read_events,
+                                    wait_ignoring_interrupts, write_journal)
+from gauntlet.children import Interrupted, signals_interrupt
 from gauntlet.chaos.record import record
 from gauntlet.database.clients import ClientProbes, Settings
 from gauntlet.environment import Environment
@@ -316,58 +316,65 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
     sampler = timeline.Sampler(specs, deadline, on_deadline)
     loader = LoadBeside(env, run, load, exp.name) if load else None
     clients = _db_clients(env, exp, out)
-    interrupted: Optional[str] = None
-    previous_sigterm = install_sigterm()
-    started = time.monotonic()
-    t0 = time.time()
-    try:
-        sampler.start()
-        if clients is not None:
-            clients.start()
-        if loader is not None:
-            loader.start(progress)
-            waited = time.monotonic() + LOAD_START_S
-            while len(loader.points()) < LEAD_S and time.monotonic() < waited and loader.thread.is_alive():  # type: ignore[union-attr]
-                time.sleep(0.25)
-        time.sleep(max(0.0, LEAD_S - (time.monotonic() - started)))
-        merged = {**os.environ, **pre.child_env, RUN_ENV: str(run.dir), EVENTS_ENV: str(events_path),
-                  "GAUNTLET_ENV": env.name, "PYTHONUNBUFFERED": "1",
-                  **({DB_CLIENTS_ENV: str(clients.status_file)} if clients and not (clients.error or clients.skipped) else {})}
-        child_env = {k: v for k, v in merged.items() if not (pre.child_env.get(k) == "")}  # "": unset
-        child = ChaosProcess(chaos_command(exp, out), child_env, out / "chaostoolkit.out", progress)
-        _watch(child, sampler, events_path)
-    except KeyboardInterrupt as exc:
-        interrupted = ("interrupted by SIGTERM" if isinstance(exc, Terminated) else "interrupted by the operator (Ctrl-C)")
-        progress(f"{interrupted}: stopping the experiment, rollbacks run")
+    with signals_interrupt(progress):  # a no-op under the CLI, which is inside it already
+        interrupted: Optional[KeyboardInterrupt] = None
+        started = time.monotonic()
+        t0 = time.time()
+        try:
+            sampler.start()
+            if clients is not None:
+                clients.start()
+            if loader is not None:
+                loader.start(progress)
+                waited = time.monotonic() + LOAD_START_S
+                while len(loader.points()) < LEAD_S and time.monotonic() < waited and loader.thread.is_alive():  # type: ignore[union-attr]
+                    time.sleep(0.25)
+            time.sleep(max(0.0, LEAD_S - (time.monotonic() - started)))
+            merged = {**os.environ, **pre.child_env, RUN_ENV: str(run.dir), EVENTS_ENV: str(events_path),
+                      "GAUNTLET_ENV": env.name, "PYTHONUNBUFFERED": "1",
+                      **({DB_CLIENTS_ENV: str(clients.status_file)} if clients and not (clients.error or clients.skipped) else {})}
+            child_env = {k: v for k, v in merged.items() if not (pre.child_env.get(k) == "")}  # "": unset
+            child = ChaosProcess(chaos_command(exp, out), child_env, out / "chaostoolkit.out", progress)
+            _watch(child, sampler, events_path)
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+            progress(f"{_why(exc)}: stopping the experiment, rollbacks run")
+            if loader is not None:
+                loader.stop()
+            if child is not None:
+                child.interrupt(_why(exc))
+                wait_ignoring_interrupts(child, ROLLBACK_GRACE_S, progress)
+        if child is not None and child.proc.poll() is None:
+            progress(f"Chaos Toolkit did not end within {ROLLBACK_GRACE_S:.0f} s: killed")
+            child.kill()
         if child is not None:
-            child.interrupt(interrupted)
-            wait_ignoring_interrupts(child, ROLLBACK_GRACE_S, progress)
-    finally:
-        if previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, previous_sigterm)
-    if child is not None and child.proc.poll() is None:
-        progress(f"Chaos Toolkit did not end within {ROLLBACK_GRACE_S:.0f} s: killed")
-        child.kill()
-    if child is not None:
-        child.finish()
-    if interrupted is None:
-        _tail(sampler, deadline, clients)
-    sampler.stop()
-    beside = None
-    if clients is not None:
-        stuck = clients.stop()
-        beside = (clients, stuck, clients.verify())
-    events = read_events(events_path)
-    journal, fallback = write_journal(exp, out, events, pre.configuration, progress)
-    if loader is not None:
-        progress(f"waiting for the load profile {load} to end (bounded by its duration)")
-        join_ignoring_interrupts(loader, progress)
-    result = record(env, run, exp, pre.targets, pre.emulated, claims, sampler, t0, events, journal, fallback,
-                     interrupted or (child.signalled if child and child.signalled not in (None, "stop condition") else None),
-                     stop_reason[0] if stop_reason else None, loader, time.monotonic() - started, beside)
+            child.finish()
+        if interrupted is None:
+            _tail(sampler, deadline, clients)
+        sampler.stop()
+        beside = None
+        if clients is not None:
+            stuck = clients.stop()
+            beside = (clients, stuck, clients.verify())
+        events = read_events(events_path)
+        journal, fallback = write_journal(exp, out, events, pre.configuration, progress)
+        if loader is not None:
+            progress(f"waiting for the load profile {load} to end" + (" (stopping it)" if interrupted else
+                                                                       " (bounded by its duration)"))
+            join_ignoring_interrupts(loader, progress)
+        signalled = child.signalled if child and child.signalled not in (None, "stop condition") else None
+        result = record(env, run, exp, pre.targets, pre.emulated, claims, sampler, t0, events, journal, fallback,
+                        _why(interrupted) if interrupted else signalled, stop_reason[0] if stop_reason else None,
+                        loader, time.monotonic() - started, beside)
     if interrupted:
-        raise Terminated() if "SIGTERM" in interrupted else KeyboardInterrupt()
+        raise interrupted
     return result
+
+
+def _why(exc: KeyboardInterrupt) -> str:
+    if isinstance(exc, Interrupted) and exc.name != "SIGINT":
+        return f"interrupted by {exc.name}"
+    return "interrupted by the operator (Ctrl-C)"
 
 
 def _watch(child: ChaosProcess, sampler: timeline.Sampler, events_path: Path) -> None:

@@ -21,7 +21,7 @@ import psycopg
 
 from gauntlet.environment import Database
 from gauntlet.exceptions import NotChecked
-from gauntlet.redact import redact
+from gauntlet.redact import redact, register
 
 _REF = re.compile(r"^\$\{(\w+)\}$")
 
@@ -48,6 +48,7 @@ def parameters(db: Database, application_name: str) -> dict[str, Any]:
                               "application_name": application_name}
     if db.password is not None:
         params["password"] = _resolve("password", db.password)
+        register(params["password"])  # masked wherever a driver's message quotes it
     if db.passfile_path is not None:
         if not os.access(db.passfile_path, os.R_OK):
             raise NotChecked(f"database.passfile: {db.passfile_path} cannot be read: the client probes cannot log in")

@@ -11,14 +11,15 @@ from gauntlet.goproxy.client import Fetched, request
 
 
 def get(http: httpx.Client, endpoint: Endpoint, url: str, headers: Optional[Mapping[str, str]] = None) -> Fetched:
-    """One GET; no answer at all raises :class:`~gauntlet.exceptions.TargetUnreachable` naming the URL."""
+    """One GET within the endpoint's deadline, its body capped; no (complete) answer raises
+    :class:`~gauntlet.exceptions.TargetUnreachable` naming the URL."""
     sent = dict(headers or {})
     extensions = {}
     if endpoint.server_name:
         sent.setdefault("Host", endpoint.server_name)
         extensions["sni_hostname"] = endpoint.server_name
     timeout = httpx.Timeout(endpoint.timeout_s, connect=min(endpoint.timeout_s, 5.0))
-    return request(http, "GET", url, headers=sent, extensions=extensions, timeout=timeout)
+    return request(http, "GET", url, headers=sent, extensions=extensions, timeout=timeout, deadline_s=endpoint.request_deadline_s)
 
 
 def until_served(fetch: Callable[[], Fetched], attempts: int = 3) -> tuple[Optional[Fetched], Fetched]:

@@ -1,8 +1,9 @@
 """A client for the module proxy protocol against one endpoint, answering as the go command reads.
 
 It only fetches: every answer comes back as a :class:`Fetched`, whatever its
-status, so checks decide what is wrong. No answer at all raises
-:class:`~gauntlet.exceptions.TargetUnreachable` naming the URL.
+status, so checks decide what is wrong. No answer at all, no complete answer by
+the request's deadline, or an answer longer than its kind's cap raises a
+:class:`~gauntlet.exceptions.TargetError` naming the URL.
 
 Redirects are followed as cmd/go/internal/web follows them (net/http's client
 with ``checkRedirect``): 301, 302, 303, 307 and 308 with a ``Location``, at most
@@ -28,9 +29,13 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from gauntlet.environment import Endpoint
+from gauntlet.environment import BODY_BYTES, Endpoint, body_kind
 from gauntlet.exceptions import TargetUnreachable
 from gauntlet.goproxy.module import escape
+from gauntlet.transport import CAP_EXTENSION, DEADLINE, AnswerTooLarge
+
+#: A request's deadline when the caller gives none: this many times its read timeout.
+DEADLINE_PER_TIMEOUT = 3
 
 #: The statuses net/http's client follows (``redirectBehavior``).
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -74,17 +79,38 @@ class Fetched:
         return f'{self.where()}: {self.status} {kind}, {len(self.body)} bytes (body: "{snippet}{more}")'
 
 
-def request(http: httpx.Client, method: str, url: str, **kwargs: Any) -> Fetched:
-    """One request; transport failures become TargetUnreachable naming the URL."""
+def _default_deadline(timeout: Any) -> float:
+    read = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
+    return DEADLINE_PER_TIMEOUT * float(read) if read else 30.0
+
+
+def request(http: httpx.Client, method: str, url: str, *, deadline_s: Optional[float] = None, **kwargs: Any) -> Fetched:
+    """One request, bounded: ``deadline_s`` in all (default: three times its read timeout), its body by the cap of
+    its kind (:class:`~gauntlet.transport.BoundedTransport`'s, else the default caps). Failures name the URL."""
+    seconds = deadline_s or _default_deadline(kwargs.get("timeout"))
+    kwargs["extensions"] = {**kwargs.get("extensions", {}), "deadline_s": seconds}
     started = time.perf_counter()
+    body = bytearray()
     try:
-        response = http.request(method, url, **kwargs)
+        with http.stream(method, url, **kwargs) as response:
+            default = body_kind(httpx.URL(url).path)
+            kind, cap = response.extensions.get(CAP_EXTENSION) or (default, BODY_BYTES[default])
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > cap:
+                    raise AnswerTooLarge(f"{method} {url}", kind, cap)
+                if time.perf_counter() - started > seconds:
+                    raise httpx.ReadTimeout(DEADLINE)
     except httpx.TimeoutException as exc:
+        if DEADLINE in str(exc):
+            got = f" ({len(body)} bytes of the body had come)" if body else ""
+            raise TargetUnreachable(f"{method} {url}: no complete answer within {seconds:g} s, the request's deadline "
+                                    f"(endpoints[].deadline_s){got}") from exc
         raise TargetUnreachable(f"{method} {url}: no answer in time ({type(exc).__name__})") from exc
-    except httpx.TransportError as exc:
+    except httpx.RequestError as exc:
         raise TargetUnreachable(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
     elapsed = (time.perf_counter() - started) * 1000
-    return Fetched(method, url, response.status_code, response.headers, response.content, elapsed)
+    return Fetched(method, url, response.status_code, response.headers, bytes(body), elapsed)
 
 
 class PerThread:
@@ -120,10 +146,12 @@ class GoproxyClient:
     """GET requests of the GOPROXY protocol against one base URL; paths and versions are case-encoded here."""
 
     def __init__(self, base_url: str, http: Callable[[], httpx.Client], timeout_s: float = 10.0,
-                 server_name: Optional[str] = None, pool: Optional[Executor] = None) -> None:
+                 server_name: Optional[str] = None, pool: Optional[Executor] = None,
+                 deadline_s: Optional[float] = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = http
         self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
+        self.deadline_s = deadline_s
         self.server_name = server_name
         self.pool = pool
         self._answers: dict[str, Future[Fetched]] = {}
@@ -131,7 +159,7 @@ class GoproxyClient:
 
     @classmethod
     def for_endpoint(cls, endpoint: Endpoint, http: Callable[[], httpx.Client], pool: Optional[Executor] = None) -> "GoproxyClient":
-        return cls(str(endpoint.url), http, endpoint.timeout_s, endpoint.server_name, pool)
+        return cls(str(endpoint.url), http, endpoint.timeout_s, endpoint.server_name, pool, endpoint.request_deadline_s)
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
@@ -141,7 +169,8 @@ class GoproxyClient:
         if self.server_name and _origin(url) == _origin(self.base_url):
             headers["Host"] = self.server_name
             extensions["sni_hostname"] = self.server_name
-        return request(self.http(), "GET", url, headers=headers, extensions=extensions, timeout=self.timeout)
+        return request(self.http(), "GET", url, headers=headers, extensions=extensions, timeout=self.timeout,
+                       deadline_s=self.deadline_s)
 
     def fetch(self, path: str) -> Fetched:
         """GET ``path`` now, redirects followed as the go command follows them; never from the cache."""

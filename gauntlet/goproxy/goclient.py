@@ -7,7 +7,9 @@ given CA bundles added to the system's (``SSL_CERT_FILE``; Go keeps reading the
 system's certificate directories). With ``loopback_only`` every connection to a
 host that is not loopback goes to a closed loopback port instead
 (``HTTPS_PROXY``; Go never proxies loopback addresses), so a fallback to a
-public host fails rather than leaving the machine.
+public host fails rather than leaving the machine. It runs as a child of this
+process (:func:`gauntlet.children.run`): within a deadline, within a memory
+limit, and it dies with its parent.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import ipaddress
 import json
 import os
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlsplit
+
+from gauntlet import children
 
 #: Settings of the caller's environment that would change where the go command looks.
 _CLEARED = ("GOFLAGS", "GONOSUMDB", "GONOSUMCHECK", "GOPRIVATE", "GONOPROXY", "GOINSECURE", "GOAUTH", "GOSUMDB",
@@ -57,23 +59,29 @@ def is_loopback(url: str) -> bool:
 
 @dataclass(frozen=True)
 class Download:
-    """What ``go mod download -json`` did: through which proxy, its settings (for messages), exit status, records
-    and stderr."""
+    """What ``go mod download -json`` did: through which proxy, its settings (for messages), exit status (None
+    when its deadline expired), records and stderr."""
 
     proxy: str
     settings: str
-    returncode: int
+    returncode: Optional[int]
     records: tuple[dict[str, Any], ...]
     stderr: str
     elapsed_s: float
+    deadline_s: float
+
+    @property
+    def expired(self) -> bool:
+        return self.returncode is None
 
     def errors(self) -> list[str]:
         """``module@version: error`` of every record the go command could not download."""
         return [f"{r.get('Path')}@{r.get('Version')}: {r['Error']}" for r in self.records if r.get("Error")]
 
 
-def download(go: str, proxy: str, modules: Sequence[str], workdir: Path, *, gosumdb: Optional[str] = None,
-             ca_files: Sequence[Path] = (), loopback_only: bool = False, timeout_s: float = 300) -> Download:
+def download(go: str, proxy: str, modules: Sequence[str], workdir: Path, *, deadline_s: float,
+             memory_bytes: Optional[int] = None, gosumdb: Optional[str] = None, ca_files: Sequence[Path] = (),
+             loopback_only: bool = False) -> Download:
     """``go mod download -json MODULES`` through ``proxy`` alone, in ``workdir`` (which it fills)."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
@@ -86,17 +94,14 @@ def download(go: str, proxy: str, modules: Sequence[str], workdir: Path, *, gosu
         env["SSL_CERT_FILE"] = str(bundle)
     if loopback_only:
         env.update(HTTPS_PROXY=_CLOSED_LOOPBACK_PORT, HTTP_PROXY=_CLOSED_LOOPBACK_PORT)
-    started = time.perf_counter()
+    done = children.run([go, "mod", "download", "-json", *modules], deadline_s, cwd=workdir, env=env,
+                        memory_bytes=memory_bytes)
     try:
-        proc = subprocess.run([go, "mod", "download", "-json", *modules], cwd=workdir, env=env, capture_output=True,
-                              text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        return Download(proxy, _settings(settings), -1, (), f"no result within {timeout_s:.0f} s", time.perf_counter() - started)
-    try:
-        records = tuple(json_records(proc.stdout))
+        records = tuple(json_records(done.stdout))
     except ValueError:
         records = ()
-    return Download(proxy, _settings(settings), proc.returncode, records, proc.stderr, time.perf_counter() - started)
+    return Download(proxy, _settings(settings), None if done.expired else done.returncode, records, done.stderr,
+                    done.wall_s, deadline_s)
 
 
 def _settings(settings: dict[str, str]) -> str:

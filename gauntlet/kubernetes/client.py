@@ -29,12 +29,14 @@ from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 import urllib3
+import yaml
 from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from gauntlet import redact
 from gauntlet.environment import Kubernetes
 from gauntlet.exceptions import NotChecked, ResourceMissing
 from gauntlet.kubernetes.errors import KubeCallFailed
@@ -87,12 +89,43 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+#: Larger than any kubeconfig: beyond it the file is refused unread.
+MAX_KUBECONFIG_BYTES = 4 << 20
+
+
+def default_kubeconfig() -> Path:
+    """``$KUBECONFIG`` (its first file) or ``~/.kube/config``: what kubectl and chaostoolkit-kubernetes use."""
+    value = os.environ.get("KUBECONFIG", "")
+    first = value.split(os.pathsep)[0] if value else ""
+    return Path(os.path.expanduser(first or "~/.kube/config"))
+
+
+def read_kubeconfig(kubeconfig: Path) -> dict:
+    """A kubeconfig's data, its users' credentials registered for masking (:mod:`gauntlet.redact`).
+    Raises OSError, or ValueError naming what is wrong (not YAML, not a mapping, too large)."""
+    with open(kubeconfig, "rb") as handle:
+        raw = handle.read(MAX_KUBECONFIG_BYTES + 1)
+    if len(raw) > MAX_KUBECONFIG_BYTES:
+        raise ValueError(f"larger than {MAX_KUBECONFIG_BYTES >> 20} MiB: not a kubeconfig")
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ValueError(f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"not a kubeconfig (expected a mapping, got {type(data).__name__})")
+    redact.register_kubeconfig(data)
+    return data
+
+
 def _load(kubeconfig: Optional[str], context: Optional[str]) -> tuple[k8s.Configuration, str]:
     if kubeconfig is not None and not Path(kubeconfig).is_file():
         raise NotChecked(f"kubeconfig {kubeconfig} does not exist (for the local stack: is the cluster tier up? "
                          "gauntlet local up --cluster)")
     settings = k8s.Configuration()
     try:
+        read_kubeconfig(Path(kubeconfig) if kubeconfig else default_kubeconfig())
         contexts, active = k8s_config.list_kube_config_contexts(config_file=kubeconfig)
         names = [c["name"] for c in contexts]
         chosen = context or (active or {}).get("name")
@@ -102,9 +135,9 @@ def _load(kubeconfig: Optional[str], context: Optional[str]) -> tuple[k8s.Config
                              "add it, or set kubernetes.context/kubeconfig in the environment")
         k8s_config.load_kube_config(config_file=kubeconfig, context=chosen, client_configuration=settings,
                                     persist_config=False)
-    except ConfigException as exc:
+    except (ConfigException, OSError, ValueError, TypeError, AttributeError, KeyError) as exc:  # also a file of wrong types
         where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
-        raise NotChecked(f"kubeconfig {where}, context {context!r}: not usable ({exc})") from None
+        raise NotChecked(f"kubeconfig {where}, context {context!r}: not usable ({type(exc).__name__}: {exc})") from None
     return settings, chosen
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, Optional
 
-from gauntlet.environment import Environment, LoadProfile
+from gauntlet.environment import BODY_BYTES, Environment, LoadProfile
 from gauntlet.exceptions import ConfigError
 
 UserKind = Literal["goproxy", "web", "artifacthub"]
@@ -50,6 +50,9 @@ class LoadParams:
     queries: tuple[str, ...] = ()
     during: Optional[str] = None
     slos: tuple[dict, ...] = field(default_factory=tuple)
+    timeout_s: float = 10.0
+    deadline_s: float = 30.0
+    body_bytes: dict[str, int] = field(default_factory=lambda: dict(BODY_BYTES))
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -116,6 +119,9 @@ def resolve(env: Environment, name: str) -> LoadParams:
         queries=profile.queries,
         during=profile.during,
         slos=tuple(s.model_dump() for s in profile.slos),
+        timeout_s=endpoint.timeout_s,
+        deadline_s=endpoint.request_deadline_s,
+        body_bytes={kind: env.limits.body_cap(kind) for kind in BODY_BYTES},
     )
 
 

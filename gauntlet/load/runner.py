@@ -15,7 +15,8 @@ errors over time, drawn by the report) and, in ``load/<profile>/``:
 Bounds, three deep: the profile's shape ends at ``duration_s`` and the guard
 in the Locust process ends the run at ``duration_s`` or ``max_requests``
 whatever the shape says; this process terminates Locust if it is still
-running ``STARTUP_S + duration_s + GRACE_S`` seconds after the start.
+running ``STARTUP_S + duration_s + GRACE_S`` seconds after the start. Fan-out
+is bounded before anything starts (:func:`check_workers`, :func:`check_users`).
 """
 
 from __future__ import annotations
@@ -23,22 +24,21 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from gauntlet import paths
+from gauntlet import children, paths
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult
 from gauntlet.load import figures as figures_
 from gauntlet.load import slo
 from gauntlet.load.params import LoadParams, resolve
+from gauntlet.redact import redact_data
 from gauntlet.report import Run, write_atomic
 
 LOCUSTFILES = {"goproxy": "load/goproxy.py", "web": "load/web.py", "artifacthub": "load/artifacthub.py"}
@@ -48,6 +48,9 @@ STARTUP_S = 30.0  # Locust's imports and, in distributed mode, the workers conne
 GRACE_S = 30.0  # after duration_s: stopping users, writing CSV and HTML
 WORKERS_MAX_WAIT_S = 20
 REMOTE_WORKERS_MAX_WAIT_S = 120  # pods to be scheduled, images pulled
+STOP_GRACE_S = 10.0  # SIGTERM to SIGKILL: Locust stops its users and writes its CSV and HTML report
+REMOTE_WORKERS_MAX = 1000
+USERS_PER_PROCESS = 5000  # one Locust process is one CPU core (gevent): beyond this it cannot keep up
 
 Progress = Callable[[str], None]
 
@@ -67,11 +70,12 @@ def commands(p: LoadParams, out: Path, workers: int = 0, master_port: Optional[i
     """Locust's command lines: one process, or a master followed by ``workers`` workers.
 
     ``remote`` (``HOST:PORT``): the workers run elsewhere (other machines, a Kubernetes
-    Job); only the master is started, bound there, and it waits longer for them.
+    Job); only the master is started, bound there, and it waits longer for them. No ``--host``:
+    each process takes the endpoint from the environment, so no credential is on a command line.
     """
     files = f"{paths.ROOT / LOCUSTFILES[p.user]},{paths.ROOT / SHAPE_FILE}"
     gauntlet = ["--gauntlet-env", p.environment, "--gauntlet-profile", p.profile]
-    main = [sys.executable, "-m", "locust", "-f", files, "--headless", "--host", p.host, *gauntlet,
+    main = [sys.executable, "-m", "locust", "-f", files, "--headless", *gauntlet,
             "--gauntlet-out", str(out), "--csv", str(out / CSV_PREFIX), "--csv-full-history",
             "--html", str(out / "locust.html"), "--only-summary", "--exit-code-on-error", "0"]
     if workers <= 0:
@@ -105,40 +109,28 @@ def progress_line(p: LoadParams, point: dict) -> str:
             f"p95 {p95}  errors {errors}  {done} requests")
 
 
-@dataclass
-class Processes:
-    """The Locust processes of one run; each leads its own process group, ended by its pid only."""
-
-    procs: list[subprocess.Popen] = field(default_factory=list)
-
-    env: dict[str, str] = field(default_factory=dict)
-
-    def start(self, argv: list[str], log: Path) -> subprocess.Popen:
-        with open(log, "ab") as handle:
-            proc = subprocess.Popen(argv, cwd=paths.ROOT, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
-                                    start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
-        self.procs.append(proc)
-        return proc
-
-    def end(self, wait_s: float = 10.0) -> None:
-        """SIGTERM (Locust writes its report), then SIGKILL whatever is left after ``wait_s``."""
-        for proc in self.procs:
-            if proc.poll() is None:
-                _signal(proc, signal.SIGTERM)
-        deadline = time.monotonic() + wait_s
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal(proc, signal.SIGKILL)
-                proc.wait()
+def check_workers(workers: int, remote: Optional[str] = None) -> Optional[str]:
+    """Refuse (ConfigError) more local ``--workers`` than :func:`gauntlet.children.most_processes`, or more remote
+    ones than :data:`REMOTE_WORKERS_MAX`; returns ``remote`` as ``HOST:PORT``."""
+    if remote is None:
+        children.check_fan_out("--workers", workers, "Locust worker processes")
+        return None
+    remote = parse_bind(remote)
+    if workers < 1:
+        raise ConfigError("--master-bind: remote workers need --workers N (how many to wait for)")
+    if workers > REMOTE_WORKERS_MAX:
+        raise ConfigError(f"--workers: {workers} remote workers is more than one Locust master serves: at most {REMOTE_WORKERS_MAX}")
+    return remote
 
 
-def _signal(proc: subprocess.Popen, sig: signal.Signals) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
+def check_users(p: LoadParams, workers: int) -> None:
+    """Refuse (ConfigError) more users per Locust process than :data:`USERS_PER_PROCESS`."""
+    processes = max(1, workers)
+    if p.users > USERS_PER_PROCESS * processes:
+        need = -(-p.users // USERS_PER_PROCESS)
+        raise ConfigError(f"load_profiles.{p.profile}.users: {p.users} users in {processes} Locust process"
+                          f"{'es' if processes > 1 else ''} is more than {USERS_PER_PROCESS} per process: "
+                          f"run it with --workers {need} (workers elsewhere: load/README.md)")
 
 
 def _last_error(log: Path) -> str:
@@ -167,21 +159,29 @@ def _exceptions(prefix: Path, outcome: Optional[dict]) -> Optional[str]:
 
 
 def execute(p: LoadParams, out: Path, *, workers: int = 0, progress: Optional[Progress] = None,
-            environments_dir: Optional[Path] = None, remote: Optional[str] = None) -> dict:
-    """Run Locust for ``p`` into ``out``; returns what happened (exit code, timing, problem)."""
+            environments_dir: Optional[Path] = None, remote: Optional[str] = None,
+            stop: Optional[threading.Event] = None) -> dict:
+    """Run Locust for ``p`` into ``out``; returns what happened (exit code, timing, problem).
+
+    Each Locust process leads its own process group (:class:`gauntlet.children.Child`), its output masked
+    into its log; however this ends (the run's end, its time limit, Ctrl-C, SIGTERM, SIGHUP) every group
+    gets SIGTERM (Locust writes its report), :data:`STOP_GRACE_S`, then SIGKILL: none outlives the run.
+    ``stop`` set (from another thread: the chaos run beside it was interrupted) ends it early the same way."""
     out.mkdir(parents=True, exist_ok=True)
     argvs = commands(p, out, workers, remote=remote)
-    (out / "command.json").write_text(json.dumps(argvs, indent=2))
-    processes = Processes(env={"GAUNTLET_ENVIRONMENTS_DIR": str(environments_dir or paths.environments_dir())})
+    write_atomic(out / "command.json", json.dumps(redact_data(argvs), indent=2))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "GAUNTLET_ENVIRONMENTS_DIR": str(environments_dir or paths.environments_dir())}
     started = time.monotonic()
     limit_s = (REMOTE_WORKERS_MAX_WAIT_S if remote else STARTUP_S) + p.duration_s + GRACE_S
     problem: Optional[str] = None
     shown, every = -1.0, max(2.0, p.duration_s / 30)
+    procs: list[children.Child] = []
     try:
-        master = processes.start(argvs[0], out / "locust.log")
+        procs.append(children.Child(argvs[0], env=env, cwd=paths.ROOT, log=out / "locust.log", dies_with_parent=True))
         for i, argv in enumerate(argvs[1:], 1):
-            processes.start(argv, out / f"worker-{i}.log")
-        while master.poll() is None:
+            procs.append(children.Child(argv, env=env, cwd=paths.ROOT, log=out / f"worker-{i}.log", dies_with_parent=True))
+        while procs[0].poll() is None:
             time.sleep(0.25)
             points = figures_.read_series(out / "series.jsonl") if progress else []
             if points and points[-1]["t"] - shown >= every:
@@ -190,9 +190,13 @@ def execute(p: LoadParams, out: Path, *, workers: int = 0, progress: Optional[Pr
             if time.monotonic() - started > limit_s:
                 problem = f"Locust was still running {limit_s:.0f} s after its start (duration {p.duration_s} s): terminated"
                 break
+            if stop is not None and stop.is_set():
+                problem = f"stopped after {time.monotonic() - started:.0f} s: the run was interrupted"
+                break
     finally:
-        processes.end()  # also on Ctrl-C: no Locust process outlives the run
-    code = master.returncode
+        for proc in procs:  # the master first: it tells its workers to quit
+            proc.stop(grace_s=STOP_GRACE_S)
+    code = procs[0].proc.returncode
     if problem is None and code not in (0, None):
         problem = f"Locust exited with code {code}: {_last_error(out / 'locust.log')} (see {out / 'locust.log'})"
     problem = problem or _exceptions(out / CSV_PREFIX, figures_.read_json(out / "outcome.json"))
@@ -228,21 +232,16 @@ def write_timeline(run: Run, p: LoadParams, out: Path, outcome: Optional[dict]) 
 
 def run_profile(env: Environment, run: Run, name: str, *, workers: int = 0, progress: Optional[Progress] = None,
                 environments_dir: Optional[Path] = None, remote: Optional[str] = None,
-                beside: Optional[str] = None) -> list[CheckResult]:
+                beside: Optional[str] = None, stop: Optional[threading.Event] = None) -> list[CheckResult]:
     """Run load profile ``name`` of ``env`` and record its SLO checks into ``run``; the checks.
 
     ``remote`` (``HOST:PORT``): start only Locust's master there and wait for ``workers``
     workers started elsewhere (see load/README.md). A profile that is evidence only during a
     chaos experiment (``during:``) is not run on its own: its checks are recorded as not
     evidence. Run ``beside`` that experiment, nothing is recorded here: the experiment judges
-    the checks on its fault window (:mod:`gauntlet.chaos.record`).
+    the checks on its fault window (:mod:`gauntlet.chaos.record`). ``stop``: see :func:`execute`.
     """
-    if workers < 0:
-        raise ConfigError(f"--workers: expected 0 (one process) or more, got {workers}")
-    if remote is not None:
-        remote = parse_bind(remote)
-        if workers < 1:
-            raise ConfigError("--master-bind: remote workers need --workers N (how many to wait for)")
+    remote = check_workers(workers, remote)
     profile = env.load_profile(name)
     run.add_ran(f"load:{name}")
     if profile.during is not None and beside != profile.during:
@@ -255,6 +254,7 @@ def run_profile(env: Environment, run: Run, name: str, *, workers: int = 0, prog
             run.record(result)
         return results
     p = resolve(env, name)
+    check_users(p, workers)
     out = out_dir(run, name)
     if progress:
         mode = (f"a master on {remote} waiting for {workers} remote workers" if remote
@@ -262,7 +262,8 @@ def run_profile(env: Environment, run: Run, name: str, *, workers: int = 0, prog
         most = f"{p.max_requests:,}".replace(",", " ")
         progress(f"load {name}: {p.user} users on {p.host}, {p.shape} up to {p.users} users, "
                  f"{p.duration_s} s and {most} requests at most, {mode}")
-    happened = execute(p, out, workers=workers, progress=progress, environments_dir=environments_dir, remote=remote)
+    happened = execute(p, out, workers=workers, progress=progress, environments_dir=environments_dir, remote=remote,
+                       stop=stop)
     outcome = figures_.read_json(out / "outcome.json")
     chart = write_timeline(run, p, out, outcome)
     figures = figures_.from_outcome(outcome) or figures_.read_stats(out / CSV_PREFIX)

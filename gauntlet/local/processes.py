@@ -5,7 +5,6 @@ pid file and their command line, stopped by signalling their process group. Neve
 from __future__ import annotations
 
 import errno
-import os
 import signal
 import socket
 import subprocess
@@ -13,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from gauntlet.children import signal_group
 from gauntlet.exceptions import LocalStackError
 
 
@@ -45,12 +45,12 @@ def stop(pid_file: Path, *marks: str, grace_s: float = 5.0) -> None:
     remove the pid file."""
     pid = running_pid(pid_file, *marks)
     if pid is not None:
-        _signal_group(pid, signal.SIGTERM)
+        signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         if _alive(pid):
-            _signal_group(pid, signal.SIGKILL)
+            signal_group(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
 
 
@@ -61,13 +61,6 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
     except OSError:
         return False
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def ensure_free(host: str, port: int, what: str, settle_s: float = 2.0) -> None:

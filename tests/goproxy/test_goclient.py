@@ -50,7 +50,7 @@ def file_proxy(tmp_path: Path):
 
 @needs_go
 def test_a_download_reports_its_settings_records_and_sums(file_proxy, tmp_path):
-    done = download(shutil.which("go"), file_proxy, ["github.com/google/uuid@v1.6.0"], tmp_path / "work")
+    done = download(shutil.which("go"), file_proxy, ["github.com/google/uuid@v1.6.0"], tmp_path / "work", deadline_s=60)
     assert done.returncode == 0 and done.errors() == [], done.stderr
     assert done.settings == f"GOPROXY={file_proxy} GOSUMDB=off"
     sums = corpus.load_sums()
@@ -63,5 +63,5 @@ def test_with_loopback_only_a_fallback_to_a_public_database_is_blocked_here(file
     """The proxy answers 404 for /sumdb/sum.golang.org/supported: the go command would then connect to
     sum.golang.org itself. With loopback_only that connection goes to a closed loopback port instead."""
     done = download(shutil.which("go"), file_proxy, ["github.com/google/uuid@v1.6.0"], tmp_path / "work",
-                    gosumdb="sum.golang.org", loopback_only=True, timeout_s=60)
+                    deadline_s=60, gosumdb="sum.golang.org", loopback_only=True)
     assert done.returncode != 0 and "proxyconnect tcp: dial tcp 127.0.0.1:9" in " ".join(done.errors()) + done.stderr

@@ -134,9 +134,8 @@ GO_START_S = 10.0
 def go_downloads(environment: Environment, goproxies: dict[str, GoproxyClient],
                  checksum_databases: tuple[Database, ...]) -> Iterator[dict[str, Future[goclient.Download]]]:
     """The real go client's download of the probe set through each endpoint, started now, in the background.
-    Each within a deadline from the endpoint's (three requests per module version, one more for its checksum
-    database lookup, and a few tiles, each within the endpoint's request deadline, plus GO_START_S) and within
-    ``limits.go_client_mb`` of memory."""
+    Each within a deadline from the endpoint's (three requests per module version, each within the endpoint's
+    request deadline, plus GO_START_S) and within ``limits.go_client_mb`` of memory."""
     go = goclient.go_binary()
     if go is None or environment.goproxy is None:
         yield {}
@@ -146,13 +145,12 @@ def go_downloads(environment: Environment, goproxies: dict[str, GoproxyClient],
     modules = [f"{p.module}@{p.version}" for p in config.probe_set]
     ca_files = [e.ca_path for e in environment.endpoints if e.ca_path is not None and e.ca_path.is_file()]
     gosumdb = checksum_databases[0].key if config.go_client_sumdb and checksum_databases else None
-    requests = (4 if gosumdb else 3) * len(modules) + (4 if gosumdb else 0)
     pool = ThreadPoolExecutor(max_workers=max(1, len(goproxies)), thread_name_prefix="gauntlet-go-client")
     started = {}
     for endpoint in _endpoints(environment):
         started[endpoint.name] = pool.submit(
             goclient.download, go, goproxies[endpoint.name].base_url, modules, scratch / endpoint.name,
-            deadline_s=GO_START_S + requests * endpoint.request_deadline_s, memory_bytes=environment.limits.go_client_mb << 20,
+            deadline_s=GO_START_S + 3 * len(modules) * endpoint.request_deadline_s, memory_bytes=environment.limits.go_client_mb << 20,
             gosumdb=gosumdb, ca_files=ca_files, loopback_only=goclient.is_loopback(str(endpoint.url)))
     yield started
     pool.shutdown(wait=True, cancel_futures=True)

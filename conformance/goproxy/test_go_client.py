@@ -22,17 +22,17 @@ NO_ANSWER = re.compile(r"dial tcp [^ ]+: (connect: connection refused|i/o timeou
 
 
 @pytest.mark.check("goproxy.go-client.download-verifies")
-def test_go_mod_download_succeeds_and_matches_go_sum(go_download, known_sums, record_property):
+def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, go_download, known_sums, record_property):
     """`go mod download -json` of the probe set through the endpoint alone succeeds (verified through the proxied
     checksum database where the environment says so), and both hashes the go command computed, `Sum` and
     `GoModSum`, are the known-good go.sum lines."""
     record_property("go_client", {"settings": go_download.settings, "elapsed_s": round(go_download.elapsed_s, 2)})
     assert not go_download.expired, (f"{go_download.settings} go mod download: not done within {go_download.deadline_s:g} s "
-                                     "(its requests each within the endpoint's deadline): "
+                                     f"(3 requests per module version within the endpoint's deadline of {target.request_deadline_s:g} s): "
                                      + (go_download.stderr.strip()[-300:] or "no output"))
     assert "fatal error: out of memory" not in go_download.stderr, (
-        f"{go_download.settings} go mod download: ran out of the memory it may use (limits.go_client_mb): "
-        "an answer of the proxy is too large")
+        f"{go_download.settings} go mod download: ran out of the {environment.limits.go_client_mb} MB it may use "
+        "(limits.go_client_mb): an answer of the proxy is too large")
     failed = go_download.errors()
     unreachable = [f for f in failed if NO_ANSWER.search(f) and f"reading {go_download.proxy}/" in f and "proxyconnect" not in f]
     if unreachable and len(unreachable) == len(failed):

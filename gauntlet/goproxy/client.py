@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from gauntlet.environment import BODY_BYTES, Endpoint, body_kind
-from gauntlet.exceptions import TargetUnreachable
+from gauntlet.exceptions import TargetError, TargetUnreachable
 from gauntlet.goproxy.module import escape
 from gauntlet.transport import CAP_EXTENSION, DEADLINE, AnswerTooLarge
 
@@ -204,11 +204,11 @@ class GoproxyClient:
         if owner:
             try:
                 future.set_result(self.fetch(path))
-            except TargetUnreachable as exc:
+            except BaseException as exc:  # whatever it is, every check that waits for this answer gets it
                 future.set_exception(exc)
         failure = future.exception()
-        if failure is not None:  # a new exception for each check: re-raising one object grows its traceback
-            raise TargetUnreachable(str(failure)) from None
+        if failure is not None:  # its traceback from here: re-raised as it is, it would grow with every check
+            raise failure.with_traceback(None)
         return future.result()
 
     def get_many(self, paths: Iterable[str]) -> list[Fetched]:
@@ -227,7 +227,7 @@ class GoproxyClient:
     def _quietly(self, path: str) -> None:
         try:
             self.get(path)
-        except TargetUnreachable:
+        except TargetError:
             pass  # kept in the cache: the check that asks for it reports it
 
     def list(self, module: str) -> Fetched:

@@ -79,6 +79,19 @@ def test_each_url_is_fetched_once_and_shared_across_threads():
     assert seen == {"/a": 2, "/b": 1, "/c": 1}
 
 
+def test_a_failure_of_the_shared_answer_reaches_every_check_that_waits_for_it():
+    """Not only no answer: a capped or otherwise failed answer must not leave other askers waiting for ever."""
+    def too_large(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("boom")
+
+    with ThreadPoolExecutor(2) as pool:
+        client = client_of(too_large, pool=pool)
+        client.prefetch(["x"])
+        for _ in range(2):
+            with pytest.raises(RuntimeError, match="boom"):
+                client.get("x")
+
+
 def test_no_answer_raises_naming_the_url_every_time_it_is_asked():
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)

@@ -118,7 +118,7 @@ class Endpoint(Model):
     url: AnyHttpUrl
     role: Literal["edge", "origin", "replica", "service", "api"]
     ca_bundle: Optional[FilePath] = Field(default=None, description="PEM bundle to trust besides the system store.")
-    http2: Flag = True
+    http2: Flag = Field(default=True, description="An https:// edge negotiates HTTP/2 (ALPN h2) with clients that offer it.")
     server_name: Optional[str] = Field(default=None, description="TLS SNI and Host header when the URL is an address.")
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
 
@@ -141,7 +141,10 @@ class Tls(Model):
     hsts_min_max_age: Annotated[int, Field(ge=0)] = 15552000
     redirect_http: Flag = True
     require_ocsp_stapling: Flag = Field(
-        default=False, description="Fail, rather than only report, when the edge staples no OCSP response.")
+        default=False, description="Fail, rather than report a finding, when the edge staples no OCSP response.")
+    cipher_profile: Literal["mozilla-modern", "mozilla-intermediate", "mozilla-old"] = Field(
+        default="mozilla-intermediate", description="The named cipher policy the edge's cipher suites must keep to "
+                                                    "(Mozilla's server-side TLS configurations, 5.7).")
 
 
 class RequestClass(Model):
@@ -314,6 +317,9 @@ class Kubernetes(Model):
     readiness_gate_namespaces: tuple[str, ...] = ()
     workloads: tuple[Workload, ...] = ()
     allow_exec: Flag = False
+    manifests: tuple[FilePath, ...] = Field(
+        default=(), description="YAML files or folders of the next install or upgrade (helm template output): validated "
+                                "offline against the cluster's own OpenAPI, like kubeconform.")
     live_rollout: Optional[LiveRollout] = Field(
         default=None, description="Opt-in mutating check: a rolling restart of one Deployment (also needs chaos.allowed "
                                   "and its namespace in chaos.namespaces).")
@@ -546,6 +552,10 @@ class Environment(Model):
     gate: Gate = Gate()
     notify: Optional[Notify] = None
     claims: tuple[Claim, ...] = Field(min_length=1)
+
+    def __repr__(self) -> str:
+        """Short: an environment is named in messages, never dumped into them."""
+        return f"Environment({self.name!r})"
 
     @model_validator(mode="after")
     def _references(self) -> "Environment":

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from gauntlet.edge import targets, tls
+from gauntlet.edge.client import unverified_tls
 from gauntlet.edge.providers import Provider, provider as provider_row
 from gauntlet.environment import Cdn, Environment
 from gauntlet.exceptions import ConfigError
@@ -58,10 +59,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def edge_http() -> Iterator[httpx.Client]:
     """HTTP/2 client for the edge's HTTP behaviour (caching, redirects, errors).
 
-    It does not verify certificates: the certificate is judged by the TLS checks, so a certificate
-    fault shows there, once, and not again in every caching check. It sends no credentials.
+    It does not verify certificates and offers the go command's cipher suites: certificate and cipher
+    policy are judged by the TLS checks, so such a fault shows there, once, and not again in every
+    caching check. It sends no credentials.
     """
-    with httpx.Client(http2=True, verify=False, follow_redirects=False,
+    with httpx.Client(http2=True, verify=unverified_tls(), follow_redirects=False,
                       headers={"User-Agent": "gauntlet (conformance; edge)"}) as client:
         yield client
 

@@ -83,6 +83,19 @@ FAULTS: dict[str, Fault] = {
             "the edge also accepts TLS 1.0 and 1.1 with OpenSSL security level 0 ciphers",
             "edge.tls.min-version",
             "edge.tls.no-weak-ciphers",
+            "edge.tls.cipher-profile",
+        ),
+        _goproxy(
+            "edge-cbc-only",
+            "the edge speaks TLS 1.2 only with CBC-SHA1 suites (ECDHE-ECDSA-AES128-SHA, ECDHE-ECDSA-AES256-SHA): no "
+            "AEAD suite, so clients offering OpenSSL's defaults cannot connect, while the go command still can",
+            "edge.tls.cipher-profile",
+            "edge.https.served",
+        ),
+        _goproxy(
+            "edge-no-http2",
+            "the edge's HTTPS listener lacks http2: it answers HTTP/1.1 only, ALPN selects no h2",
+            "edge.https.http2",
         ),
         _goproxy(
             "edge-strips-case-escapes",

@@ -190,5 +190,29 @@ FAULTS: dict[str, Fault] = {
             "kubernetes.hpa.bounds-as-claimed@castle/www",
             "kubernetes.replicas.ready@castle/www",
         ),
+        _cluster(
+            "readiness-is-liveness",
+            "castle/www's liveness probe is its readiness probe (GET / through to the backend): a backend hiccup has "
+            "the kubelet restart every www pod instead of taking them out of the Service",
+            "kubernetes.probes.readiness-differs-from-liveness@castle/www",
+        ),
+        _cluster(
+            "pdb-blocks-unhealthy-eviction",
+            "athens/athens's PodDisruptionBudget has no unhealthyPodEvictionPolicy (IfHealthyBudget): crash-looping "
+            "Athens pods that are not Ready block a node drain while the budget is spent",
+            "kubernetes.pdb.evicts-unhealthy-pods@athens/athens",
+        ),
+        _cluster(
+            "athens-disk-unbounded",
+            "athens/athens keeps its disk storage on an emptyDir without ephemeral-storage requests or limits: the "
+            "scheduler ignores the disk it needs, and a full cache fills the node's disk for every pod on it",
+            "kubernetes.resources.ephemeral-storage@athens/athens",
+        ),
+        _cluster(
+            "backend-ingress-open",
+            "castle's backend NetworkPolicy admits every source (ingress: [{}]): whatever reaches the pod network "
+            "reaches the second tier",
+            "kubernetes.network-policy.restricts-ingress@castle/backend",
+        ),
     )
 }

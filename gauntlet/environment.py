@@ -48,6 +48,8 @@ def _beside_the_file(value: str, info: ValidationInfo) -> str:
 
 
 Flag = Annotated[bool, Field(strict=True)]
+#: A named cipher policy of the edge: Mozilla's server-side TLS configurations (:mod:`gauntlet.edge.cipher_profile`).
+CipherProfile = Literal["mozilla-modern", "mozilla-intermediate", "mozilla-old"]
 #: A file named by the environment: absolute, or relative to the environment file; ``{cache}`` is the cache folder.
 FilePath = Annotated[str, Field(min_length=1), AfterValidator(_beside_the_file)]
 #: A check kind, a group of kinds (``edge.tls.*``), or a load kind with its profile (``load.p95@smoke``).
@@ -142,7 +144,7 @@ class Tls(Model):
     redirect_http: Flag = True
     require_ocsp_stapling: Flag = Field(
         default=False, description="Fail, rather than report a finding, when the edge staples no OCSP response.")
-    cipher_profile: Literal["mozilla-modern", "mozilla-intermediate", "mozilla-old"] = Field(
+    cipher_profile: CipherProfile = Field(
         default="mozilla-intermediate", description="The named cipher policy the edge's cipher suites must keep to "
                                                     "(Mozilla's server-side TLS configurations, 5.7).")
 

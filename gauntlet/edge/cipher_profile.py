@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Literal, Mapping
+from typing import Mapping
 
 from sslyze.mozilla_tls_profile.tls_config_checker import MozillaTlsConfiguration, TlsConfigurationEnum
 
-Profile = Literal["mozilla-modern", "mozilla-intermediate", "mozilla-old"]
-_ENUM = {"mozilla-modern": TlsConfigurationEnum.MOZILLA_MODERN,
+from gauntlet.environment import CipherProfile as Profile
+
+_ENUM: dict[Profile, TlsConfigurationEnum] = {"mozilla-modern": TlsConfigurationEnum.MOZILLA_MODERN,
          "mozilla-intermediate": TlsConfigurationEnum.MOZILLA_INTERMEDIATE,
          "mozilla-old": TlsConfigurationEnum.MOZILLA_OLD}
 #: (pattern in the IANA name, why the suite falls short), every match is reported.

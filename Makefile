@@ -23,7 +23,9 @@ $(CACHE)/.browser:
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; }
 	mkdir -p $(CACHE) && touch $@
 
+# Then Debian's PostgreSQL and HAProxy for the database tier, their services never started (idempotent).
 setup: $(VENV)/.installed $(CACHE)/.browser
+	$(BIN)/python -c "from gauntlet.local import db_tier; db_tier.install_packages()"
 
 run: setup
 	$(BIN)/gauntlet run

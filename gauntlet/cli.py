@@ -344,13 +344,16 @@ def local_up(fault: List[str] = typer.Option([], "--fault", help="Fault profile 
              cluster: bool = typer.Option(False, "--cluster", help="Also start the cluster tier: a Kubernetes control plane "
                                           "on 127.0.0.1:6443 with KWOK nodes and the seed workloads (implied by a "
                                           "cluster fault profile; builds its binaries once, ~10 min)."),
+             db: bool = typer.Option(False, "--db", help="Also start the database tier: PostgreSQL primary and "
+                                     "synchronous standby behind the endpoint 127.0.0.1:5433 (implied by a database "
+                                     "fault profile)."),
              as_json: bool = JsonOption) -> None:
     """Start the local stack on loopback (installs what is missing)."""
     local = _local()
     unknown = [f for f in fault if f not in local.FAULTS]
     if unknown:
         raise ConfigError(f"--fault: unknown fault profile {unknown[0]!r}: expected one of {sorted(local.FAULTS)}")
-    status = local.up(fault, progress=lambda line: console.err.print(line), cloud=cloud, cluster=cluster)
+    status = local.up(fault, progress=lambda line: console.err.print(line), cloud=cloud, cluster=cluster, db=db)
     _show_status(status, as_json)
 
 
@@ -381,6 +384,10 @@ def _show_status(status: dict, as_json: bool) -> None:
     if status.get("cluster", {}).get("components", {}).get("kube-apiserver", {}).get("pid"):
         cluster = status["cluster"]
         out.print(f"cluster: {cluster['api_server']}   kubeconfig {cluster['kubeconfig']} (context {cluster['context']})")
+    if status.get("db", {}).get("primary"):
+        db = status["db"]
+        streams = ", ".join(f"{r['standby']} {r['state']} ({r['sync_state']})" for r in db["replication"]) or "no standby"
+        out.print(f"db: {db['endpoint']}/{db['database']} -> primary {db['primary']}; {streams}   passfile {db['passfile']}")
 
 
 @app.command()
@@ -388,7 +395,7 @@ def run(as_json: bool = JsonOption) -> None:
     """The main job on the embedded default: every tier of the local stack up (the first time builds the
     cluster's binaries: minutes), gate on `local`, print the report path."""
     local = _local()
-    local.up((), progress=lambda line: console.err.print(line, markup=False), cloud=True, cluster=True)
+    local.up((), progress=lambda line: console.err.print(line, markup=False), cloud=True, cluster=True, db=True)
     loaded = environment.load_environment("local", paths.ROOT / "environments")
     document = gate_document(loaded, as_json)
     _conclude(document, as_json, gate_exit(loaded, document))

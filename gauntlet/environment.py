@@ -32,6 +32,7 @@ from gauntlet.exceptions import ConfigError
 CLAIM_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 NAME = r"^[a-z0-9]+([-.][a-z0-9]+)*$"
 WORKLOAD_REF = r"^[a-z0-9]+([-.][a-z0-9]+)*/[a-z0-9]+([-.][a-z0-9]+)*$"
+SECRET_REF = r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$"
 
 
 def conformance_suites() -> tuple[str, ...]:
@@ -63,7 +64,8 @@ _EXPECT = {
     "bool_type": "expected true or false",
 }
 _PATTERNS = {CLAIM_ID: "expected a kebab-case id (lower-case letters and digits joined by dashes)",
-             NAME: "expected a lower-case name (letters, digits, dashes, dots)"}
+             NAME: "expected a lower-case name (letters, digits, dashes, dots)",
+             SECRET_REF: "expected ${VAR} naming the variable that holds it (a secret never goes into an environment file)"}
 
 
 class Model(BaseModel):
@@ -395,6 +397,43 @@ class Azure(Model):
     front_door: Optional[str] = None
 
 
+class Database(Model):
+    """The environment's database as its clients reach it (the stable endpoint a failover moves), the
+    credentials by reference, and how a failover is driven: ``rds`` (RebootDBInstance with ForceFailover,
+    chaostoolkit-aws) or ``local-tier`` (the local stack's PostgreSQL pair, ``gauntlet local up --db``)."""
+
+    engine: Literal["postgres"] = "postgres"
+    host: Annotated[str, Field(min_length=1, description="The endpoint clients connect to (RDS: Endpoint.Address).")]
+    port: Annotated[int, Field(ge=1, le=65535)] = 5432
+    name: Annotated[str, Field(min_length=1, description="The database (dbname) the client probes connect to.")]
+    user: Annotated[str, Field(min_length=1, description="Role of the client probes, or ${VAR} naming the variable that holds it.")]
+    password: Optional[Annotated[str, Field(pattern=SECRET_REF)]] = Field(
+        default=None, description="${VAR} naming the variable that holds the password; never the password itself.")
+    passfile: Optional[FilePath] = Field(
+        default=None, description="A libpq password file (host:port:db:user:password lines) instead of password.")
+    sslmode: Literal["disable", "require", "verify-ca", "verify-full"] = "verify-full"
+    sslrootcert: Optional[FilePath] = Field(default=None, description="CA bundle for verify-ca/verify-full (RDS: the region's bundle).")
+    failover: Literal["rds", "local-tier"] = Field(
+        default="rds", description="rds: RebootDBInstance(ForceFailover) on aws.rds_instances; local-tier: the local stack's "
+                                   "PostgreSQL primary and standby (the standby promoted, the old primary fenced).")
+    unavailability_budget_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=120, description="Longest a failover may keep writes (and reads) failing, as the clients see it.")
+    connect_timeout_s: Annotated[int, Field(ge=2, le=60)] = Field(
+        default=5, description="libpq connect_timeout of the client probes (2 at least, libpq's minimum).")
+
+    @model_validator(mode="after")
+    def _credentials_and_target(self) -> "Database":
+        if self.password is not None and self.passfile is not None:
+            raise ValueError("expected password (${VAR}) or passfile, not both")
+        if self.failover == "local-tier" and self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"failover local-tier drives the local stack's database tier: expected a loopback host, got {self.host!r}")
+        return self
+
+    @property
+    def passfile_path(self) -> Optional[Path]:
+        return Path(self.passfile) if self.passfile else None
+
+
 class Slo(Model):
     """One service-level objective of a load profile: check kind ``load.<metric>``, named by a claim as
     ``load.<metric>@<profile>`` (``load.p95@smoke``)."""
@@ -497,6 +536,10 @@ class ChaosPolicy(Model):
     confirm: Flag = True
     steady_state_deadline_s: Annotated[int, Field(ge=1)] = 120
     steady_state_window: SteadyStateWindow = SteadyStateWindow()
+    db_write_probe: Flag = Field(
+        default=False, description="During a database failover the client probes may write sequenced rows (table "
+                                   "gauntlet_failover_probe, deleted afterwards) to prove no acknowledged write is lost; "
+                                   "otherwise they only read.")
 
 
 class History(Model):
@@ -546,6 +589,7 @@ class Environment(Model):
     goproxy: Optional[Goproxy] = None
     kubernetes: Optional[Kubernetes] = None
     aws: Optional[Aws] = None
+    database: Optional[Database] = None
     azure: Optional[Azure] = None
     load_profiles: dict[str, LoadProfile] = {}
     chaos: ChaosPolicy = ChaosPolicy()
@@ -564,6 +608,8 @@ class Environment(Model):
         _check_endpoint_names(self)
         _check_claim_ids(self)
         _check_evidence(self)
+        if self.database is not None and self.database.failover == "rds" and not (self.aws and self.aws.rds_instances):
+            raise _at(("database", "failover"), "rds fails over the instance of aws.rds_instances, which names none")
         if self.chaos.allowed and self.kubernetes is None and not self.endpoints:
             raise _at(("chaos", "allowed"), "chaos is allowed but the environment names no cluster and no endpoint")
         return self
@@ -710,7 +756,7 @@ def _describe(error: dict) -> tuple[str, str]:
     else:
         message = (error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
                    .replace("String should match pattern", "expected text matching").replace("Input ", "expected input "))
-    if kind != "value_error" and not isinstance(got, (dict, list)):
+    if kind != "value_error" and not isinstance(got, (dict, list)) and pattern != SECRET_REF:  # never echo a secret
         message += f", got {got!r}"
     return _field(loc), message
 

@@ -28,10 +28,15 @@ CREATE TABLE IF NOT EXISTS regressions (
 """
 
 #: figures worth a trend: name -> True when higher is better.
-HIGHER_IS_BETTER = {"rps": True, "p50_ms": False, "p95_ms": False, "p99_ms": False, "error_rate": False, "time_to_recovery_s": False}
+HIGHER_IS_BETTER = {"rps": True, "p50_ms": False, "p95_ms": False, "p99_ms": False, "error_rate": False, "time_to_recovery_s": False,
+                    # a database failover, as its client probes saw it
+                    "write_unavailable_s": False, "read_unavailable_s": False, "write_reconnect_s": False,
+                    "read_reconnect_s": False, "lost_writes": False}
 #: the smallest change of a figure that can count as a regression, whatever the tolerance: a p95 of
 #: 1 ms becoming 2 ms on loopback, or one failed request in ten thousand, is noise, not a regression.
-NOISE_FLOOR = {"rps": 0.0, "p50_ms": 5.0, "p95_ms": 5.0, "p99_ms": 10.0, "error_rate": 0.001, "time_to_recovery_s": 1.0}
+NOISE_FLOOR = {"rps": 0.0, "p50_ms": 5.0, "p95_ms": 5.0, "p99_ms": 10.0, "error_rate": 0.001, "time_to_recovery_s": 1.0,
+               "write_unavailable_s": 1.0, "read_unavailable_s": 1.0, "write_reconnect_s": 1.0, "read_reconnect_s": 1.0,
+               "lost_writes": 0.5}
 
 
 def store_path(configured: Optional[str] = None) -> Path:

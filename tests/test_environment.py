@@ -103,6 +103,14 @@ BAD = [
     ("aws-bad-region", _set("aws", {"region": "mars-1"}), "aws.region", "expected text matching"),
     ("window-of-errors", _set("chaos", {"steady_state_window": {"samples": 3, "max_errors": 3}}), "chaos.steady_state_window.max_errors",
      "must be below samples (3)"),
+    ("database-literal-password", _set("database", {"host": "db", "name": "hub", "user": "hub", "password": "hunter22",
+                                                    "failover": "local-tier"}),
+     "database.password", "the variable that holds it (a secret never goes into an environment file)"),
+    ("database-local-tier-elsewhere", _set("database", {"host": "db.example.internal", "name": "hub", "user": "hub",
+                                                        "failover": "local-tier"}),
+     "database", "failover local-tier drives the local stack's database tier: expected a loopback host"),
+    ("database-rds-without-instance", _set("database", {"host": "db.example.internal", "name": "hub", "user": "hub"}),
+     "database.failover", "rds fails over the instance of aws.rds_instances, which names none"),
     ("name-differs-from-file", _set("name", "other"), "name", "expected 'sample' (the file's name)"),
 ]
 
@@ -203,3 +211,11 @@ def test_every_claim_quotes_its_seed(env):
         text = " ".join(seed.read_text(encoding="utf-8", errors="replace").split())
         quote = " ".join(claim.source.quote.split())
         assert quote in text, f"{env.name}: claim {claim.id}: quote not found verbatim in {claim.source.document}: {quote!r}"
+
+
+def test_a_password_written_into_the_file_is_refused_without_being_repeated(write_env, env_data):
+    env_data["database"] = {"host": "127.0.0.1", "name": "hub", "user": "hub", "password": "hunter22", "failover": "local-tier"}
+    write_env(env_data, name="sample")
+    with pytest.raises(ConfigError) as caught:
+        load_environment("sample")
+    assert "hunter22" not in str(caught.value) and str(caught.value).endswith("never goes into an environment file)")

@@ -97,3 +97,20 @@ def test_each_environment_has_its_own_instance(db_instance, separate_environment
             address = (db_instance.get("Endpoint") or {}).get("Address")
             assert (found.get("Endpoint") or {}).get("Address") != address, (
                 f"RDS instance {mine}: Endpoint.Address: expected its own, found {address}, also {other.name}'s {theirs}")
+
+
+@pytest.mark.check("aws.rds.endpoint-is-the-databases")
+def test_the_instance_is_the_database_the_clients_use(db_instance, environment):
+    """The RDS instance is the environment's own main datastore: its endpoint is the ``database`` endpoint the
+    application (and the failover experiment's client probes) connect to. moto derives Endpoint.Address from
+    the identifier and lets only the port be set, so against it the port alone is compared."""
+    db = environment.database
+    if db is None:
+        pytest.skip(f"environment {environment.name} names no database endpoint (database section)")
+    endpoint = db_instance.get("Endpoint") or {}
+    name = db_instance["DBInstanceIdentifier"]
+    assert endpoint.get("Port") == db.port, (
+        f"RDS instance {name}: Endpoint.Port: expected {db.port} (database.port), found {endpoint.get('Port')!r}")
+    if environment.aws is not None and environment.aws.emulator != "moto":
+        assert endpoint.get("Address") == db.host, (
+            f"RDS instance {name}: Endpoint.Address: expected {db.host} (database.host), found {endpoint.get('Address')!r}")

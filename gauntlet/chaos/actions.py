@@ -273,3 +273,34 @@ def restart_local_replica(configuration: Optional[Configuration] = None, secrets
     current = goproxy_tier.status()
     started = goproxy_tier.up(current["faults"], progress=lambda _: None, cdn=current.get("cdn", "frontdoor"))
     return {name: c["healthy"] for name, c in started["components"].items()}
+
+
+# --------------------------------------------------------------------------- the database
+
+
+def fail_over_db(db_instance_identifier: str, failover: str = "rds", configuration: Optional[Configuration] = None,
+                 secrets: Optional[Secrets] = None) -> dict:
+    """A Multi-AZ failover, driven as the environment's ``database.failover`` says: ``rds``, chaostoolkit-aws'
+    ``reboot_db_instance(force_failover=True)``; ``local-tier``, the local database tier's own (its primary
+    fenced, its standby promoted, the endpoint following: :func:`gauntlet.local.db_tier.fail_over`)."""
+    if failover == "rds":
+        from chaosaws.rds.actions import reboot_db_instance
+
+        return reboot_db_instance(db_instance_identifier, force_failover=True, configuration=configuration, secrets=secrets)
+    if failover != "local-tier":
+        raise ActivityFailed(f"database.failover {failover!r}: expected rds or local-tier")
+    from gauntlet.local import db_tier
+
+    return db_tier.fail_over()
+
+
+def restore_db_standby(failover: str = "rds", configuration: Optional[Configuration] = None,
+                       secrets: Optional[Secrets] = None) -> dict:
+    """Rollback of :func:`fail_over_db`: primary and standby again. RDS builds its new standby itself; the local
+    tier's fenced node is killed and rebuilt as the new primary's standby (same fault profiles)."""
+    if failover != "local-tier":
+        return {"restored_by": "RDS (it replaces the standby itself)"}
+    from gauntlet.local import db_tier
+
+    healed = db_tier.up(db_tier.status()["faults"], progress=lambda _: None)
+    return {"primary": healed["primary"], "standby": healed["standby"], "replication": healed["replication"]}

@@ -58,7 +58,10 @@ def before_experiment_control(context: dict, configuration: Optional[dict] = Non
     from gauntlet.chaos.experiments import EXTENSION
 
     ext = next((e for e in context.get("extensions") or () if e.get("name") == EXTENSION), {})
-    if ext.get("tier") == "cloud":  # chaostoolkit-aws follows AWS_ENDPOINT_URL, whoever set it
+    tier = ext.get("tier")
+    if tier == "database":  # failed over by RDS (the AWS API) or on the local database tier
+        tier = "cloud" if (configuration or {}).get("db_failover") == "rds" else "database"
+    if tier == "cloud":  # chaostoolkit-aws follows AWS_ENDPOINT_URL, whoever set it
         try:
             guards.check_aws_process(_environment(configuration))
         except GauntletError as exc:
@@ -72,14 +75,16 @@ def before_experiment_control(context: dict, configuration: Optional[dict] = Non
     try:
         env = _environment(configuration)
         guards.check_policy(env, (configuration or {}).get("gauntlet_confirm"))
-        if ext.get("tier") == "cluster":
+        if tier == "cluster":
             from gauntlet.chaos import kube
 
             kubeconfig, kube_context = kube.settings(configuration)
             guards.check_kube_target(env, Path(kubeconfig), kube_context)
-        elif ext.get("tier") == "goproxy":
+        elif tier == "goproxy":
             guards.check_goproxy_target(env)
-        elif ext.get("tier") == "cloud":
+        elif tier == "database":
+            guards.check_db_tier(env)
+        elif tier == "cloud":
             why = guards.cloud_not_checked(env)
             if why:
                 raise InterruptExecution(f"gauntlet: not run: {why}")

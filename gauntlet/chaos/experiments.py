@@ -5,7 +5,7 @@ Each file is a plain Chaos Toolkit experiment (``chaos run FILE`` runs it) with 
 
     {"name": "gauntlet",
      "checks": ["chaos.pod-loss.recovers"],      the check kinds it implements (gauntlet.catalogue)
-     "tier": "cluster",                          cluster | goproxy | cloud: what it acts on
+     "tier": "cluster",                          cluster | goproxy | cloud | database: what it acts on
      "targets": ["target"],                      configuration prefixes, bound to the workloads a claim names
      "invariants": ["target-serving"],           hypothesis probes that must hold at every sample
      "steady_state_is_the_claim": false,         true: a hypothesis not met before the method violates the claims
@@ -21,7 +21,11 @@ Deployments has one selector), ``p_replicas`` (the capacity the environment clai
 environment's ``chaos.steady_state_window`` for probes with a latency budget. The file's own values
 are the local stack's, for a plain ``chaos run``. Cluster experiments also
 get ``kubeconfig``, ``kube_context`` and ``kube_api_server``: every API client refuses a
-context pointing at another server.
+context pointing at another server. Database experiments get ``db_failover`` (the environment's
+``database.failover``, ``rds`` without a database section), ``db_endpoint`` (``host:port/name``,
+never a credential) and ``db_budget_s`` (``database.unavailability_budget_s``, else the chaos
+deadline); gauntlet runs the client probes (:mod:`gauntlet.database.clients`) beside them where
+the environment names the database.
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ from gauntlet.catalogue import experiments_dir, matches_any
 from gauntlet.environment import Claim, Environment, Workload
 from gauntlet.exceptions import ConfigError
 
-Tier = Literal["cluster", "goproxy", "cloud"]
-TIERS = ("cluster", "goproxy", "cloud")
+Tier = Literal["cluster", "goproxy", "cloud", "database"]
+TIERS = ("cluster", "goproxy", "cloud", "database")
 EXTENSION = "gauntlet"
 CONTROL_MODULE = "gauntlet.chaos.control"
 PROBES_MODULE = "gauntlet.chaos.probes"
@@ -101,6 +105,10 @@ class Experiment:
         if self.tier == "cloud":
             if env.aws is None or not env.aws.rds_instances:
                 return "the environment names no RDS instance (aws.rds_instances)"
+            return None
+        if self.tier == "database":
+            if env.database is None and (env.aws is None or not env.aws.rds_instances):
+                return "the environment names no database (database section, or aws.rds_instances)"
             return None
         if env.kubernetes is None:
             return "the environment names no Kubernetes cluster"
@@ -190,5 +198,11 @@ def base_configuration(exp: Experiment, env: Environment) -> dict[str, Any]:
         values.update(configuration_for(env.aws))
         if env.aws.rds_instances:
             values["db_instance"] = env.aws.rds_instances[0]
+    if env.database is not None:
+        db = env.database
+        values.update(db_failover=db.failover, db_endpoint=f"{db.host}:{db.port}/{db.name}",
+                      db_budget_s=db.unavailability_budget_s)
+    elif env.aws is not None and env.aws.rds_instances:
+        values.update(db_failover="rds", db_budget_s=env.chaos.steady_state_deadline_s)
     declared = set(exp.data.get("configuration") or {})
     return {k: v for k, v in values.items() if k in declared}

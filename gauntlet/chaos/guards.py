@@ -10,8 +10,8 @@ run never reached the target at all):
    context, at exactly the environment's context and API server URL (read from the
    file, no call), and that server answers ``GET /version``. The wrong cluster is the
    worst accident; an unreachable one is no place for an experiment either.
-   :func:`check_goproxy_target` and :func:`cloud_not_checked` do the same for the
-   local GOPROXY tier and the AWS API.
+   :func:`check_goproxy_target`, :func:`check_db_tier` and :func:`cloud_not_checked` do the
+   same for the local GOPROXY tier, the local database tier and the AWS API.
 3. the lock (:mod:`gauntlet.chaos.lock`): one run at a time per environment.
 4. the plan (:func:`gauntlet.chaos.targets.check`): namespaces in the allow-list, at most
    ``max_pods_per_action`` pods per action, resolved with read-only calls.
@@ -97,6 +97,23 @@ def check_goproxy_target(env: Environment) -> dict:
     if down:
         raise SafetyRefusal(f"{env.name}: the local GOPROXY tier is not healthy ({', '.join(down)} down): "
                             "start it with `gauntlet local up` before breaking it")
+    return status
+
+
+def check_db_tier(env: Environment) -> dict:
+    """The local database tier is ours and up (primary, standby as its faults say, endpoint); its status."""
+    from gauntlet.local import db_tier
+
+    db = env.database
+    if db is None or db.port != db_tier.PORTS["endpoint"]:
+        where = f"{db.host}:{db.port}" if db else "none"
+        raise SafetyRefusal(f"{env.name}: database.failover local-tier acts on the local database tier, whose endpoint is "
+                            f"{db_tier.address('endpoint')}; the environment's database is {where}")
+    status = db_tier.status()
+    down = [name for name, c in status["components"].items() if not c["healthy"]]
+    if down:
+        raise SafetyRefusal(f"{env.name}: the local database tier is not healthy ({', '.join(down)} down): "
+                            "start it with `gauntlet local up --db` before failing it over")
     return status
 
 

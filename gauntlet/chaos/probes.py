@@ -292,3 +292,105 @@ def await_rds_available(db_instance_identifier: str, timeout_s: float = 600, mul
         if time.monotonic() - started > float(timeout_s):
             raise ActivityFailed(f"not available again within {timeout_s} s: {m.detail}")
         time.sleep(1.0)
+
+
+# --------------------------------------------------------------------------- the database (gauntlet.database)
+#
+# ``failover`` is the environment's ``database.failover``: ``rds`` asks the RDS API about the instance,
+# ``local-tier`` the endpoint of the local database tier (and, for the topology, the tier itself).
+
+#: Set by ``gauntlet chaos`` for the Chaos Toolkit process: the client probes' status file.
+DB_CLIENTS_ENV = "GAUNTLET_DB_CLIENTS"
+
+
+def _database(configuration: Optional[Configuration]) -> Any:
+    from gauntlet.environment import load_environment
+
+    env = load_environment((configuration or {}).get("gauntlet_env") or "local")
+    if env.database is None:
+        raise GauntletError(f"{env.name}: the environment names no database (database section)")
+    return env.database
+
+
+def measure_db_serving(db_instance_identifier: str, failover: str = "rds", configuration: Optional[Configuration] = None,
+                       secrets: Optional[Secrets] = None) -> Measurement:
+    if failover == "rds":
+        return measure_rds_available(db_instance_identifier, True, configuration, secrets)
+    from gauntlet.database.connection import connect, error_text, where
+
+    try:
+        db = _database(configuration)
+        started = time.monotonic()
+        with connect(db, "gauntlet-steady-state", autocommit=True) as conn:
+            standby = conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]  # type: ignore[index]
+    except Exception as exc:  # refused, timed out, credentials missing: the database does not serve
+        place = (configuration or {}).get("db_endpoint", "endpoint")
+        return Measurement(False, None, "ms", f"database {place}: no primary answers ({error_text(exc)})")
+    ms = round((time.monotonic() - started) * 1000, 1)
+    what = "a standby (read-only)" if standby else "the primary"
+    return Measurement(not standby, ms, "ms", f"database {where(db)}: {what} answers in {ms:g} ms (expected the primary)")
+
+
+def db_serving(db_instance_identifier: str, failover: str = "rds", raise_on_unavailable: bool = True,
+               configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+    """The database serves its clients: on RDS the instance is available and Multi-AZ (the API says so); on the
+    local database tier its endpoint reaches a primary (its standby is what the failover shows)."""
+    return _settle(measure_db_serving(db_instance_identifier, failover, configuration, secrets), raise_on_unavailable)
+
+
+def await_db_serving(db_instance_identifier: str, failover: str = "rds", timeout_s: float = 600,
+                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> float:
+    """Wait (at most ``timeout_s``) until the database serves again; the seconds it took. Raises on timeout."""
+    if failover == "rds":
+        return await_rds_available(db_instance_identifier, timeout_s, True, configuration, secrets)
+    started = time.monotonic()
+    while True:
+        m = measure_db_serving(db_instance_identifier, failover, configuration, secrets)
+        if m.ok:
+            return round(time.monotonic() - started, 2)
+        if time.monotonic() - started > float(timeout_s):
+            raise ActivityFailed(f"not serving again within {timeout_s} s: {m.detail}")
+        time.sleep(0.1)
+
+
+def measure_db_topology(db_instance_identifier: str, failover: str = "rds", configuration: Optional[Configuration] = None,
+                        secrets: Optional[Secrets] = None) -> Measurement:
+    if failover == "rds":
+        m = measure_rds_available(db_instance_identifier, True, configuration, secrets)
+        return Measurement(m.ok, m.value, "standbys", m.detail)
+    from gauntlet.local import db_tier
+
+    st = db_tier.status()
+    streams = ", ".join(f"{s['standby']} {s['state']} ({s['sync_state']})" for s in st["replication"]) or "no standby streaming"
+    fenced = f"; fenced: {', '.join(st['fenced'])}" if st["fenced"] else ""
+    detail = f"database tier: primary {st['primary'] or 'none'}; {streams}{fenced}"
+    healthy = all(c["healthy"] for c in st["components"].values())  # as its fault profiles configure it
+    return Measurement(healthy, float(len(st["replication"])), "standbys", detail)
+
+
+def await_db_clients(db_instance_identifier: str, failover: str = "rds", timeout_s: float = 120,
+                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+    """Wait (at most ``timeout_s``) until every client probe that ``gauntlet chaos`` runs beside the experiment
+    succeeded again after this call began, so the rollbacks do not cut their measurement short; what they
+    did. Never raises: the figures are judged by gauntlet. At once without client probes (a plain ``chaos
+    run``) and while the database itself does not serve (there is nothing to reconnect to)."""
+    import json
+    import os
+    from pathlib import Path
+
+    path = os.environ.get(DB_CLIENTS_ENV)
+    if not path:
+        return {"client_probes": False}
+    if not measure_db_serving(db_instance_identifier, failover, configuration, secrets).ok:
+        return {"client_probes": True, "database_serving": False}
+    started, status = time.time(), {}
+    while time.time() - started <= float(timeout_s):
+        try:
+            status = json.loads(Path(path).read_text())
+        except (OSError, ValueError):
+            status = {}
+        last = status.get("last_ok") or {}
+        if status.get("clients") and all(last.get(c, 0) > started for c in status["clients"]):
+            return {"client_probes": True, "recovered_after_s": round(time.time() - started, 2)}
+        time.sleep(0.1)
+    return {"client_probes": True, "recovered_after_s": None, "waited_s": timeout_s, "last_ok": status.get("last_ok")}

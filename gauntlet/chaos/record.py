@@ -3,8 +3,9 @@
 The check is ``chaos:<experiment>``, evidence for the experiment's claims the environment states;
 its ``details`` hold the time to recovery (``figures.time_to_recovery_s``: history and trends),
 each fault's recovery, invariant breaches, the stop condition, the rollbacks and who played them,
-the plan (what each action hit), the load profile's figures per phase, what an emulator cannot
-show, and the paths of the journal, events and logs in the run folder.
+the plan (what each action hit), the load profile's figures per phase, the database client probes'
+figures (unavailability, reconnect time, errors, lost writes), what an emulator cannot show, and the
+paths of the journal, events and logs in the run folder.
 """
 
 from __future__ import annotations
@@ -17,9 +18,26 @@ from gauntlet.chaos import timeline, verdict
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.chaos.load_beside import LoadBeside
 from gauntlet.chaos.process import faults as faults_of
+from gauntlet.database import clients as db_clients
+from gauntlet.database.clients import ClientProbes
 from gauntlet.environment import Environment
 from gauntlet.ledger import CheckResult
 from gauntlet.report import Run, write_atomic
+
+
+def _db_figures(info: Optional[dict]) -> dict:
+    """The client probes' figures that history trends: unavailability, reconnect time, lost writes."""
+    if not info or info["error"] or info["skipped"]:
+        return {}
+    out = {}
+    for c, f in info["figures"].items():
+        what = "write" if c == "writer" else "read"
+        out[f"{what}_unavailable_s"] = f["unavailable_s"]
+        if f["reconnect_s"] is not None:
+            out[f"{what}_reconnect_s"] = f["reconnect_s"]
+    if info["durability"].get("checked"):
+        out["lost_writes"] = info["durability"]["lost"]
+    return out
 
 
 def why(run: dict) -> str:
@@ -37,9 +55,56 @@ def _probe_detail(state: Optional[dict]) -> str:
     return ""
 
 
+def _db_clients(beside: tuple[ClientProbes, dict[str, bool], dict], served_again_at: Optional[float], end: float,
+                t0: float) -> tuple[dict, list[str], list[dict], list[tuple[float, str]]]:
+    """The client probes' figures, what broke their hypothesis, their timeline series and markers."""
+    clients, stuck, durability = beside
+    ops = clients.snapshot()
+    figures = {c: db_clients.client_figures(ops, c, end, served_again_at, stuck.get(c, False)) for c in clients.names}
+    budget = clients.settings.budget_s
+    broken = [clients.error] if clients.error else db_clients.breaches(figures, durability, budget, t0)
+    series, markers = [], []
+    for c in clients.names:
+        per_s: dict[int, list[int]] = {}
+        for o in ops:
+            if o.client == c:
+                per_s.setdefault(int(o.end - t0), [0, 0])[0 if o.ok else 1] += 1
+        label = "writes" if c == "writer" else "reads"
+        series += [{"name": f"{label} acknowledged" if c == "writer" else "reads ok", "unit": "/s",
+                    "points": [[t, v[0]] for t, v in sorted(per_s.items())]},
+                   {"name": f"{label} failed", "unit": "/s", "points": [[t, v[1]] for t, v in sorted(per_s.items())]}]
+        f = figures[c]
+        if f["unavailable_s"] > 5 * db_clients.INTERVAL_S and f["unavailable_from"]:
+            markers.append((f["unavailable_from"], f"{label} unavailable"))
+            if f["unavailable_to"]:
+                markers.append((f["unavailable_to"], f"{label} back ({f['unavailable_s']:g} s)"))
+    if clients.skipped:
+        figures, broken = {}, []
+    info = {"figures": figures, "durability": durability, "budget_s": budget, "write_probe": clients.settings.write,
+            "health_checks": clients.settings.health_checks, "error": clients.error, "skipped": clients.skipped,
+            "breaches": broken}
+    return info, broken, series, markers
+
+
+def _db_summary(info: dict) -> str:
+    if info["skipped"]:
+        return f"not run: {info['skipped']}"
+    parts = []
+    for c, f in info["figures"].items():
+        what = "writes" if c == "writer" else "reads"
+        back = f"reconnected {f['reconnect_s']:g} s after the database served again" if f["reconnect_s"] is not None else (
+            "never back" if not f["recovered"] else "never interrupted")
+        parts.append(f"{what} unavailable {f['unavailable_s']:g} s ({f['errors']} errors, {back})")
+    d = info["durability"]
+    parts.append(f"{d['lost']} of {d['acknowledged']} acknowledged writes lost" if d.get("checked") else
+                 f"durability not checked: {d.get('why')}")
+    return "; ".join(parts) + f" (budget {info['budget_s']:g} s)"
+
+
 def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated: Optional[str], claims: tuple[str, ...], sampler: timeline.Sampler,
             t0: float, events: list[dict], journal: dict, fallback: bool, interrupted: Optional[str],
-            stop_condition: Optional[str], loader: Optional[LoadBeside], duration_s: float) -> CheckResult:
+            stop_condition: Optional[str], loader: Optional[LoadBeside], duration_s: float,
+            beside: Optional[tuple[ClientProbes, dict[str, bool], dict]] = None) -> CheckResult:
     samples = sampler.snapshot()
     faults = faults_of(events)
     recov = timeline.recoveries([(s.t, s.ok) for s in samples], faults)
@@ -67,10 +132,18 @@ def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated:
              "points": [[round(p["t"] - t0, 2), round((p["error_rate"] or 0) * 100, 3)] for p in points]},
         ]
     breaches = timeline.invariant_breaches(samples, exp.invariants, t0)
+    db_info: Optional[dict] = None
+    client_breaches: list[str] = []
+    if beside is not None:
+        served_again = next((r.recovered_at for r in recov), None)
+        end = samples[-1].t if samples else t0 + duration_s
+        db_info, client_breaches, db_series, db_markers = _db_clients(beside, served_again, end, t0)
+        extra_series += db_series
+        markers += db_markers
     doc = timeline.document(f"chaos {exp.name} on {env.name}", samples, sampler.specs, t0, markers, ttr, extra_series,
                             recoveries=[{"fault": r.fault, "at_s": round(r.at - t0, 2), "lost": r.lost,
                                          "time_to_recovery_s": r.time_to_recovery_s} for r in recov],
-                            invariant_breaches=breaches, load=load_info)
+                            invariant_breaches=breaches, load=load_info, db_clients=db_info)
     timeline_file = run.dir / f"timeline-{exp.name}.json"
     write_atomic(timeline_file, json.dumps(doc, indent=1, default=str))
     runs = journal.get("run") or []
@@ -90,7 +163,8 @@ def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated:
         interrupted=interrupted or (f"refused by the guard before an action: {refused}" if refused else None),
         stop_condition=stop_condition, invariant_breaches=tuple(breaches), faults=len(faults),
         lost=any(r.lost for r in recov),
-        time_to_recovery_s=ttr, emulated=emulated)
+        time_to_recovery_s=ttr, emulated=emulated, client_breaches=tuple(client_breaches),
+        client_summary=_db_summary(db_info) if db_info and not db_info["error"] else "")
     outcome, message = verdict.judge(observed)
     if load_info:
         phases = load_info["phases"]
@@ -100,7 +174,8 @@ def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated:
     details = {
         "experiment": exp.name, "title": exp.title, "tier": exp.tier, "status": journal.get("status"),
         "deviated": bool(journal.get("deviated")), "time_to_recovery_s": ttr,
-        "figures": {"time_to_recovery_s": ttr} if ttr is not None else {},
+        "figures": {**({"time_to_recovery_s": ttr} if ttr is not None else {}), **_db_figures(db_info)},
+        "db_clients": db_info,
         "recoveries": doc["recoveries"], "invariant_breaches": breaches, "stop_condition": stop_condition,
         "interrupted": interrupted, "rollbacks": [{"name": r["activity"].get("name"), "status": r.get("status"),
                                                    "ran_by": r.get("ran_by", "chaostoolkit")} for r in rollbacks],

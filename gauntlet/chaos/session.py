@@ -17,6 +17,10 @@ environment's lock:
    Toolkit did not finish them, plays the remaining rollbacks itself; a journal is
    written in every case;
 5. writes ``timeline-<experiment>.json`` (the report draws it) and records one check.
+
+A database experiment also runs the client probes (:mod:`gauntlet.database.clients`) from before the
+fault to the end of the tail; their status file lets the experiment's ``await_db_clients`` probe hold
+the rollbacks until they got through; afterwards their writes are read back.
 """
 
 from __future__ import annotations
@@ -38,7 +42,9 @@ from gauntlet.chaos.load_beside import LoadBeside, join_ignoring_interrupts
 from gauntlet.chaos.lock import EnvLock, holder
 from gauntlet.chaos.process import (ROLLBACK_GRACE_S, ChaosProcess, Terminated, chaos_command, faults, install_sigterm,
                                     read_events, wait_ignoring_interrupts, write_journal)
+from gauntlet.chaos.probes import DB_CLIENTS_ENV
 from gauntlet.chaos.record import record
+from gauntlet.database.clients import ClientProbes, Settings
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult
@@ -153,7 +159,9 @@ def preflight(env: Environment, exp: Experiment, confirm: Optional[str], *, reso
     elif exp.tier == "goproxy":
         guards.check_goproxy_target(env)
         values.update(_goproxy_values(env, declared))
-    else:
+    elif exp.tier == "database" and values.get("db_failover") == "local-tier":
+        guards.check_db_tier(env)
+    else:  # the AWS API: a cloud experiment, or a database failed over by RDS
         not_checked = guards.cloud_not_checked(env)
         aws = env.aws
         # Every AWS key the experiment declares comes from the environment, None included: a default of the
@@ -188,6 +196,21 @@ def dry_run(env: Environment, exp: Experiment, confirm: Optional[str]) -> dict:
 
 
 # --------------------------------------------------------------------------- the run
+
+
+def _db_clients(env: Environment, exp: Experiment, out: Path) -> Optional[ClientProbes]:
+    """The client probes of a database experiment, where the environment names the database; their settings:
+    the write probe only where the chaos policy allows it, the pool as the local tier's faults say."""
+    db = env.database
+    if exp.tier != "database" or db is None:
+        return None
+    health_checks = True
+    if db.failover == "local-tier":
+        from gauntlet.local import db_tier
+
+        health_checks = db_tier.status()["client_health_checks"]
+    settings = Settings(db, write=env.chaos.db_write_probe, health_checks=health_checks, budget_s=db.unavailability_budget_s)
+    return ClientProbes(settings, out / "db-clients.json")
 
 
 def _sampler_specs(exp: Experiment, configuration: dict) -> list[timeline.ProbeSpec]:
@@ -292,12 +315,15 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
 
     sampler = timeline.Sampler(specs, deadline, on_deadline)
     loader = LoadBeside(env, run, load, exp.name) if load else None
+    clients = _db_clients(env, exp, out)
     interrupted: Optional[str] = None
     previous_sigterm = install_sigterm()
     started = time.monotonic()
     t0 = time.time()
     try:
         sampler.start()
+        if clients is not None:
+            clients.start()
         if loader is not None:
             loader.start(progress)
             waited = time.monotonic() + LOAD_START_S
@@ -305,7 +331,8 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
                 time.sleep(0.25)
         time.sleep(max(0.0, LEAD_S - (time.monotonic() - started)))
         merged = {**os.environ, **pre.child_env, RUN_ENV: str(run.dir), EVENTS_ENV: str(events_path),
-                  "GAUNTLET_ENV": env.name, "PYTHONUNBUFFERED": "1"}
+                  "GAUNTLET_ENV": env.name, "PYTHONUNBUFFERED": "1",
+                  **({DB_CLIENTS_ENV: str(clients.status_file)} if clients and not (clients.error or clients.skipped) else {})}
         child_env = {k: v for k, v in merged.items() if not (pre.child_env.get(k) == "")}  # "": unset
         child = ChaosProcess(chaos_command(exp, out), child_env, out / "chaostoolkit.out", progress)
         _watch(child, sampler, events_path)
@@ -324,8 +351,12 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
     if child is not None:
         child.finish()
     if interrupted is None:
-        _tail(sampler, deadline)
+        _tail(sampler, deadline, clients)
     sampler.stop()
+    beside = None
+    if clients is not None:
+        stuck = clients.stop()
+        beside = (clients, stuck, clients.verify())
     events = read_events(events_path)
     journal, fallback = write_journal(exp, out, events, pre.configuration, progress)
     if loader is not None:
@@ -333,7 +364,7 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
         join_ignoring_interrupts(loader, progress)
     result = record(env, run, exp, pre.targets, pre.emulated, claims, sampler, t0, events, journal, fallback,
                      interrupted or (child.signalled if child and child.signalled not in (None, "stop condition") else None),
-                     stop_reason[0] if stop_reason else None, loader, time.monotonic() - started)
+                     stop_reason[0] if stop_reason else None, loader, time.monotonic() - started, beside)
     if interrupted:
         raise Terminated() if "SIGTERM" in interrupted else KeyboardInterrupt()
     return result
@@ -354,14 +385,15 @@ def _watch(child: ChaosProcess, sampler: timeline.Sampler, events_path: Path) ->
     sampler.arm(False)
 
 
-def _tail(sampler: timeline.Sampler, deadline_s: float) -> None:
+def _tail(sampler: timeline.Sampler, deadline_s: float, clients: Optional[ClientProbes] = None) -> None:
     """Keep sampling after the experiment until every probe, observed ones included (a replica back in the load
-    balancer's pool), held for TAIL_STEADY_S; at most the deadline."""
+    balancer's pool), held for TAIL_STEADY_S, and the client probes succeed again; at most the deadline."""
     limit = time.monotonic() + deadline_s
     while time.monotonic() < limit:
         samples = sampler.snapshot()
         recent = [s for s in samples if s.t >= time.time() - TAIL_STEADY_S]
-        if len(recent) >= 2 and all(m.ok for s in recent for m in s.values.values()):
+        settled = clients is None or bool(clients.error or clients.skipped) or clients.recovered(time.time() - TAIL_STEADY_S)
+        if len(recent) >= 2 and all(m.ok for s in recent for m in s.values.values()) and settled:
             return
         time.sleep(timeline.INTERVAL_S)
 

@@ -215,6 +215,25 @@ def _reboot_db(name: str, call: str, a: dict, c: Configuration) -> Target:
                   objects=(f"rds {a.get('db_instance_identifier')}",))
 
 
+def _fail_over_db(name: str, call: str, a: dict, c: Configuration) -> Target:
+    if a.get("failover", "rds") == "rds":
+        return replace(_reboot_db(name, call, {**a, "force_failover": True}, c), call=call)
+    from gauntlet.local import db_tier
+
+    st = db_tier.status()
+    if st["primary"] is None:
+        raise ConfigError(f"action {name}: the local database tier has no primary: start it with `gauntlet local up --db`")
+    promote = f", promote {st['standby']}" if st["standby"] else " (no standby to promote)"
+    return Target(name, call, f"fail over the local database tier: fence {st['primary']} (frozen){promote}, the endpoint "
+                              f"{st['endpoint']} follows", objects=(f"postgresql {st['primary']}", f"postgresql {st['standby']}"))
+
+
+def _restore_db(name: str, call: str, a: dict, c: Configuration) -> Target:
+    if a.get("failover", "rds") == "rds":
+        return Target(name, call, "nothing: RDS replaces its standby itself")
+    return Target(name, call, "rebuild the fenced node of the local database tier as the standby of the new primary")
+
+
 RESOLVERS: dict[str, Callable[[str, str, dict, Configuration], Target]] = {
     "chaosk8s.pod.actions.terminate_pods": _terminate_pods,
     "chaosk8s.replicaset.actions.delete_replica_set": _delete_replica_set,
@@ -231,6 +250,8 @@ RESOLVERS: dict[str, Callable[[str, str, dict, Configuration], Target]] = {
     "gauntlet.chaos.actions.kill_local_replica": _kill_replica,
     "gauntlet.chaos.actions.restart_local_replica": _restart_replica,
     "chaosaws.rds.actions.reboot_db_instance": _reboot_db,
+    "gauntlet.chaos.actions.fail_over_db": _fail_over_db,
+    "gauntlet.chaos.actions.restore_db_standby": _restore_db,
 }
 
 

@@ -11,7 +11,8 @@ applies wins:
 3. steady state not met before the method -> ``skipped``: nothing was broken, nothing learnt
    (``failed`` when the experiment's extension says ``steady_state_is_the_claim``: Multi-AZ);
 4. an action failed -> ``skipped``, not evidence: the fault was not injected as planned;
-5. an invariant broke at any sample -> ``failed``;
+5. an invariant broke at any sample -> ``failed``; so did the client probes' hypothesis (a database:
+   unavailable beyond the budget, an acknowledged write lost);
 6. the stop condition aborted the method -> ``failed``;
 7. steady state not met after the method -> ``failed``;
 8. no recovery, or slower than the deadline -> ``failed``;
@@ -52,6 +53,8 @@ class Observed:
     lost: bool = True  # the steady state was seen lost after a fault
     time_to_recovery_s: Optional[float] = None
     emulated: Optional[str] = None
+    client_breaches: tuple[str, ...] = ()
+    client_summary: str = ""  # the client probes' figures, for every message
     notes: tuple[str, ...] = field(default=())
 
 
@@ -75,6 +78,8 @@ def judge(o: Observed) -> tuple[Outcome, str]:
     if o.invariant_breaches:
         stop = f"; {o.stop_condition}" if o.stop_condition else ""
         return "failed", f"invariant broken: {'; '.join(o.invariant_breaches)}{stop}; {ttr}; {_rollbacks(o)}"
+    if o.client_breaches:
+        return "failed", f"client probes: {'; '.join(o.client_breaches)}; {o.client_summary or ttr}; {_rollbacks(o)}"
     if o.stop_condition:
         return "failed", f"{o.stop_condition}; {ttr}; {_rollbacks(o)}"
     if o.deviated:
@@ -90,4 +95,5 @@ def judge(o: Observed) -> tuple[Outcome, str]:
     if not o.lost:
         return "passed", (f"steady state never seen lost, sampled every {BURST_INTERVAL_S:g} s after each fault "
                           f"(time to recovery 0 s, deadline {o.deadline_s:g} s)")
-    return "passed", f"{ttr} (deadline {o.deadline_s:g} s)"
+    clients = f"; client probes: {o.client_summary}" if o.client_summary else ""
+    return "passed", f"{ttr} (deadline {o.deadline_s:g} s){clients}"

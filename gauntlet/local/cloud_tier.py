@@ -10,7 +10,8 @@ describes, named as an environment's ``aws`` section says (``environments/local.
     ALB (three public subnets, HTTPS with its own ACM certificate, regional web ACL, tags of
       the AWS Load Balancer Controller) -> target group of the node group's EC2 instances
     RDS PostgreSQL per named instance: Multi-AZ, encrypted, 7 days of backups, deletion
-      protection, private subnets only, reachable from the nodes' security group only
+      protection, private subnets only, reachable from the nodes' security group only; its port
+      that of the local database tier's endpoint (the database it stands for)
     EKS cluster and managed node group (6..10), private ECR repositories with commit-tagged images
 
 The hub target group uses instance targets: moto derives a target's state from its EC2
@@ -271,7 +272,8 @@ class _Provisioner:
         db_sg = ec2.create_security_group(GroupName="rds-postgresql", Description="PostgreSQL from the EKS nodes",
                                           VpcId=vpc)["GroupId"]
         ec2.authorize_security_group_ingress(GroupId=db_sg, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": nodes_sg}]}])
+            {"IpProtocol": "tcp", "FromPort": _database_port(), "ToPort": _database_port(),
+             "UserIdGroupPairs": [{"GroupId": nodes_sg}]}])
         self.vpc, self.public, self.private = vpc, public, private
         self.sg = {"nodes": nodes_sg, "alb": alb_sg, "db": db_sg}
         self.out.update(vpc=vpc, public_subnets=public, private_subnets=private, security_groups=self.sg)
@@ -311,13 +313,14 @@ class _Provisioner:
         subnet_group = f"{self.aws.rds_instances[0]}-private"
         rdsc.create_db_subnet_group(DBSubnetGroupName=subnet_group, DBSubnetGroupDescription="private subnets of the EKS VPC",
                                     SubnetIds=self.private)
+        port = _database_port()
         for name in self.aws.rds_instances:
             rdsc.create_db_instance(
                 DBInstanceIdentifier=name, Engine="postgres", EngineVersion="16.4", DBInstanceClass="db.m6g.large",
                 AllocatedStorage=100, MasterUsername="hub", MasterUserPassword=uuid.uuid4().hex,
                 MultiAZ="db-single-az" not in self.faults, StorageEncrypted=True, BackupRetentionPeriod=7,
                 DeletionProtection=True, PubliclyAccessible=False, DBSubnetGroupName=subnet_group,
-                VpcSecurityGroupIds=[self.sg["db"]])
+                VpcSecurityGroupIds=[self.sg["db"]], Port=port)
         self.out["rds_instances"] = list(self.aws.rds_instances)
 
     # --- ACM: CloudFront's certificate in us-east-1, the ALB's in its region
@@ -468,6 +471,14 @@ class _Provisioner:
                                    "digest": "sha256:" + hashlib.sha256(name.encode()).hexdigest()}, "layers": []}
             ecr.put_image(repositoryName=name, imageManifest=json.dumps(manifest), imageTag=sha)
         self.out["ecr_repositories"] = list(self.aws.ecr_repositories)
+
+
+def _database_port() -> int:
+    """The port of the local database tier's endpoint (``database.port`` of local.yaml): the RDS instance
+    stands for that database. moto lets the port be set, not the address (``<id>.aaaaaaaaaa.<region>.rds
+    .amazonaws.com``, derived from the identifier)."""
+    db = load_environment("local", paths.ROOT / "environments").database
+    return db.port if db is not None else 5432
 
 
 def _arn(service: str, region: str, resource: str) -> str:

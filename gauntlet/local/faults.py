@@ -1,7 +1,8 @@
 """Fault profiles of the local stack: named misconfigurations of the same real components.
 
 A GOPROXY-tier profile is rendered into the nginx/HAProxy configurations
-(``fixtures/local/*.j2``, look for ``faults``); a cloud-tier profile changes what
+(``fixtures/local/*.j2``, look for ``faults``); a database-tier profile into PostgreSQL's and the
+endpoint's (and into the pool the client probes hold, :mod:`gauntlet.local.db_tier`); a cloud-tier profile changes what
 :mod:`gauntlet.local.cloud_tier` provisions in moto; a cluster-tier profile changes the seed
 manifests before they are applied (:data:`gauntlet.local.kube_workloads.RENDERERS`). Each names
 the check kinds it breaks (:mod:`gauntlet.catalogue`, groups allowed), at a load profile or a
@@ -52,6 +53,10 @@ def _cloud(name: str, description: str, *breaks: str) -> Fault:
 
 def _cluster(name: str, description: str, *breaks: str) -> Fault:
     return Fault(name, "cluster", description, breaks)
+
+
+def _db(name: str, description: str, *breaks: str) -> Fault:
+    return Fault(name, "db", description, breaks)
 
 
 FAULTS: dict[str, Fault] = {
@@ -213,6 +218,26 @@ FAULTS: dict[str, Fault] = {
             "castle's backend NetworkPolicy admits every source (ingress: [{}]): whatever reaches the pod network "
             "reaches the second tier",
             "kubernetes.network-policy.restricts-ingress@castle/backend",
+        ),
+        # --- database tier (gauntlet local up --db): PostgreSQL and its clients misconfigured, see db_tier.py
+        _db(
+            "db-async-replication",
+            "the primary replicates asynchronously (synchronous_standby_names empty, synchronous_commit local): a commit "
+            "is acknowledged before the standby has it; before the failover the standby is held 2 s behind (its WAL "
+            "receiver off), as an asynchronous standby trails under load, so the commits of those seconds are lost",
+            "chaos.db-failover.multi-az",
+        ),
+        _db(
+            "db-no-standby",
+            "a single PostgreSQL server, no standby (RDS single-AZ): the failover fences the primary and has nothing "
+            "to promote, so the database is down until the instance is restored",
+            "chaos.db-failover.multi-az",
+        ),
+        _db(
+            "db-clients-no-reconnect",
+            "the application's connection pool has no health checks and no timeouts (psycopg_pool without check): "
+            "a connection left open to the fenced primary hangs and the client never gets to the new primary",
+            "chaos.db-failover.multi-az",
         ),
     )
 }

@@ -41,23 +41,26 @@ def _run(argv: list[str], progress: Callable[[str], None]) -> None:
 
 def install_packages(progress: Callable[[str], None] = print) -> None:
     """apt-get install nginx, HAProxy and nginx's njs module; never leave their system services running."""
-    if packages_installed():
-        return
+    if not packages_installed():
+        apt_install(APT_PACKAGES, ("nginx", "haproxy"), progress)
+
+
+def apt_install(packages: tuple[str, ...], services: tuple[str, ...], progress: Callable[[str], None] = print) -> None:
+    """apt-get install ``packages`` without letting their maintainer scripts start ``services``."""
     if os.geteuid() != 0:
-        raise LocalStackError("nginx, haproxy and libnginx-mod-http-js are missing: run as root, or "
-                              f"sudo apt-get install -y {' '.join(APT_PACKAGES)}")
+        raise LocalStackError(f"{', '.join(packages)} missing: run as root, or sudo apt-get install -y {' '.join(packages)}")
     own_policy = not _POLICY_RC_D.exists()
     if own_policy:  # tells the packages' maintainer scripts not to start their services
         _POLICY_RC_D.write_text("#!/bin/sh\nexit 101\n")
         _POLICY_RC_D.chmod(0o755)
     try:
         _run(["apt-get", "update", "-q"], progress)
-        _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *APT_PACKAGES], progress)
+        _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages], progress)
     finally:
         if own_policy:
             _POLICY_RC_D.unlink()
     if shutil.which("systemctl") and Path("/run/systemd/system").is_dir():
-        _run(["systemctl", "disable", "--now", "nginx", "haproxy"], progress)
+        _run(["systemctl", "disable", "--now", *services], progress)
 
 
 def install(progress: Callable[[str], None] = print) -> None:

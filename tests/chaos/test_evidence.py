@@ -57,12 +57,13 @@ def test_a_plain_chaos_run_is_refused_by_the_control_when_the_policy_says_no(wri
 
 
 def test_the_control_refuses_an_aws_endpoint_that_is_not_the_environments(monkeypatch, local_copy):
+    """A database failed over through the RDS API (db_failover rds): chaostoolkit-aws must call the environment's."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://rds.us-east-1.amazonaws.com")
     monkeypatch.setattr(control, "_state", {"phase": "hypothesis", "env": None, "lock": None})
     exp = experiments.load("artifacthub-db-failover")
     with pytest.raises(InterruptExecution, match=r"would call the AWS API at https://rds.us-east-1.amazonaws.com, "
                                                  r"the environment names http://127.0.0.1:5000"):
-        control.before_experiment_control(exp.data, configuration={"gauntlet_env": "local"})
+        control.before_experiment_control(exp.data, configuration={"gauntlet_env": "local", "db_failover": "rds"})
 
 
 def test_inside_chaos_toolkit_each_action_is_checked_again_right_before_it_runs(guarded, kube_api, monkeypatch):

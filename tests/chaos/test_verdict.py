@@ -24,6 +24,10 @@ BASE = dict(deadline_s=60, before_met=True, faults=1, time_to_recovery_s=4.2, ro
     ({"time_to_recovery_s": 75.0}, "failed", "beyond the deadline of 60 s"),
     ({"emulated": "moto ignores ForceFailover"}, "skipped", "ran against an emulator: moto ignores ForceFailover"),
     ({"faults": 0, "time_to_recovery_s": None}, "skipped", "not evidence: no fault was injected"),
+    ({"client_breaches": ("3 of 40 acknowledged writes lost in the failover",), "client_summary": "writes unavailable 1.6 s",
+      "deviated": True}, "failed", "client probes: 3 of 40 acknowledged writes lost in the failover; writes unavailable 1.6 s"),
+    ({"client_summary": "writes unavailable 2.1 s; 0 of 190 acknowledged writes lost"}, "passed",
+     "(deadline 60 s); client probes: writes unavailable 2.1 s; 0 of 190 acknowledged writes lost"),
 ])
 def test_the_first_rule_that_applies_decides(changes, outcome, fragment):
     got, message = judge(Observed(**{**BASE, **changes}))

@@ -1,8 +1,10 @@
-"""artifacthub-db-failover against the local cloud tier (moto): what a local run can show, and its fault.
+"""artifacthub-db-failover driven through the RDS API of the local cloud tier (moto): what such a run can
+show, and its fault. (local.yaml drives it on the database tier: tests/local/test_chaos_db.py; here its
+copy without the database section, so the failover goes through RDS.)
 
 moto accepts reboot_db_instance(ForceFailover=True) and promotes no standby: the run is
 not-checked with that sentence, never verified. The ``db-single-az`` fault profile makes the
-hypothesis (the claim itself: Multi-AZ) fail: violated. Run under ``flock /tmp/gauntlet-stack.lock``;
+hypothesis (the claim itself: Multi-AZ) fail: violated. Run under ``flock /tmp/gauntlet-cloud.lock``;
 the tier is left as found.
 """
 
@@ -14,6 +16,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from gauntlet import paths
 from gauntlet.local import cloud_tier
@@ -22,12 +25,17 @@ pytestmark = [pytest.mark.local_stack, pytest.mark.slow]
 
 
 @pytest.fixture
-def cloud(request, tmp_path, monkeypatch):
+def cloud(request, tmp_path, monkeypatch, local_env_data):
     """The cloud tier with the fault profiles given as indirect parameter; afterwards as it was found."""
     before = cloud_tier.status()
     cloud_tier.up(list(getattr(request, "param", ())), progress=lambda _: None)
     monkeypatch.setenv("GAUNTLET_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("GAUNTLET_LOCK_DIR", str(tmp_path / "locks"))
+    data = local_env_data
+    del data["database"]
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "local.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    monkeypatch.setenv("GAUNTLET_ENVIRONMENTS_DIR", str(tmp_path / "environments"))
     yield
     if before["moto"]["pid"] is None:
         cloud_tier.down()
@@ -44,10 +52,10 @@ def failover() -> tuple[int, dict, str]:
 
 def test_on_moto_the_failover_runs_and_is_reported_for_what_it_is(cloud):
     code, claim, err = failover()
-    assert code == 0, err[-3000:]
+    assert code == 3, err[-3000:]
     assert claim["verdict"] == "not-checked", "an emulator that promotes no standby never verifies a failover"
     assert "ran against an emulator: moto accepts reboot_db_instance(ForceFailover=True)" in claim["evidence"][0]
-    assert "Action: reboot-with-forced-failover" in err
+    assert "Action: fail-over-the-database" in err
 
 
 @pytest.mark.parametrize("cloud", [("db-single-az",)], indirect=True)
@@ -55,4 +63,4 @@ def test_a_single_az_database_violates_the_claim_before_anything_is_rebooted(clo
     code, claim, err = failover()
     assert code == 1, err[-3000:]
     assert claim["verdict"] == "violated"
-    assert "MultiAZ False" in claim["evidence"][0] and "Action: reboot-with-forced-failover" not in err
+    assert "MultiAZ False" in claim["evidence"][0] and "Action: fail-over-the-database" not in err

@@ -167,9 +167,14 @@ def test_upgrade_manifests_with_a_removed_version_and_a_typo_are_violated(cluste
     with kube_cluster.api_client() as api:
         from kubernetes import client
 
-        before = client.AppsV1Api(api).read_namespaced_deployment("www", "castle").metadata.resource_version
+        def applied() -> tuple:
+            pdb = client.PolicyV1Api(api).read_namespaced_pod_disruption_budget("hub", "artifacthub").metadata.generation
+            www = client.AppsV1Api(api).read_namespaced_deployment("www", "castle").spec.template.spec.containers[0]
+            return pdb, www.resources.limits
+
+        before = applied()
         out, proc = kubernetes_suite("local-upgrade")
-        after = client.AppsV1Api(api).read_namespaced_deployment("www", "castle").metadata.resource_version
+        after = applied()
     verdict = claim(out, "ah-helm-upgrades-valid")
     evidence = "\n".join(verdict["evidence"])
     assert verdict["verdict"] == "violated", verdict

@@ -9,6 +9,7 @@ from gauntlet.catalogue import CheckKind
 from gauntlet.environment import Environment
 from gauntlet.history import trend
 from gauntlet.redact import redact
+from gauntlet.ledger import describe_finding
 
 STYLE = {"verified": "bold green", "violated": "bold red", "not-checked": "bold bright_black"}
 
@@ -51,7 +52,7 @@ def claims_matrix(document: dict, console: Console = err) -> None:
     table.add_column("evidence", overflow="fold")
     for claim in document["claims"]:
         evidence = claim["evidence"][:2] + ([f"… {len(claim['evidence']) - 2} more"] if len(claim["evidence"]) > 2 else [])
-        findings = [f"component {f['subject']} down: {f['observation']}" for f in claim.get("findings", ())]
+        findings = [describe_finding(f) for f in claim.get("findings", ())]
         table.add_row(claim["id"], "yes" if claim["gates"] else "", _verdict_cell(claim), "\n".join(evidence + findings))
     console.print(table)
     for regression in document.get("regressions", []):

@@ -50,6 +50,8 @@ def _beside_the_file(value: str, info: ValidationInfo) -> str:
 
 
 Flag = Annotated[bool, Field(strict=True)]
+#: A named cipher policy of the edge: Mozilla's server-side TLS configurations (:mod:`gauntlet.edge.cipher_profile`).
+CipherProfile = Literal["mozilla-modern", "mozilla-intermediate", "mozilla-old"]
 #: A file named by the environment: absolute, or relative to the environment file; ``{cache}`` is the cache folder.
 FilePath = Annotated[str, Field(min_length=1), AfterValidator(_beside_the_file)]
 #: A check kind, a group of kinds (``edge.tls.*``), or a load kind with its profile (``load.p95@smoke``).
@@ -121,7 +123,7 @@ class Endpoint(Model):
     url: AnyHttpUrl
     role: Literal["edge", "origin", "replica", "service", "api"]
     ca_bundle: Optional[FilePath] = Field(default=None, description="PEM bundle to trust besides the system store.")
-    http2: Flag = True
+    http2: Flag = Field(default=True, description="An https:// edge negotiates HTTP/2 (ALPN h2) with clients that offer it.")
     server_name: Optional[str] = Field(default=None, description="TLS SNI and Host header when the URL is an address.")
     timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
         default=10.0, description="Longest wait for the connection, for the TLS handshake, for any one read.")
@@ -153,7 +155,10 @@ class Tls(Model):
     hsts_min_max_age: Annotated[int, Field(ge=0)] = 15552000
     redirect_http: Flag = True
     require_ocsp_stapling: Flag = Field(
-        default=False, description="Fail, rather than only report, when the edge staples no OCSP response.")
+        default=False, description="Fail, rather than report a finding, when the edge staples no OCSP response.")
+    cipher_profile: CipherProfile = Field(
+        default="mozilla-intermediate", description="The named cipher policy the edge's cipher suites must keep to "
+                                                    "(Mozilla's server-side TLS configurations, 5.7).")
 
 
 class RequestClass(Model):
@@ -350,6 +355,9 @@ class Kubernetes(Model):
     readiness_gate_namespaces: tuple[str, ...] = ()
     workloads: tuple[Workload, ...] = ()
     allow_exec: Flag = False
+    manifests: tuple[FilePath, ...] = Field(
+        default=(), description="YAML files or folders of the next install or upgrade (helm template output): validated "
+                                "offline against the cluster's own OpenAPI, like kubeconform.")
     live_rollout: Optional[LiveRollout] = Field(
         default=None, description="Opt-in mutating check: a rolling restart of one Deployment (also needs chaos.allowed "
                                   "and its namespace in chaos.namespaces).")
@@ -660,6 +668,10 @@ class Environment(Model):
     notify: Optional[Notify] = None
     limits: Limits = Limits()
     claims: tuple[Claim, ...] = Field(min_length=1)
+
+    def __repr__(self) -> str:
+        """Short: an environment is named in messages, never dumped into them."""
+        return f"Environment({self.name!r})"
 
     @model_validator(mode="after")
     def _references(self) -> "Environment":

@@ -9,6 +9,9 @@ workload). The rules, in the order they apply (README, "Verdicts"):
    finding, shown with the claim, neither for nor against it; a claim that is
    ``about: components`` promises every component, so for it a down component
    violates. A result that reached a component and found it wrong counts as usual.
+   A check may also report a finding beside its outcome (``details["finding"]``:
+   severity and observation, e.g. no OCSP staple where none is required): shown
+   with the claim, it changes no verdict.
 2. **Violated**: a counted result failed or errored, with the failing observations.
    A waiver lets a violation pass the gate until it expires; a known risk's violation
    is marked as expected.
@@ -42,6 +45,9 @@ Outcome = Literal["passed", "failed", "skipped", "error"]
 Evidence = Literal["conformance", "load", "chaos"]
 Scope = Literal["service", "component"]
 UNREACHABLE = "unreachable"
+#: The detail a check reports a finding in (``record_property(FINDING, {"severity": ..., "observation": ...})``).
+FINDING = "finding"
+Severity = Literal["info", "low", "medium", "high"]
 #: Results an evidence source that did not reach the target turns into (shown, not counted).
 NOT_EVIDENCE = "not evidence"
 
@@ -139,6 +145,25 @@ def _findings(down: list[CheckResult]) -> tuple[dict, ...]:
                  for subject, items in sorted(by_subject.items()))
 
 
+def _reported(results: list[CheckResult]) -> tuple[dict, ...]:
+    """The findings checks reported beside their outcome, once per observation."""
+    out: dict[str, dict] = {}
+    for result in results:
+        found = result.details.get(FINDING)
+        if isinstance(found, dict) and found.get("observation"):
+            out.setdefault(found["observation"], {"subject": result.subject or result.id, "scope": result.scope,
+                                                  "down": False, "severity": found.get("severity", "info"),
+                                                  "observation": found["observation"], "checks": 1, "expected": False})
+    return tuple(out.values())
+
+
+def describe_finding(finding: dict) -> str:
+    """One line for a finding: a component down, or a reported finding with its severity."""
+    if finding.get("down", True):
+        return f"component {finding['subject']} down: {finding['observation']}"
+    return f"finding ({finding['severity']}): {finding['observation']}"
+
+
 def _kind_states(claim: Claim, counted: list[CheckResult]) -> dict[str, str]:
     """Each concrete kind the claim names -> passed | failed | skipped | not-run in this run."""
     states: dict[str, str] = {}
@@ -192,7 +217,7 @@ def judge_claim(claim: Claim, results: Iterable[CheckResult], env: Environment, 
     down = [r for r in mine if r.is_component_down() and claim.about == "service"]
     counted = [r for r in mine if r not in down]
     coverage = _coverage(claim, counted, ran, unavailable)
-    findings = _findings(down)
+    findings = _findings(down) + _reported(counted)
 
     def verdict(v: Verdict, evidence: Iterable[str], **extra: object) -> ClaimVerdict:
         return ClaimVerdict(claim, v, tuple(evidence), checks, coverage=coverage, findings=findings, **extra)  # type: ignore[arg-type]
@@ -213,7 +238,7 @@ def judge_claim(claim: Claim, results: Iterable[CheckResult], env: Environment, 
         return verdict(Verdict.VERIFIED, lines)
     if counted:
         return verdict(Verdict.NOT_CHECKED, [f"all checks skipped: {line}" for line in coverage["skipped"]])
-    return verdict(Verdict.NOT_CHECKED, [_why_not_run(claim, coverage, bool(findings))])
+    return verdict(Verdict.NOT_CHECKED, [_why_not_run(claim, coverage, bool(down))])
 
 
 def _waiver(env: Environment, claim_id: str, today: dt.date) -> Optional[dict]:

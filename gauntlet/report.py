@@ -29,7 +29,7 @@ import markupsafe
 from gauntlet import charts, history, paths
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
-from gauntlet.ledger import CheckResult, ClaimVerdict, Verdict, judge, passes_gate
+from gauntlet.ledger import CheckResult, ClaimVerdict, Verdict, describe_finding, judge, passes_gate
 from gauntlet.redact import redact, redact_data, scrub_tree
 
 Status = Literal["running", "complete", "interrupted", "error"]
@@ -259,7 +259,7 @@ def junit_xml(meta: dict, results: Iterable[CheckResult], verdicts: Iterable[Cla
         props = ET.SubElement(case, "properties")
         ET.SubElement(props, "property", name="coverage", value="partial" if v.partial else "full")
         for finding in v.findings:
-            ET.SubElement(props, "property", name="finding", value=f"component {finding['subject']} down: {finding['observation']}")
+            ET.SubElement(props, "property", name="finding", value=describe_finding(finding))
         gaps = [f"{kind}: {state}" for kind, state in v.coverage.get("kinds", {}).items() if state != "passed"]
         if v.partial:
             ET.SubElement(case, "system-out").text = "partial coverage, not passed:\n" + "\n".join(gaps)

@@ -7,7 +7,17 @@ import datetime as dt
 import pytest
 
 from gauntlet.environment import load_environment
-from gauntlet.ledger import UNREACHABLE, CheckResult, Verdict, gate_exit_code, judge, run_exit_code, unexpected_violation
+from gauntlet.ledger import (
+    FINDING,
+    UNREACHABLE,
+    CheckResult,
+    Verdict,
+    describe_finding,
+    gate_exit_code,
+    judge,
+    run_exit_code,
+    unexpected_violation,
+)
 
 TODAY = dt.date(2026, 11, 23)
 LIST, INFO = "goproxy.list.canonical-versions", "goproxy.info.version-matches"
@@ -65,6 +75,17 @@ def test_a_component_that_is_down_is_a_finding_not_a_violation_of_the_service(en
     assert v.verdict is Verdict.VERIFIED
     assert v.findings == ({"subject": "athens-2", "scope": "component", "down": True, "checks": 2, "expected": False,
                            "observation": "GET http://127.0.0.1:3002/x: ConnectError: connection refused"},)
+
+
+def test_a_finding_a_check_reports_is_shown_and_changes_no_verdict(env):
+    found = {"severity": "low", "observation": "TLS edge: no OCSP response stapled"}
+    reported = [result("passed", name=f"ocsp-{i}", subject="edge", details={FINDING: found}) for i in range(2)]
+    v = verdict_of(env, [*reported, result("passed", name="list")])
+    assert v.verdict is Verdict.VERIFIED
+    assert v.findings == ({"subject": "edge", "scope": "service", "down": False, "severity": "low", "checks": 1,
+                           "expected": False, "observation": "TLS edge: no OCSP response stapled"},), "once per observation"
+    assert describe_finding(v.findings[0]) == "finding (low): TLS edge: no OCSP response stapled"
+    assert verdict_of(env, [result("failed", name="x", details={FINDING: found})]).verdict is Verdict.VIOLATED
 
 
 def test_a_claim_about_every_component_is_violated_by_one_that_is_down(env):

@@ -9,6 +9,7 @@ import pytest
 
 from gauntlet import transport
 from gauntlet.edge import targets, tls
+from gauntlet.edge.client import unverified_tls
 from gauntlet.edge.providers import Provider, provider as provider_row
 from gauntlet.environment import Cdn, Environment
 from gauntlet.exceptions import ConfigError
@@ -60,10 +61,11 @@ def edge_http(environment: Environment) -> Iterator[httpx.Client]:
     """HTTP/2 client for the edge's HTTP behaviour (caching, redirects, errors), each request within its
     deadline and each answer within its cap (gauntlet.transport).
 
-    It does not verify certificates: the certificate is judged by the TLS checks, so a certificate
-    fault shows there, once, and not again in every caching check. It sends no credentials.
+    It does not verify certificates and offers the go command's cipher suites: certificate and cipher
+    policy are judged by the TLS checks, so such a fault shows there, once, and not again in every
+    caching check. It sends no credentials.
     """
-    with transport.client(environment.limits, verify=False, http2=True, follow_redirects=False,
+    with transport.client(environment.limits, verify=unverified_tls(), http2=True, follow_redirects=False,
                           headers={"User-Agent": "gauntlet (conformance; edge)"}) as client:
         yield client
 

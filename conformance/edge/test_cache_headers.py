@@ -4,6 +4,8 @@ Rules: RFC 9111 (4.2.1 freshness lifetime: s-maxage, max-age, Expires; 5.2.2 no-
 private; 4.1 Vary). Facts: goproxy serves immutable artefacts with ``public, max-age=604800`` and
 lists with ``max-age=60``; Athens marks lists ``no-cache, no-store, must-revalidate``; without
 Cache-Control, Front Door keeps an answer 1-3 days and CloudFront 1 day.
+
+PYTEST_DONT_REWRITE: each assertion's message is the evidence, verbatim.
 """
 
 from __future__ import annotations

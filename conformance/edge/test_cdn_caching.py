@@ -6,6 +6,8 @@ Waits are bounded by ``cdn.max_wait_s``; a refresh due later than that is not-ch
 Seeds: Front Door caches "module ZIP files so my poor little Athens instances don't have to serve
 them up over and over again" (001); lathens is to "cache the /list and /latest API calls" (000);
 CloudFront "caches accordingly to the origin cache headers" (004).
+
+PYTEST_DONT_REWRITE: each assertion's message is the evidence, verbatim.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
-"""HTTPS at the edge: it is served, and plain HTTP is sent there with a permanent redirect.
+"""HTTPS at the edge: it is served, over HTTP/2 where the environment says so, and plain HTTP is sent
+there with a permanent redirect.
 
 Rules: RFC 9110 15.4.2 (301) and 15.4.9 (308), RFC 6797 section 7.2 (an HSTS host redirects plain
-HTTP to HTTPS). Seeds: TLS terminated at the edge (000, 004); castle states the opposite, "The only
-supported protocol for the service is HTTP." (003), a known risk these checks make visible.
+HTTP to HTTPS), RFC 9113 section 3.2 and RFC 7301 (HTTP/2 over TLS, negotiated with ALPN ``h2``).
+Seeds: TLS terminated at the edge (000, 004); castle states the opposite, "The only supported
+protocol for the service is HTTP." (003), a known risk these checks make visible.
+
+PYTEST_DONT_REWRITE: each assertion's message is the evidence, verbatim.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from gauntlet.edge.client import get
+from gauntlet.edge.client import get, negotiated_protocol
+from gauntlet.edge.tls import handshake_refusal
 from gauntlet.edge.targets import Address, redirect_probe_path
 from gauntlet.environment import Environment
 from gauntlet.exceptions import TargetUnreachable
@@ -54,5 +59,33 @@ def test_https_is_served(https_address: Address, environment: Environment, http_
         answer = get(http_client, https_address.endpoint, url)
     except TargetUnreachable as exc:
         stated = " (the environment declares no tls section: HTTP only)" if environment.tls is None else ""
-        pytest.fail(f"{exc}: expected HTTPS with a trusted certificate at {url}{stated}")
+        refused = handshake_refusal(str(exc))
+        if refused == "cipher":
+            pytest.fail(f"{exc}: expected a TLS handshake with a client offering OpenSSL's default cipher suites at "
+                        f"{url}: the edge shares no cipher suite with it, its cipher configuration refused the "
+                        "handshake before any certificate was sent (edge.tls.cipher-profile lists what it accepts)",
+                        pytrace=False)
+        if refused == "protocol":
+            pytest.fail(f"{exc}: expected a TLS handshake at {url}: the edge shares no protocol version with a "
+                        "client offering TLS 1.2 and 1.3 (edge.tls.min-version lists what it accepts)", pytrace=False)
+        pytest.fail(f"{exc}: expected HTTPS with a trusted certificate at {url}{stated}", pytrace=False)
     record_property("https", answer.describe())
+
+
+@pytest.mark.check("edge.https.http2")
+def test_http2_is_negotiated(https_address: Address):
+    """Where the endpoint says so (``endpoints[].http2``, the default), the HTTPS edge selects HTTP/2 (ALPN ``h2``)
+    in a handshake offering ``h2`` and ``http/1.1``, as browsers and CDNs do."""
+    endpoint = https_address.endpoint
+    if not endpoint.http2:
+        pytest.skip(f"endpoint {endpoint.name} does not promise HTTP/2 (http2: false)")
+    if https_address.derived:
+        pytest.skip(f"endpoint {endpoint.name} is declared over plain HTTP: its HTTPS address is not its own promise")
+    try:
+        selected = negotiated_protocol(endpoint)
+    except TargetUnreachable as exc:
+        pytest.fail(f"{exc}: expected a TLS handshake to negotiate HTTP/2 in", pytrace=False)
+    assert selected == "h2", (
+        f"TLS {endpoint.url.host}:{endpoint.url.port or 443} (SNI {endpoint.server_name or endpoint.url.host}) ALPN "
+        f"offering h2, http/1.1: expected h2 (endpoint {endpoint.name}, http2: true), found "
+        f"{selected or 'no protocol selected: HTTP/1.1 only'}")

@@ -4,6 +4,8 @@ Seed 004: "both CloudFront and the load balancer have associated a set of web AC
 limit and block certain traffic patterns". Sent only where the environment opts in
 (``cdn.waf.burst_check``) and its chaos policy allows disruptive probes (``chaos.allowed``):
 the burst gets this host blocked for a while. Bounded by ``cdn.waf.max_requests`` and ``within_s``.
+
+PYTEST_DONT_REWRITE: each assertion's message is the evidence, verbatim.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ from gauntlet.catalogue import matches_any
 from gauntlet.environment import Environment, Workload
 from gauntlet.exceptions import ResourceMissing
 from gauntlet.kubernetes import client as kube_client
+from gauntlet.kubernetes import manifests
+from gauntlet.kubernetes.manifests import Document
 from gauntlet.kubernetes.workload.probes import read_workload, workload_pods
 from gauntlet.plugin import environment_of
 
@@ -67,6 +69,16 @@ def kube(environment: Environment) -> dict:
                      "chaos_allowed": environment.chaos.allowed, "chaos_namespaces": list(environment.chaos.namespaces)}
     kube_client.server_version(configuration)
     return configuration
+
+
+@pytest.fixture(scope="session")
+def manifest_documents(environment: Environment) -> list[Document]:
+    """The documents of the environment's ``kubernetes.manifests`` (the next install or upgrade)."""
+    paths = environment.kubernetes.manifests if environment.kubernetes else ()
+    if not paths:
+        pytest.skip(f"environment {environment.name} names no manifests to validate (kubernetes.manifests: the "
+                    "helm template output of the next install or upgrade)")
+    return manifests.read(paths)
 
 
 @pytest.fixture

@@ -25,13 +25,14 @@ from gauntlet.kubernetes.pod.probes import pod_summary
 from gauntlet.kubernetes.workload.probes import pod_template
 
 
-
-def _budget(workload: Workload, objects: list[dict], kube: dict) -> dict:
-    """The one PodDisruptionBudget selecting the pods of every object of the workload (fails otherwise)."""
-    if not workload.pdb:
-        pytest.skip(f"{workload.ref}: the environment claims no PodDisruptionBudget for it (pdb: false)")
+def _long_running(workload: Workload) -> Workload:
     if workload.kind in ("Job", "CronJob"):
         pytest.skip(f"{workload.ref} is a {workload.kind}: disruption budgets protect long-running pods")
+    return workload
+
+
+def _one_budget_per_part(workload: Workload, objects: list[dict], kube: dict) -> dict:
+    """The one PodDisruptionBudget selecting the pods of every object of the workload (fails otherwise)."""
     found: dict[str, dict] = {}
     for obj in objects:
         labels = (pod_template(obj).get("metadata") or {}).get("labels") or {}
@@ -44,6 +45,13 @@ def _budget(workload: Workload, objects: list[dict], kube: dict) -> dict:
         found[mine[0]["metadata"]["name"]] = mine[0]
     assert len(found) == 1, f"{workload.ref}: expected one PodDisruptionBudget for all its parts, found {sorted(found)}"
     return next(iter(found.values()))
+
+
+def _budget(workload: Workload, objects: list[dict], kube: dict) -> dict:
+    """The budget of a workload the environment claims one for (``pdb: true``)."""
+    if not workload.pdb:
+        pytest.skip(f"{workload.ref}: the environment claims no PodDisruptionBudget for it (pdb: false)")
+    return _one_budget_per_part(_long_running(workload), objects, kube)
 
 
 def _replicas(workload: Workload, objects: list[dict]) -> int:
@@ -67,6 +75,30 @@ def _spec(pdb: dict) -> str:
 def test_a_disruption_budget_covers_the_workload(workload: Workload, objects: list[dict], kube: dict) -> None:
     """Exactly one PodDisruptionBudget selects the workload's pods."""
     _budget(workload, objects, kube)
+
+
+@pytest.mark.check("kubernetes.pdb.covers-multi-replica")
+def test_a_multi_replica_workload_has_a_disruption_budget(workload: Workload, objects: list[dict], kube: dict) -> None:
+    """A workload of two replicas or more (claimed, else its objects' ``spec.replicas``) has exactly one
+    PodDisruptionBudget, whatever the environment's ``pdb`` says (kube-score's deployment-has-poddisruptionbudget): a
+    node drain otherwise may evict every replica at once."""
+    replicas = _replicas(_long_running(workload), objects)
+    if replicas < 2:
+        pytest.skip(f"{workload.ref}: {replicas} replica: no budget keeps a single pod through a drain")
+    _one_budget_per_part(workload, objects, kube)
+
+
+@pytest.mark.check("kubernetes.pdb.evicts-unhealthy-pods")
+def test_budget_lets_unhealthy_pods_be_evicted(workload: Workload, objects: list[dict], kube: dict) -> None:
+    """``spec.unhealthyPodEvictionPolicy: AlwaysAllow``: a pod that runs but is not Ready (crash-looping) may be
+    evicted whatever the budget. With the default, IfHealthyBudget, such pods count against an exhausted budget and
+    a node drain waits on them forever (Kubernetes, "Unhealthy Pod Eviction Policy")."""
+    pdb = _budget(workload, objects, kube)
+    policy = (pdb.get("spec") or {}).get("unhealthyPodEvictionPolicy")
+    assert policy == "AlwaysAllow", (
+        f"{workload.ref}: PodDisruptionBudget {workload.namespace}/{pdb['metadata']['name']} "
+        f"spec.unhealthyPodEvictionPolicy: expected AlwaysAllow, found {policy or 'none (IfHealthyBudget, the default)'}: "
+        "crash-looping pods that are not Ready block a node drain while the budget is exhausted")
 
 
 @pytest.mark.check("kubernetes.pdb.allows-one-within-the-floor")

@@ -1,10 +1,12 @@
-"""Probes, memory and images: what lets Kubernetes route around a sick pod and bring a crashed one back.
+"""Probes, memory, disk and images: what lets Kubernetes route around a sick pod and bring a crashed one back.
 
 Seed 001: "the containers either run out of memory and crash, or just crash because they feel like
 it. And then I have to hope the cloud restarts them quickly." Seed 003: each tier is load balanced
-"with simple healthchecks". A readiness probe takes a sick pod out of the Service, a liveness probe
-restarts a hung one, a memory request and limit make an OOM kill a restart of that pod rather than
-the node's trouble, and a pinned image brings back the same code.
+"with simple healthchecks"; "All components are resilient to failure". A readiness probe takes a
+sick pod out of the Service, a liveness probe restarts a hung one (and must not be the readiness
+probe, or a dependency's hiccup restarts every pod at once), a memory request and limit make an OOM
+kill a restart of that pod rather than the node's trouble, ephemeral-storage requests and limits do
+the same for data kept on local disk, and a pinned image brings back the same code.
 
 PYTEST_DONT_REWRITE: each assertion's message is the evidence, verbatim.
 """
@@ -17,7 +19,7 @@ import pytest
 
 from gauntlet.environment import Environment, Workload
 from gauntlet.kubernetes.arithmetic import quantity_bytes
-from gauntlet.kubernetes.workload.probes import pod_template
+from gauntlet.kubernetes.workload.probes import pod_template, probe_handler
 
 #: Image references whose tag or digest names one build: a digest, or a tag other than ``latest``.
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -64,6 +66,22 @@ def test_containers_have_a_liveness_probe(workload: Workload, objects: list[dict
     assert not missing, "; ".join(f"{m}: expected a liveness probe, found none" for m in missing)
 
 
+@pytest.mark.check("kubernetes.probes.readiness-differs-from-liveness")
+def test_readiness_probe_is_not_the_liveness_probe(workload: Workload, objects: list[dict]) -> None:
+    """The liveness probe asks something else than the readiness probe (kube-score's pod-probes-identical): with the
+    same handler, whatever makes a pod unready (a dependency's hiccup, a slow start) also has the kubelet restart it,
+    on every pod at once, instead of only taking it out of the Service."""
+    _long_running(workload)
+    same = []
+    for o, i, c in _containers(workload, objects):
+        readiness, liveness = c.get("readinessProbe"), c.get("livenessProbe")
+        if readiness and liveness and probe_handler(readiness, c) == probe_handler(liveness, c):
+            same.append(f"{_where(workload, o, i, c, 'readinessProbe')} and livenessProbe both "
+                        f"{' '.join(map(str, probe_handler(liveness, c)))}")
+    assert not same, "; ".join(f"{m}: expected a liveness probe that does not fail with readiness (a process check, "
+                               "not the serving path)" for m in same)
+
+
 @pytest.mark.check("kubernetes.resources.memory")
 def test_containers_request_and_limit_memory(workload: Workload, objects: list[dict]) -> None:
     """``resources.requests.memory`` and ``resources.limits.memory`` on every container, request <= limit."""
@@ -78,6 +96,49 @@ def test_containers_request_and_limit_memory(workload: Workload, objects: list[d
         elif quantity_bytes(request) > quantity_bytes(limit):
             problems.append(f"{_where(workload, o, i, c, 'resources')}: expected memory request <= limit, "
                             f"found request {request} > limit {limit}")
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.check("kubernetes.resources.ephemeral-storage")
+def test_disk_kept_data_is_requested_and_limited(workload: Workload, objects: list[dict]) -> None:
+    """Where a pod keeps data on local disk (an ``emptyDir`` not in memory: Athens' disk storage), every container
+    mounting it requests and limits ``ephemeral-storage`` (request <= limit), and the pod's limits hold the volume's
+    ``sizeLimit``: the scheduler then places it on a node with the room, and a full disk evicts this pod, not its
+    neighbours (Kubernetes, "Local ephemeral storage"): the disk version of running out of memory."""
+    problems, disks = [], 0
+    for obj in objects:
+        spec = pod_template(obj).get("spec") or {}
+        on_disk = {v["name"]: (v.get("emptyDir") or {}).get("sizeLimit") for v in spec.get("volumes") or ()
+                   if "emptyDir" in v and (v.get("emptyDir") or {}).get("medium") != "Memory"}
+        disks += len(on_disk)
+        if not on_disk:
+            continue
+        name = obj["metadata"]["name"]
+        containers = list(enumerate(spec.get("containers") or ()))
+        limits = [((c.get("resources") or {}).get("limits") or {}).get("ephemeral-storage") for _, c in containers]
+        for i, c in containers:
+            mounted = [m["name"] for m in c.get("volumeMounts") or () if m.get("name") in on_disk]
+            if not mounted:
+                continue
+            resources = c.get("resources") or {}
+            request = (resources.get("requests") or {}).get("ephemeral-storage")
+            limit = (resources.get("limits") or {}).get("ephemeral-storage")
+            where = f"{_where(workload, name, i, c, 'resources')} (mounts emptyDir {', '.join(mounted)})"
+            if request is None or limit is None:
+                problems.append(f"{where}: expected ephemeral-storage request and limit, found request "
+                                f"{request or 'none'}, limit {limit or 'none'}")
+            elif quantity_bytes(request) > quantity_bytes(limit):
+                problems.append(f"{where}: expected ephemeral-storage request <= limit, found {request} > {limit}")
+        sized = {v: size for v, size in on_disk.items() if size is not None}
+        if sized and all(limits):
+            total, wanted = sum(map(quantity_bytes, limits)), sum(map(quantity_bytes, sized.values()))
+            if total < wanted:
+                problems.append(f"{workload.ref}: {workload.kind} {name}: ephemeral-storage limits "
+                                f"({', '.join(map(str, limits))}) below the emptyDir sizeLimit "
+                                f"({', '.join(f'{v}: {size}' for v, size in sized.items())}): expected limits that "
+                                "hold the volume, found the pod evicted before it fills")
+    if not disks:
+        pytest.skip(f"{workload.ref}: no emptyDir on local disk: it keeps no data there")
     assert not problems, "; ".join(problems)
 
 

@@ -30,6 +30,7 @@ from typing import Any, Iterable, Mapping, Optional
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.ocsp import OCSPResponseStatus
+from cryptography.x509.oid import AuthorityInformationAccessOID
 from nassl._nassl import X509
 from nassl.cert_chain_verifier import CertificateChainVerificationFailed, CertificateChainVerifier
 from sslyze import (
@@ -252,12 +253,40 @@ def host_matches(host: str, dns_names: Iterable[str], ips: Iterable[str]) -> boo
 def ocsp_findings(deployment: CertificateDeploymentAnalysisResult) -> dict:
     response = deployment.ocsp_response
     found: dict[str, Any] = {"stapled": response is not None, "must_staple": deployment.leaf_certificate_has_must_staple_extension,
+                             "responder": ocsp_responder(deployment.received_certificate_chain[0]),
                              "response_status": None, "certificate_status": None, "trusted": deployment.ocsp_response_is_trusted}
     if response is not None:
         found["response_status"] = response.response_status.name.lower()
         if response.response_status == OCSPResponseStatus.SUCCESSFUL:
             found["certificate_status"] = response.certificate_status.name.lower()
     return found
+
+
+def ocsp_responder(certificate: x509.Certificate) -> Optional[str]:
+    """The OCSP responder the certificate names (authorityInfoAccess), where clients would ask without a staple."""
+    try:
+        access = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return None
+    return next((d.access_location.value for d in access
+                 if d.access_method == AuthorityInformationAccessOID.OCSP), None)
+
+
+#: OpenSSL's reasons for a handshake that failed on what was negotiated, not on the certificate.
+_NEGOTIATION = {
+    "cipher": ("HANDSHAKE_FAILURE", "NO_SHARED_CIPHER", "NO_CIPHERS_AVAILABLE", "INSUFFICIENT_SECURITY",
+               "NO_SUITABLE_KEY_SHARE"),
+    "protocol": ("PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE"),
+}
+
+
+def handshake_refusal(error: str) -> Optional[str]:
+    """What a failed TLS handshake says, when it is not about the certificate: ``cipher`` (no suite in common)
+    or ``protocol`` (no version in common); None for a certificate refusal or any other error."""
+    text = error.upper()
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return None
+    return next((cause for cause, reasons in _NEGOTIATION.items() if any(r in text for r in reasons)), None)
 
 
 def weak_cipher_reason(name: str, key_size: int, anonymous: bool = False) -> Optional[str]:

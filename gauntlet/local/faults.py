@@ -88,6 +88,19 @@ FAULTS: dict[str, Fault] = {
             "the edge also accepts TLS 1.0 and 1.1 with OpenSSL security level 0 ciphers",
             "edge.tls.min-version",
             "edge.tls.no-weak-ciphers",
+            "edge.tls.cipher-profile",
+        ),
+        _goproxy(
+            "edge-cbc-only",
+            "the edge speaks TLS 1.2 only with CBC-SHA1 suites (ECDHE-ECDSA-AES128-SHA, ECDHE-ECDSA-AES256-SHA): no "
+            "AEAD suite, so clients offering OpenSSL's defaults cannot connect, while the go command still can",
+            "edge.tls.cipher-profile",
+            "edge.https.served",
+        ),
+        _goproxy(
+            "edge-no-http2",
+            "the edge's HTTPS listener lacks http2: it answers HTTP/1.1 only, ALPN selects no h2",
+            "edge.https.http2",
         ),
         _goproxy(
             "edge-strips-case-escapes",
@@ -283,6 +296,30 @@ FAULTS: dict[str, Fault] = {
             "without load): below the 5 the seed needs for 50 rps",
             "kubernetes.hpa.bounds-as-claimed@castle/www",
             "kubernetes.replicas.ready@castle/www",
+        ),
+        _cluster(
+            "readiness-is-liveness",
+            "castle/www's liveness probe is its readiness probe (GET / through to the backend): a backend hiccup has "
+            "the kubelet restart every www pod instead of taking them out of the Service",
+            "kubernetes.probes.readiness-differs-from-liveness@castle/www",
+        ),
+        _cluster(
+            "pdb-blocks-unhealthy-eviction",
+            "athens/athens's PodDisruptionBudget has no unhealthyPodEvictionPolicy (IfHealthyBudget): crash-looping "
+            "Athens pods that are not Ready block a node drain while the budget is spent",
+            "kubernetes.pdb.evicts-unhealthy-pods@athens/athens",
+        ),
+        _cluster(
+            "athens-disk-unbounded",
+            "athens/athens keeps its disk storage on an emptyDir without ephemeral-storage requests or limits: the "
+            "scheduler ignores the disk it needs, and a full cache fills the node's disk for every pod on it",
+            "kubernetes.resources.ephemeral-storage@athens/athens",
+        ),
+        _cluster(
+            "backend-ingress-open",
+            "castle's backend NetworkPolicy admits every source (ingress: [{}]): whatever reaches the pod network "
+            "reaches the second tier",
+            "kubernetes.network-policy.restricts-ingress@castle/backend",
         ),
         # --- database tier (gauntlet local up --db): PostgreSQL and its clients misconfigured, see db_tier.py
         _db(

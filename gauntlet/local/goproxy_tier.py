@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 import jinja2
 
+from gauntlet.edge.client import unverified_tls
 from gauntlet.exceptions import LocalStackError
 from gauntlet.local import certs, corpus, install, processes
 from gauntlet.local.faults import FAULTS
@@ -164,8 +165,9 @@ def _healthy(component: Component, client: httpx.Client) -> bool:
 
 
 def _probe_client() -> httpx.Client:
-    # Health is "the process answers"; whether the edge's certificate is valid is a conformance question.
-    return httpx.Client(verify=False, timeout=1.0)
+    # Health is "the process answers"; whether the edge's certificate and cipher suites are right is a
+    # conformance question.
+    return httpx.Client(verify=unverified_tls(), timeout=1.0)
 
 
 def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print, cdn: str = "frontdoor") -> dict:

@@ -78,6 +78,11 @@ class Node:
     cpu: str = "4"
     memory: str = "16Gi"
     pods: str = "110"
+    ephemeral_storage: str = "100Gi"  # the node's local disk: pods requesting ephemeral-storage are placed by it
+
+    @property
+    def resources(self) -> dict[str, str]:
+        return {"cpu": self.cpu, "memory": self.memory, "pods": self.pods, "ephemeral-storage": self.ephemeral_storage}
 
 
 #: Two node pools like the seeds' node groups, each spread over the three zones.
@@ -475,8 +480,8 @@ def node_manifest(node: Node) -> dict:
         },
         "spec": {"podCIDR": node.pod_cidr, "podCIDRs": [node.pod_cidr]},
         "status": {
-            "allocatable": {"cpu": node.cpu, "memory": node.memory, "pods": node.pods},
-            "capacity": {"cpu": node.cpu, "memory": node.memory, "pods": node.pods},
+            "allocatable": node.resources,
+            "capacity": node.resources,
             "addresses": [{"type": "InternalIP", "address": node.ip}, {"type": "Hostname", "address": node.name}],
         },
     }
@@ -496,6 +501,8 @@ def register_nodes(nodes: Iterable[Node] = NODES, progress: Progress = print) ->
         for node in nodes:
             if node.name in existing:
                 spec = existing[node.name].spec
+                if "ephemeral-storage" not in (existing[node.name].status.allocatable or {}):  # registered before nodes had it
+                    core.patch_node_status(node.name, {"status": {"allocatable": node.resources, "capacity": node.resources}})
                 if not spec.pod_cidr:  # registered before nodes had pod CIDRs (settable once)
                     core.patch_node(node.name, {"spec": {"podCIDR": node.pod_cidr, "podCIDRs": [node.pod_cidr]}})
                 outage = [t for t in spec.taints or () if t.key == OUTAGE_TAINT]

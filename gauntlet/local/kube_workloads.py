@@ -47,7 +47,7 @@ _INJECTION_WITHIN_S = 30.0
 #: Apply order: definitions, then cluster-wide objects, namespaces, what pods depend on, pods' owners, autoscalers.
 _KIND_ORDER = {"CustomResourceDefinition": 0, "IngressClass": 1, "MutatingAdmissionPolicy": 1,
                "MutatingAdmissionPolicyBinding": 2, "Namespace": 3, "ServiceAccount": 4, "ConfigMap": 4,
-               "Secret": 4, "Service": 4, "TargetGroupBinding": 5, "PodDisruptionBudget": 5, "Ingress": 5,
+               "Secret": 4, "Service": 4, "TargetGroupBinding": 5, "PodDisruptionBudget": 5, "Ingress": 5, "NetworkPolicy": 5,
                "Deployment": 6, "ReplicaSet": 6, "StatefulSet": 6, "Job": 6, "CronJob": 6,
                "HorizontalPodAutoscaler": 7}
 _POD_OWNERS = ("Deployment", "ReplicaSet", "StatefulSet", "Job", "CronJob")
@@ -119,6 +119,36 @@ def _hpa_min_1(docs: list[Doc]) -> list[Doc]:
     return docs
 
 
+def _find(docs: list[Doc], kind: str, namespace: str, name: str) -> Doc:
+    return next(d for d in docs if d["kind"] == kind and d["metadata"].get("namespace") == namespace
+                and d["metadata"]["name"] == name)
+
+
+def _readiness_is_liveness(docs: list[Doc]) -> list[Doc]:
+    for container in _find(docs, "Deployment", "castle", "www")["spec"]["template"]["spec"]["containers"]:
+        container["livenessProbe"] = {**copy.deepcopy(container["readinessProbe"]),
+                                      "initialDelaySeconds": container["livenessProbe"].get("initialDelaySeconds", 0),
+                                      "periodSeconds": container["livenessProbe"].get("periodSeconds", 10)}
+    return docs
+
+
+def _pdb_blocks_unhealthy_eviction(docs: list[Doc]) -> list[Doc]:
+    _find(docs, "PodDisruptionBudget", "athens", "athens")["spec"].pop("unhealthyPodEvictionPolicy", None)
+    return docs
+
+
+def _athens_disk_unbounded(docs: list[Doc]) -> list[Doc]:
+    for container in _find(docs, "Deployment", "athens", "athens")["spec"]["template"]["spec"]["containers"]:
+        for bound in container.get("resources", {}).values():
+            bound.pop("ephemeral-storage", None)
+    return docs
+
+
+def _backend_ingress_open(docs: list[Doc]) -> list[Doc]:
+    _find(docs, "NetworkPolicy", "castle", "backend")["spec"]["ingress"] = [{}]
+    return docs
+
+
 #: Cluster-tier fault profile -> how it changes the documents (descriptions: gauntlet.local.faults).
 RENDERERS: dict[str, Callable[[list[Doc]], list[Doc]]] = {
     "no-readiness-gate-label": _no_readiness_gate_label,
@@ -126,6 +156,10 @@ RENDERERS: dict[str, Callable[[list[Doc]], list[Doc]]] = {
     "no-pdb": _no_pdb,
     "all-pods-one-zone": _all_pods_one_zone,
     "hpa-min-1": _hpa_min_1,
+    "readiness-is-liveness": _readiness_is_liveness,
+    "pdb-blocks-unhealthy-eviction": _pdb_blocks_unhealthy_eviction,
+    "athens-disk-unbounded": _athens_disk_unbounded,
+    "backend-ingress-open": _backend_ingress_open,
 }
 
 

@@ -84,7 +84,8 @@ def test_a_valid_chain_is_trusted_by_sslyzes_validation(ca):
     assert found["trusted"] and found["trusted_by"] == ["Supplied CA file"] and found["profile_errors"] == []
     assert found["hostname_matches"] and found["san_dns"] == [HOST, "localhost"]
     assert 89 <= found["days_to_expiry"] <= 90
-    assert found["ocsp"] == {"stapled": False, "must_staple": False, "response_status": None, "certificate_status": None, "trusted": None}
+    assert found["ocsp"] == {"stapled": False, "must_staple": False, "responder": None, "response_status": None,
+                             "certificate_status": None, "trusted": None}
     json.dumps(found)
 
 
@@ -196,3 +197,27 @@ def test_a_refused_port_is_unreachable_naming_the_target():
     assert "rejected the connection" in found["error"], found["error"]
     with pytest.raises(TargetUnreachable, match=f"TLS 127.0.0.1:{port}"):
         tls.scan("127.0.0.1", port, HOST, timeout_s=1)
+
+
+def test_the_ocsp_responder_is_read_from_the_certificate(ca):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "gauntlet test edge")])
+    aia = x509.AuthorityInformationAccess([x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.OCSP,
+                                                                  x509.UniformResourceIdentifier("http://ocsp.example.test"))])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(ca.cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(NOW).not_valid_after(NOW + dt.timedelta(days=1))
+            .add_extension(aia, critical=False).sign(ca.key, hashes.SHA256()))
+    assert tls.ocsp_responder(cert) == "http://ocsp.example.test"
+    assert tls.ocsp_responder(ca.cert) is None
+
+
+@pytest.mark.parametrize(("error", "cause"), [
+    ("GET https://127.0.0.1:8443/: ConnectError: [SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 alert handshake failure", "cipher"),
+    ("[SSL: NO_SHARED_CIPHER] no shared cipher", "cipher"),
+    ("[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version", "protocol"),
+    ("[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol", "protocol"),
+    ("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired", None),
+    ("ConnectError: [Errno 111] Connection refused", None),
+])
+def test_what_a_failed_handshake_was_about(error, cause):
+    assert tls.handshake_refusal(error) == cause

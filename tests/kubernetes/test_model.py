@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gauntlet import environment
+from gauntlet import environment, paths
+from gauntlet.catalogue import matches_any
 from gauntlet.environment import Workload, load_all, load_environment
 from gauntlet.exceptions import ConfigError
 
@@ -76,3 +77,13 @@ def test_bundled_claims_with_per_workload_kinds_name_their_workloads():
         for claim in env.claims:
             per_workload = [k.id for p in claim.evidence for k in catalogue().matching(p) if k.per_workload]
             assert not per_workload or claim.workloads, f"{env.name}: {claim.id} names {per_workload} but no workload"
+
+
+def test_every_claimed_disruption_budget_is_judged():
+    """``pdb: true`` of a shipped environment is judged: some claim about that workload names the PDB checks."""
+    for env in load_all(paths.ROOT / "environments"):
+        for workload in (env.kubernetes.workloads if env.kubernetes else ()):
+            if workload.pdb:
+                judging = [c.id for c in env.claims if workload.ref in c.workloads
+                           and matches_any(c.evidence, ["kubernetes.pdb.exists"])]
+                assert judging, f"{env.name}: {workload.ref} says pdb: true, no claim names kubernetes.pdb.*"

@@ -12,7 +12,7 @@ from gauntlet.kubernetes.hpa.probes import metric_kinds
 from gauntlet.kubernetes.pod.probes import became_ready_after_gates, pod_summary, pods_ready
 from gauntlet.kubernetes.service.probes import ingresses_routing_to, service_endpoints
 from gauntlet.kubernetes.tracking import ReadyTracker
-from gauntlet.kubernetes.workload.probes import pod_template, pre_stop_seconds, readiness_lead_s, replica_sets
+from gauntlet.kubernetes.workload.probes import pod_template, pre_stop_seconds, probe_handler, readiness_lead_s, replica_sets
 
 GATE = "target-health.elbv2.k8s.aws/k8s-artifac-hub-27dbb5c35b"
 
@@ -171,3 +171,14 @@ def test_tracker_sees_a_dip_between_samples(fake_api, fake_config, object_list):
         while (tracker.lowest_ready or {}).get("ready", 3) > 1 and time.monotonic() < deadline:
             time.sleep(0.05)
     assert tracker.lowest_ready["ready"] == 1, tracker.lowest_ready
+
+
+def test_probe_handlers_compare_what_a_probe_asks():
+    container = {"ports": [{"name": "http", "containerPort": 8080}]}
+    by_name = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 5}
+    by_number = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10, "initialDelaySeconds": 5}
+    assert probe_handler(by_name, container) == probe_handler(by_number, container) == ("httpGet", "http://pod:8080/healthz")
+    assert probe_handler({"httpGet": {"path": "/", "port": "http"}}, container) != probe_handler(by_name, container)
+    assert probe_handler({"tcpSocket": {"port": "http"}}, container) == ("tcpSocket", "pod:8080")
+    assert probe_handler({"exec": {"command": ["cat", "/tmp/ok"]}}, container) == ("exec", "cat", "/tmp/ok")
+    assert probe_handler({"grpc": {"port": 9000}}, container) == ("grpc", 9000, "")

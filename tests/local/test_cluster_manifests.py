@@ -9,6 +9,7 @@ import pytest
 
 from gauntlet import environment, paths
 from gauntlet.catalogue import catalogue
+from gauntlet.kubernetes.workload.probes import probe_handler
 from gauntlet.local import FAULTS, kube_cluster, kube_workloads
 from gauntlet.local.kube_workloads import pod_template, render
 
@@ -132,6 +133,10 @@ def test_cluster_fault_profiles_are_exactly_the_renderers_and_break_kinds_local_
     ("no-pdb", {"athens", "artifacthub"}),
     ("all-pods-one-zone", {"athens", "artifacthub"}),  # castle already lives in one zone
     ("hpa-min-1", {"castle"}),
+    ("readiness-is-liveness", {"castle"}),
+    ("pdb-blocks-unhealthy-eviction", {"athens"}),
+    ("athens-disk-unbounded", {"athens"}),
+    ("backend-ingress-open", {"castle"}),
 ])
 def test_a_fault_recreates_only_the_namespaces_it_changes(fault: str, changed: set[str]) -> None:
     healthy, faulted = render(), render([fault])
@@ -154,6 +159,27 @@ def test_each_fault_renders_what_it_says() -> None:
             assert spec["nodeSelector"]["topology.kubernetes.io/zone"] == "us-east-1a"
             assert all(c["topologyKey"] != "topology.kubernetes.io/zone" for c in spec.get("topologySpreadConstraints", []))
     assert find(render(["hpa-min-1"]), "HorizontalPodAutoscaler", "castle", "www")["spec"]["minReplicas"] == 1
+    www = pod_template(find(render(["readiness-is-liveness"]), "Deployment", "castle", "www"))["spec"]["containers"][0]
+    assert probe_handler(www["livenessProbe"], www) == probe_handler(www["readinessProbe"], www)
+    athens_pdb = find(render(["pdb-blocks-unhealthy-eviction"]), "PodDisruptionBudget", "athens", "athens")
+    assert "unhealthyPodEvictionPolicy" not in athens_pdb["spec"]
+    athens = pod_template(find(render(["athens-disk-unbounded"]), "Deployment", "athens", "athens"))["spec"]["containers"][0]
+    assert not any("ephemeral-storage" in bound for bound in athens["resources"].values())
+    assert find(render(["backend-ingress-open"]), "NetworkPolicy", "castle", "backend")["spec"]["ingress"] == [{}]
+
+
+def test_liveness_is_not_readiness_and_disk_and_drains_are_bounded() -> None:
+    """The healthy seeds keep the promises the peer tools' rules check: liveness apart from readiness, Athens' disk
+    storage requested and limited, budgets that let crash-looping pods go, castle's backend reachable from www only."""
+    docs = render()
+    for doc in of_kind(docs, "Deployment"):
+        for c in pod_template(doc)["spec"]["containers"]:
+            assert probe_handler(c["livenessProbe"], c) != probe_handler(c["readinessProbe"], c), doc["metadata"]["name"]
+    athens = pod_template(find(docs, "Deployment", "athens", "athens"))["spec"]["containers"][0]["resources"]
+    assert athens["requests"]["ephemeral-storage"] and athens["limits"]["ephemeral-storage"]
+    assert {p["spec"]["unhealthyPodEvictionPolicy"] for p in of_kind(docs, "PodDisruptionBudget")} == {"AlwaysAllow"}
+    policy = find(docs, "NetworkPolicy", "castle", "backend")["spec"]
+    assert policy["ingress"][0]["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "www"}}}]
 
 
 def test_unknown_cluster_fault_is_refused() -> None:

@@ -392,6 +392,30 @@ def _hpa_min_1(present: bool, core, apps, kube_api) -> list[str]:
     return []
 
 
+def _readiness_is_liveness(present: bool, core, apps, kube_api) -> list[str]:
+    container = apps.read_namespaced_deployment("www", "castle").spec.template.spec.containers[0]
+    same = container.liveness_probe.http_get == container.readiness_probe.http_get
+    return [] if same == present else [f"castle/www: liveness {container.liveness_probe}, readiness {container.readiness_probe}"]
+
+
+def _pdb_blocks_unhealthy_eviction(present: bool, core, apps, kube_api) -> list[str]:
+    policy = client.PolicyV1Api(kube_api).read_namespaced_pod_disruption_budget("athens", "athens").spec.unhealthy_pod_eviction_policy
+    return [] if policy == (None if present else "AlwaysAllow") else [f"athens/athens PDB unhealthyPodEvictionPolicy {policy}"]
+
+
+def _athens_disk_unbounded(present: bool, core, apps, kube_api) -> list[str]:
+    bounds = [r for p in pods(core, "athens", "app.kubernetes.io/name=athens") for c in p.spec.containers
+              for r in ((c.resources.requests or {}), (c.resources.limits or {}))]
+    bounded = {"ephemeral-storage" in r for r in bounds}
+    return [] if bounded == {not present} else [f"athens pods' requests and limits: {bounds}"]
+
+
+def _backend_ingress_open(present: bool, core, apps, kube_api) -> list[str]:
+    policy = client.NetworkingV1Api(kube_api).read_namespaced_network_policy("backend", "castle")
+    rules = [kube_api.sanitize_for_serialization(r) for r in policy.spec.ingress or ()]
+    return [] if (rules == [{}]) == present else [f"castle/backend NetworkPolicy ingress {rules}"]
+
+
 #: fault profile -> what differs from the profile's being present (True) or absent (False); [] when as expected.
 CHECKS = {
     "no-readiness-gate-label": _no_readiness_gate_label,
@@ -399,6 +423,10 @@ CHECKS = {
     "no-pdb": _no_pdb,
     "all-pods-one-zone": _all_pods_one_zone,
     "hpa-min-1": _hpa_min_1,
+    "readiness-is-liveness": _readiness_is_liveness,
+    "pdb-blocks-unhealthy-eviction": _pdb_blocks_unhealthy_eviction,
+    "athens-disk-unbounded": _athens_disk_unbounded,
+    "backend-ingress-open": _backend_ingress_open,
 }
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import gauntlet.local as local
+from gauntlet.edge.client import GO_CLIENT_CIPHERS
 from gauntlet.local.ports import PORTS
 
 pytestmark = pytest.mark.local_stack
@@ -77,6 +78,31 @@ def test_edge_legacy_tls(stack: dict) -> None:
     except ssl.SSLError:
         version = None
     assert (version == "TLSv1") == _faulted(stack)
+
+
+def _handshake(context: ssl.SSLContext) -> str | None:
+    """The cipher suite a handshake with the edge settles on, None when the edge refuses it."""
+    try:
+        with socket.create_connection(("127.0.0.1", PORTS["edge https"]), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname="goproxy.gauntlet.localhost") as conn:
+                return conn.cipher()[0]
+    except ssl.SSLError:
+        return None
+
+
+@healthy_and("edge-cbc-only")
+def test_edge_cbc_only(stack: dict) -> None:
+    default = ssl.create_default_context(cafile=stack["ca_bundle"])
+    go_like = ssl.create_default_context(cafile=stack["ca_bundle"])
+    go_like.set_ciphers(GO_CLIENT_CIPHERS)
+    assert (_handshake(default) is None) == _faulted(stack), "OpenSSL's default client finds no suite in common"
+    suite = _handshake(go_like)
+    assert suite is not None and ("-SHA" in suite and "GCM" not in suite) == _faulted(stack), suite
+
+
+@healthy_and("edge-no-http2")
+def test_edge_no_http2(stack: dict, edge: httpx.Client) -> None:
+    assert (edge.get("/healthz").http_version == "HTTP/1.1") == _faulted(stack)
 
 
 @healthy_and("edge-strips-case-escapes")

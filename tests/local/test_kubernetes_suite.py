@@ -30,7 +30,8 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 #: require their chaos experiment (they cannot be verified by the suite alone).
 JUDGED = ("athens-pods-recover", "athens-runs-on-aks", "castle-www-hpa-5-10", "castle-backend-two-replicasets",
           "castle-backend-survives-replicaset-loss", "castle-rolling-update-no-interruption", "castle-tiers-health-checked",
-          "castle-backend-not-public", "ah-readiness-gates", "ah-alb-targets-healthy")
+          "castle-backend-not-public", "ah-readiness-gates", "ah-alb-targets-healthy", "ah-hub-disruption-budget",
+          "ah-helm-upgrades-valid")
 NEED_CHAOS = {"athens-pods-recover": "chaos.pod-loss.recovers",
               "castle-backend-survives-replicaset-loss": "chaos.replica-set-loss.keeps-serving"}
 
@@ -110,6 +111,82 @@ def test_fault_turns_exactly_its_claims_red(cluster, fault):
         assert "Ready pods: expected at least 4 (the capacity floor, min_ready) all along, found" in live["message"]
 
 
+#: Faults of workloads and claims of their own, brought up together: claim -> (fault, what its evidence says).
+TOGETHER = {
+    "castle-tiers-health-checked": ("readiness-is-liveness",
+                                    "castle/www: Deployment www container www: spec.template.spec.containers[0].readinessProbe "
+                                    "and livenessProbe both httpGet http://pod:8080/: expected a liveness probe that does not "
+                                    "fail with readiness"),
+    "athens-runs-on-aks": ("pdb-blocks-unhealthy-eviction",
+                           "athens/athens: PodDisruptionBudget athens/athens spec.unhealthyPodEvictionPolicy: expected "
+                           "AlwaysAllow, found none (IfHealthyBudget, the default)"),
+    "athens-pods-recover": ("athens-disk-unbounded",
+                            "athens/athens: Deployment athens container athens: spec.template.spec.containers[0].resources "
+                            "(mounts emptyDir storage): expected ephemeral-storage request and limit, found request none, "
+                            "limit none"),
+    "castle-backend-not-public": ("backend-ingress-open",
+                                  "castle/backend: NetworkPolicy castle/backend spec.ingress[0] admits every source (no from) "
+                                  "on every port to the pods of Deployment backend-a: expected only in-cluster sources"),
+}
+
+
+@pytest.mark.parametrize("cluster", [tuple(f for f, _ in TOGETHER.values())], indirect=True, ids=["four-faults"])
+def test_faults_of_separate_workloads_turn_exactly_their_claims_red(cluster):
+    """One bring-up for four faults, each breaking one kind of one workload: each claim is violated by its own
+    fault's kind and observation only, and nothing else is violated."""
+    out, proc = kubernetes_suite("local")
+    env = load_environment("local", paths.ROOT / "environments")
+    violated = {c["id"] for c in out["claims"] if c["verdict"] == "violated" and not c["expected"]}
+    assert violated == set(TOGETHER), violated
+    for claim_id, (fault, found) in TOGETHER.items():
+        assert FAULTS[fault].claims_in(env) == {claim_id}, (fault, FAULTS[fault].claims_in(env))
+        verdict = claim(out, claim_id)
+        evidence = "\n".join(verdict["evidence"])
+        assert found in evidence, evidence[:3000]
+        failed = {k.partition("@")[0] for k, state in verdict["coverage"]["kinds"].items() if state == "failed"}
+        assert failed == {b.partition("@")[0] for b in FAULTS[fault].breaks}, (claim_id, failed)
+    assert proc.returncode == 1
+
+
+@pytest.mark.parametrize("cluster", [()], indirect=True, ids=["healthy"])
+def test_upgrade_manifests_with_a_removed_version_and_a_typo_are_violated(cluster, env_dir, tmp_path, local_env_data):
+    """The seed manifests as the next upgrade's, with the hub's PodDisruptionBudget at policy/v1beta1 (removed in 1.25)
+    and a misspelt field in castle's www: both named against the real API server's OpenAPI; nothing is applied."""
+    docs = [d for f in sorted((paths.ROOT / "fixtures" / "manifests").glob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
+    for doc in docs:
+        if doc["kind"] == "PodDisruptionBudget" and doc["metadata"]["name"] == "hub":
+            doc["apiVersion"] = "policy/v1beta1"
+        if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "www":
+            container = doc["spec"]["template"]["spec"]["containers"][0]
+            container["resource"] = container.pop("resources")
+    (tmp_path / "upgrade.yaml").write_text(yaml.safe_dump_all(docs))
+    env = local_env_data
+    env["name"] = "local-upgrade"
+    env["kubernetes"]["manifests"] = [str(tmp_path / "upgrade.yaml")]
+    (env_dir / "local-upgrade.yaml").write_text(yaml.safe_dump(env, sort_keys=False))
+    with kube_cluster.api_client() as api:
+        from kubernetes import client
+
+        def applied() -> tuple:
+            pdb = client.PolicyV1Api(api).read_namespaced_pod_disruption_budget("hub", "artifacthub").metadata.generation
+            www = client.AppsV1Api(api).read_namespaced_deployment("www", "castle").spec.template.spec.containers[0]
+            return pdb, www.resources.limits
+
+        before = applied()
+        out, proc = kubernetes_suite("local-upgrade")
+        after = applied()
+    verdict = claim(out, "ah-helm-upgrades-valid")
+    evidence = "\n".join(verdict["evidence"])
+    assert verdict["verdict"] == "violated", verdict
+    assert "(PodDisruptionBudget artifacthub/hub): apiVersion policy/v1beta1 kind PodDisruptionBudget: expected a " \
+           "version the cluster (v1.36.3) serves, found one removed in Kubernetes 1.25; it serves PodDisruptionBudget " \
+           "as policy/v1" in evidence, evidence
+    assert "(Deployment castle/www): spec.template.spec.containers[0].resource: unknown field (did you mean " \
+           "resources?)" in evidence, evidence
+    assert after == before, "validation sends nothing to the API server"
+    assert proc.returncode == 1
+
+
 def _nobody_kubeconfig(path: Path) -> Path:
     """A client certificate of the cluster's own CA for a user no RBAC rule names."""
     pki = kube_cluster.pki_dir()
@@ -141,6 +218,9 @@ def test_a_user_without_rbac_rights_gets_not_checked_and_changes_nothing(cluster
         out, proc = kubernetes_suite("local-nobody")
         after = client.AppsV1Api(api).read_namespaced_deployment("www", "castle").metadata.generation
     for claim_id in (*JUDGED, "castle-single-az"):
+        if claim_id == "ah-helm-upgrades-valid":  # the OpenAPI is readable by any authenticated user (system:discovery)
+            assert claim(out, claim_id)["verdict"] == "verified", claim(out, claim_id)
+            continue
         assert claim(out, claim_id)["verdict"] == "not-checked", claim(out, claim_id)
     evidence = "\n".join(e for c in out["claims"] for e in c["evidence"])
     assert '403 Forbidden (RBAC): deployments.apps "www" is forbidden: User "gauntlet-nobody" cannot get resource' in evidence, \

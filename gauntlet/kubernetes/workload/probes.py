@@ -9,8 +9,8 @@ from kubernetes import client as k8s
 
 from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
 
-__all__ = ["pod_selector", "pod_template", "pre_stop_seconds", "read_workload", "readiness_lead_s", "replica_sets",
-           "workload_pods"]
+__all__ = ["pod_selector", "pod_template", "pre_stop_seconds", "probe_handler", "read_workload", "readiness_lead_s",
+           "replica_sets", "workload_pods"]
 
 _READERS = {
     "Deployment": (k8s.AppsV1Api, "read_namespaced_deployment"),
@@ -106,3 +106,25 @@ def pre_stop_seconds(container: dict) -> tuple[bool, Optional[int]]:
     command = " ".join(str(a) for a in (hook.get("exec") or {}).get("command") or ())
     match = _SLEEP.search(command)
     return True, int(match[1]) if match else None
+
+
+def probe_handler(probe: dict, container: dict) -> tuple:
+    """What a probe asks, comparable between two probes of a container: its handler, named ports resolved to the
+    container's numbers (timings left out: a probe that fails fails whatever its period)."""
+    ports = {p["name"]: p.get("containerPort") for p in container.get("ports") or () if p.get("name")}
+
+    def port(value: object) -> object:
+        return ports.get(value, value) if isinstance(value, str) else value
+
+    if "httpGet" in probe:
+        get = probe["httpGet"] or {}
+        headers = tuple(sorted((h.get("name"), h.get("value")) for h in get.get("httpHeaders") or ()))
+        return ("httpGet", f"{get.get('scheme', 'HTTP').lower()}://{get.get('host') or 'pod'}:{port(get.get('port'))}"
+                           f"{get.get('path', '/')}", *headers)
+    if "tcpSocket" in probe:
+        return ("tcpSocket", f"{(probe['tcpSocket'] or {}).get('host') or 'pod'}:{port((probe['tcpSocket'] or {}).get('port'))}")
+    if "grpc" in probe:
+        return ("grpc", (probe["grpc"] or {}).get("port"), (probe["grpc"] or {}).get("service") or "")
+    if "exec" in probe:
+        return ("exec", *((probe["exec"] or {}).get("command") or ()))
+    return ("no handler",)

@@ -1,0 +1,1 @@
+"""Kubernetes NetworkPolicy probes."""

@@ -1,0 +1,1 @@
+"""Kubernetes OpenAPI probes: the API server's own description of what it serves."""

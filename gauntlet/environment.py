@@ -28,6 +28,7 @@ from pydantic import (
 from gauntlet import paths
 from gauntlet.catalogue import LOAD_KINDS, PATTERN, catalogue
 from gauntlet.exceptions import ConfigError
+from gauntlet.goproxy.sumdb import database
 
 CLAIM_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 NAME = r"^[a-z0-9]+([-.][a-z0-9]+)*$"
@@ -226,17 +227,41 @@ class LatencyWindow(Model):
     percentile: Annotated[float, Field(gt=0, le=100)] = 95
 
 
+class Repetition(Model):
+    """How hard the GOPROXY suite looks at answers that must be stable (not-found, ``@latest``, lists)."""
+
+    samples: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=8, description="Requests per kind of stable answer and endpoint: distinct missing versions for "
+                               "not-found, repeats of each probe module's URL (at least 2) for @latest and lists.")
+    concurrency: Annotated[int, Field(ge=1, le=64)] = Field(default=4, description="Requests in flight at once.")
+    within_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10, description="Time budget of one kind at one endpoint: no sample starts after it.")
+
+
 class Goproxy(Model):
     """A Go module proxy target: what to probe and what the proxy promises."""
 
     endpoints: tuple[str, ...] = Field(min_length=1, description="Endpoints serving the protocol: the edge and each origin/replica.")
     probe_set: tuple[ModuleVersion, ...] = Field(min_length=1)
     go_sum: Optional[FilePath] = Field(default=None, description="Known-good go.sum lines of the probe set.")
-    sumdb: tuple[str, ...] = ()
+    sumdb: tuple[str, ...] = Field(
+        default=(), description="Checksum databases the proxy serves under /sumdb/<name>/, as GOSUMDB names them: "
+                                "sum.golang.org, or a verifier key <name>+<hash>+<key> for any other.")
+    go_client_sumdb: Flag = Field(
+        default=True, description="Run the real go client with GOSUMDB set to the first of sumdb (verified through "
+                                  "the proxy) rather than GOSUMDB=off.")
+    repetition: Repetition = Repetition()
     budgets_ms: dict[Literal["artefact", "list"], Annotated[int, Field(gt=0)]] = Field(
         default={}, description="Latency budget per request class, judged on the latency window's percentile.")
     latency_window: LatencyWindow = Field(
         default=LatencyWindow(), description="How the budgets are judged: over rounds of the probe set.")
+
+    @field_validator("sumdb")
+    @classmethod
+    def _databases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            database(entry)
+        return value
 
 
 class Hpa(Model):

@@ -219,3 +219,29 @@ def test_a_password_written_into_the_file_is_refused_without_being_repeated(writ
     with pytest.raises(ConfigError) as caught:
         load_environment("sample")
     assert "hunter22" not in str(caught.value) and str(caught.value).endswith("never goes into an environment file)")
+
+
+GOPROXY = {"endpoints": ["edge"], "probe_set": [{"module": "m", "version": "v1.0.0"}]}
+
+
+@pytest.mark.parametrize(("settings", "field", "expectation"), [
+    ({"sumdb": ["sum.example.com+1234"]}, "goproxy.sumdb", "expected a database name or a verifier key <name>+<hash>+<key>"),
+    ({"sumdb": ["sum.example.com+12345678+AAAA"]}, "goproxy.sumdb", "not an Ed25519 verifier key whose hash matches"),
+    ({"repetition": {"samples": 0}}, "goproxy.repetition.samples", "greater than or equal to 1"),
+    ({"repetition": {"concurrency": 65}}, "goproxy.repetition.concurrency", "less than or equal to 64"),
+    ({"repetition": {"within_s": 0}}, "goproxy.repetition.within_s", "greater than 0"),
+], ids=["sumdb-short-key", "sumdb-bad-key", "no-samples", "too-concurrent", "no-time"])
+def test_goproxy_settings_are_one_clear_line(write_env, env_data, settings, field, expectation):
+    env_data["goproxy"] = {**GOPROXY, **settings}
+    path = write_env(env_data)
+    with pytest.raises(ConfigError) as caught:
+        load_environment("sample")
+    assert str(caught.value).startswith(f"{path}: {field}: ") and expectation in str(caught.value), str(caught.value)
+
+
+def test_goproxy_defaults_sample_a_little_and_use_the_declared_checksum_database(write_env, env_data):
+    env_data["goproxy"] = {**GOPROXY, "sumdb": ["sum.golang.org"]}
+    write_env(env_data)
+    goproxy = load_environment("sample").goproxy
+    assert (goproxy.repetition.samples, goproxy.repetition.concurrency, goproxy.repetition.within_s) == (8, 4, 10)
+    assert goproxy.go_client_sumdb is True and goproxy.sumdb == ("sum.golang.org",)

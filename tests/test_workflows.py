@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -49,3 +50,10 @@ def test_container_runs_as_a_non_root_user():
     dockerfile = (paths.ROOT / "Dockerfile").read_text()
     users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0"), "the image must not run as root"
+
+
+def test_the_image_carries_a_pinned_go_toolchain():
+    """The real-client checks of the GOPROXY suite run `go`: the image has the toolchain, at a pinned version."""
+    dockerfile = (paths.ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM golang:\d+\.\d+\.\d+-\S+ AS go$", dockerfile, re.M), "expected a pinned golang stage"
+    assert "COPY --from=go /usr/local/go /usr/local/go" in dockerfile and "/usr/local/go/bin" in dockerfile

@@ -10,8 +10,6 @@ import json
 
 import pytest
 
-from gauntlet.goproxy.client import request
-
 
 @pytest.fixture
 def athens(target):
@@ -21,18 +19,18 @@ def athens(target):
     return target
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 @pytest.mark.check("athens.health.ok")
-def test_health_endpoints_answer_200(athens, http_client, path):
-    """Athens' `/healthz` and `/readyz` answer 200, so the load balancer keeps the replica in its pool."""
-    answer = request(http_client, "GET", str(athens.url).rstrip("/") + path, timeout=athens.timeout_s)
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_endpoints_answer_200(athens, goproxy, path):
+    """`/healthz` and `/readyz` answer 200 while the replica serves and its storage answers."""
+    answer = goproxy.get(path)
     assert answer.status == 200, f"{answer.describe()}: expected 200, so the load balancer keeps this replica in the pool"
 
 
 @pytest.mark.check("athens.version.json")
-def test_version_endpoint_is_json(athens, http_client):
-    """Athens' `/version` answers 200 with JSON build information."""
-    answer = request(http_client, "GET", str(athens.url).rstrip("/") + "/version", timeout=athens.timeout_s)
+def test_version_endpoint_is_json(athens, goproxy):
+    """`/version` answers Athens' build information as JSON."""
+    answer = goproxy.get("/version")
     assert answer.status == 200, f"{answer.describe()}: expected 200 with Athens' build information"
     try:
         json.loads(answer.body)

@@ -1,66 +1,48 @@
 """The real client: `go mod download -json` of the probe set through each endpoint.
 
 Rule: the promise is to serve `go` commands in people's CI pipelines (seed 000); the
-go command itself is the judge, and its Sum/GoModSum must equal the known-good go.sum.
-It gets a deadline from the endpoint's: three requests (.info, .mod, .zip) per module
-version, each within the endpoint's request deadline, plus GO_START_S; and at most
-``limits.go_client_mb`` of memory.
+go command itself is the judge. It runs with GOPROXY set to the endpoint alone and,
+where the environment says the proxy serves a checksum database it can verify
+(`goproxy.sumdb`, `goproxy.go_client_sumdb`), GOSUMDB set to it, so it verifies every
+download through the proxy as a user's would; else GOSUMDB=off. Its `Sum` and
+`GoModSum` must both equal the known-good go.sum. It runs within a deadline from the
+endpoint's and within ``limits.go_client_mb`` of memory (conftest ``go_downloads``).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
 
 import pytest
 
-from gauntlet import children
 from gauntlet.exceptions import TargetUnreachable
 
-GO_START_S = 10.0
-#: How the go command says it got no answer at all from the proxy (net/http's dial errors).
+#: How the go command says it got no answer at all from the proxy (net/http's dial errors, for the proxy's own URLs).
 NO_ANSWER = re.compile(r"dial tcp [^ ]+: (connect: connection refused|i/o timeout)|no such host|connection reset by peer")
 
 
-def _objects(stream: str) -> list[dict]:
-    decoder, out, i = json.JSONDecoder(), [], 0
-    while i < len(stream):
-        if stream[i].isspace():
-            i += 1
-            continue
-        value, i = decoder.raw_decode(stream, i)
-        out.append(value)
-    return out
-
-
 @pytest.mark.check("goproxy.go-client.download-verifies")
-def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, known_sums, tmp_path):
-    """`go mod download -json` of the probe set through the endpoint succeeds, and the zip hashes the go command computed are the known-good go.sum's."""
-    go = shutil.which("go")
-    if go is None:
-        pytest.skip("no go binary on PATH: the real client cannot be run here")
-    wanted = [f"{p.module}@{p.version}" for p in environment.goproxy.probe_set]
-    env = {**os.environ, "GOPROXY": str(target.url).rstrip("/"), "GOSUMDB": "off", "GONOSUMDB": "*", "GOFLAGS": "-modcacherw",
-           "GOMODCACHE": str(tmp_path / "modcache"), "GOTOOLCHAIN": "local", "GO111MODULE": "on", "GOPATH": str(tmp_path / "gopath")}
-    if target.ca_path is not None:
-        env["SSL_CERT_FILE"] = str(target.ca_path)
-    deadline_s = GO_START_S + 3 * len(wanted) * target.request_deadline_s
-    proc = children.run([go, "mod", "download", "-json", *wanted], deadline_s, cwd=tmp_path, env=env,
-                        memory_bytes=environment.limits.go_client_mb << 20)
-    assert not proc.expired, (f"GOPROXY={target.url} go mod download: not done within {deadline_s:g} s (3 requests per module "
-                              f"version within the endpoint's deadline of {target.request_deadline_s:g} s): "
-                              + (proc.stderr.strip()[-300:] or "no output"))
-    assert "fatal error: out of memory" not in proc.stderr, (
-        f"GOPROXY={target.url} go mod download: ran out of the {environment.limits.go_client_mb} MB it may use "
+def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, go_download, known_sums, record_property):
+    """`go mod download -json` of the probe set through the endpoint alone succeeds (verified through the proxied
+    checksum database where the environment says so), and both hashes the go command computed, `Sum` and
+    `GoModSum`, are the known-good go.sum lines."""
+    record_property("go_client", {"settings": go_download.settings, "elapsed_s": round(go_download.elapsed_s, 2)})
+    assert not go_download.expired, (f"{go_download.settings} go mod download: not done within {go_download.deadline_s:g} s "
+                                     f"(3 requests per module version within the endpoint's deadline of {target.request_deadline_s:g} s): "
+                                     + (go_download.stderr.strip()[-300:] or "no output"))
+    assert "fatal error: out of memory" not in go_download.stderr, (
+        f"{go_download.settings} go mod download: ran out of the {environment.limits.go_client_mb} MB it may use "
         "(limits.go_client_mb): an answer of the proxy is too large")
-    results = _objects(proc.stdout)
-    failed = [f"{r['Path']}@{r['Version']}: {r['Error']}" for r in results if r.get("Error")]
-    unreachable = [f for f in failed if NO_ANSWER.search(f)]
+    failed = go_download.errors()
+    unreachable = [f for f in failed if NO_ANSWER.search(f) and f"reading {go_download.proxy}/" in f and "proxyconnect" not in f]
     if unreachable and len(unreachable) == len(failed):
-        raise TargetUnreachable(f"GOPROXY={target.url} go mod download: {unreachable[0]}")
-    assert not failed and proc.returncode == 0, f"GOPROXY={target.url} go mod download: " + ("; ".join(failed[:3]) or proc.stderr.strip()[-300:])
-    wrong = [f"{r['Path']}@{r['Version']}: go computed {r.get('Sum')}, go.sum has {known_sums.get((r['Path'], r['Version']))}"
-             for r in results if (r["Path"], r["Version"]) in known_sums and r.get("Sum") != known_sums[(r["Path"], r["Version"])]]
-    assert not wrong, f"GOPROXY={target.url}: served content differs from the known-good go.sum: " + "; ".join(wrong[:3])
+        raise TargetUnreachable(f"{go_download.settings} go mod download: {unreachable[0]}")
+    blocked = " (the go client tried a host beyond the endpoint, which is blocked here)" if "proxyconnect" in go_download.stderr + "".join(failed) else ""
+    assert not failed and go_download.returncode == 0, (
+        f"{go_download.settings} go mod download: " + ("; ".join(failed[:3]) or go_download.stderr.strip()[-300:]) + blocked)
+    wrong = [f"{r['Path']}@{r['Version']}{suffix}: go computed {r.get(field)}, go.sum has {known_sums[key]}"
+             for r in go_download.records
+             for field, suffix in (("Sum", ""), ("GoModSum", "/go.mod"))
+             for key in [(r["Path"], r["Version"] + suffix)]
+             if key in known_sums and r.get(field) != known_sums[key]]
+    assert not wrong, f"{go_download.settings}: served content differs from the known-good go.sum: " + "; ".join(wrong[:3])

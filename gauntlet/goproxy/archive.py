@@ -1,13 +1,15 @@
 """Module zips and go.mod files, read the way the go command reads them.
 
 Rules from golang.org/x/mod ``zip`` (``CheckZip``): every entry starts with
-``<module>@<version>/``; names are clean, valid file paths, distinct under case
-folding; ``go.mod`` only at the root, spelled in lower case; at most 500 MiB
+``<module>@<version>/``; names are clean, valid file paths (``module.CheckFilePath``:
+letters, digits, space and a few punctuation characters, no trailing dot, no
+Windows device names), distinct under case folding; ``go.mod`` only at the root, spelled in lower case; at most 500 MiB
 in all, go.mod and LICENSE at most 16 MiB each; declared sizes are true.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -17,8 +19,11 @@ from typing import Optional
 MAX_ZIP = 500 << 20
 MAX_GO_MOD = 16 << 20
 MAX_LICENSE = 16 << 20
-_BAD_CHARS = set('"\'*<>?`|:\\')
+_FILE_PUNCTUATION = set("!#$%&()+,-.=@[]^_{}~ ")
+_WINDOWS_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
 _MODULE_LINE = re.compile(r"""^\s*module\s+(?:"((?:[^"\\]|\\.)*)"|`([^`]*)`|(\S+?))\s*(?://.*)?$""")
+_RETRACT = re.compile(r"^retract(?:\s+|(?=\())(?P<rest>.*)$")
+_INTERVAL = re.compile(r'^\[\s*"?(?P<low>[^",\s\]]+)"?\s*,\s*"?(?P<high>[^",\s\]]+)"?\s*\]$|^"?(?P<one>[^"\s]+)"?$')
 
 
 def module_path(go_mod: bytes) -> Optional[str]:
@@ -30,39 +35,79 @@ def module_path(go_mod: bytes) -> Optional[str]:
     return None
 
 
+def retractions(go_mod: bytes) -> list[tuple[str, str]]:
+    """The version intervals the ``retract`` directives of a go.mod file name, as (low, high); one version is (v, v)."""
+    intervals: list[tuple[str, str]] = []
+    in_block = False
+    for raw in go_mod.decode("utf-8", errors="replace").splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if in_block:
+            if line == ")":
+                in_block = False
+                continue
+            spec = line
+        else:
+            match = _RETRACT.match(line)
+            if match is None:
+                continue
+            spec = match["rest"].strip()
+            if spec == "(":
+                in_block = True
+                continue
+        interval = _INTERVAL.match(spec)
+        if interval is not None:
+            low = interval["low"] or interval["one"]
+            intervals.append((low, interval["high"] or low))
+    return intervals
+
+
+def _file_name_ok(c: str) -> bool:
+    """x/mod ``fileNameOK``: ASCII letters, digits, space and ``!#$%&()+,-.=@[]^_{}~``; beyond ASCII, letters."""
+    if c.isascii():
+        return c.isalnum() or c in _FILE_PUNCTUATION
+    return c.isalpha()
+
+
 def _file_path_problem(name: str) -> Optional[str]:
-    """x/mod ``module.CheckFilePath``, the parts a proxy can get wrong."""
+    """x/mod ``module.CheckFilePath`` of a path inside the zip (``checkElem`` for file paths)."""
     for element in name.split("/"):
-        if element in ("", ".", ".."):
-            return "empty, '.' or '..' path element"
-        if element.endswith((".", " ")) and element.strip(". ") == "":
-            return "path element of only dots or spaces"
-        bad = next((c for c in element if c in _BAD_CHARS or ord(c) < 0x20 or c == "\x7f"), None)
+        if not element:
+            return "empty path element"
+        if element.count(".") == len(element):
+            return f"invalid path element {element!r}"
+        if element.endswith("."):
+            return "trailing dot in path element"
+        bad = next((c for c in element if not _file_name_ok(c)), None)
         if bad is not None:
             return f"invalid char {bad!r}"
+        short = element.split(".", 1)[0]
+        if short.upper() in _WINDOWS_NAMES:
+            return f"{short!r} disallowed as path element component on Windows"
     return None
 
 
 def _first_difference(zipped: bytes, served: bytes) -> str:
-    a, b = zipped.splitlines(), served.splitlines()
+    a, b = zipped.split(b"\n"), served.split(b"\n")
     for n, (x, y) in enumerate(zip(a, b), start=1):
         if x != y:
             return f"line {n} is {x.decode(errors='replace')!r} in the zip, {y.decode(errors='replace')!r} in .mod"
     return f"{len(zipped)} bytes in the zip, {len(served)} bytes in .mod"
 
 
-def zip_problems(data: bytes, module: str, version: str, mod: Optional[bytes] = None) -> list[str]:
+@functools.lru_cache(maxsize=64)
+def zip_problems(data: bytes, module: str, version: str, mod: Optional[bytes] = None) -> tuple[str, ...]:
     """Everything the go command would refuse in this module zip; empty when it is valid.
 
     With ``mod`` (the ``.mod`` response), also checks that the zip's go.mod is
     the same file, or that ``.mod`` is the synthesized ``module <path>`` when the zip has none.
+    Remembered per zip: every endpoint serving the same bytes is judged on one reading.
     """
     if len(data) > MAX_ZIP:
-        return [f"zip is {len(data)} bytes, above the 500 MiB limit"]
+        return (f"zip is {len(data)} bytes, above the 500 MiB limit",)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        return [f"not a zip file ({exc}; first bytes {data[:32]!r})"]
+        return (f"not a zip file ({exc}; first bytes {data[:32]!r})",)
     prefix = f"{module}@{version}/"
     problems: list[str] = []
     seen: dict[str, str] = {}
@@ -118,4 +163,4 @@ def zip_problems(data: bytes, module: str, version: str, mod: Optional[bytes] = 
             problems.append(f"{prefix}go.mod differs from the .mod response: {_first_difference(go_mod, mod)}")
         if go_mod is None and module_path(mod) != module:
             problems.append(f"zip has no go.mod, and .mod does not declare module {module!r}")
-    return problems
+    return tuple(problems)

@@ -9,6 +9,7 @@ file literally named ``go.mod`` holding the ``.mod`` bytes.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import zipfile
@@ -25,8 +26,10 @@ def hash1(files: Iterable[tuple[str, bytes]]) -> str:
     return "h1:" + base64.b64encode(hashlib.sha256("".join(lines).encode()).digest()).decode()
 
 
+@functools.lru_cache(maxsize=64)
 def zip_hash(data: bytes) -> str:
-    """The go.sum hash of a module zip (``HashZip``: every entry): compression and timestamps do not count."""
+    """The go.sum hash of a module zip (``HashZip``: every entry): compression and timestamps do not count.
+    Remembered per zip: every endpoint serving the same bytes is hashed once."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return hash1((info.filename, archive.read(info)) for info in archive.infolist())
 

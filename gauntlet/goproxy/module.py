@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import cmp_to_key
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 _IDENT = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
 SEMVER = re.compile(
@@ -99,9 +99,33 @@ def compare(a: str, b: str) -> int:
     return _compare_pre(ma["pre"], mb["pre"])
 
 
-def highest(versions: Iterable[str], releases_first: bool = True) -> Optional[str]:
-    """The version ``go`` picks as latest from a list: the highest release, else the highest pre-release."""
-    versions = [v for v in versions if is_valid_semver(v)]
-    pool = [v for v in versions if not is_prerelease(v)] if releases_first else versions
-    pool = pool or versions
-    return max(pool, key=cmp_to_key(compare)) if pool else None
+def go_latest(listed: Iterable[str], allowed: Callable[[str], bool] = lambda v: True,
+              has_go_mod: Callable[[str], bool] = lambda v: True) -> Optional[str]:
+    """The version ``go get M@latest`` takes from ``@v/list``, or None when it would ask ``@latest`` instead.
+
+    cmd/go/internal/modload ``queryProxy`` and ``filterVersions``: valid, non-pseudo versions in semver
+    order (``proxyRepo.Versions``); those ``allowed`` refuses (retracted) skipped; ``+incompatible``
+    versions ignored once the highest compatible version below them has a real go.mod; then the
+    highest release, else the highest pre-release.
+    """
+    ordered = sorted({v for v in listed if is_valid_semver(v) and not is_pseudo(v)}, key=cmp_to_key(compare))
+    releases, prereleases = [], []
+    last_compatible, need_incompatible = None, False
+    for version in ordered:
+        if not allowed(version):
+            continue
+        if not need_incompatible:
+            if not version.endswith("+incompatible"):
+                last_compatible = version
+            elif last_compatible is not None:
+                if has_go_mod(last_compatible):
+                    break
+                need_incompatible = True
+        (prereleases if is_prerelease(version) else releases).append(version)
+    return (releases or prereleases or [None])[-1]
+
+
+def retracted_by(intervals: Iterable[tuple[str, str]]) -> Callable[[str], bool]:
+    """A predicate: is the version inside one of the (low, high) intervals of ``retract`` directives."""
+    bounds = [(low, high) for low, high in intervals if is_valid_semver(low) and is_valid_semver(high)]
+    return lambda v: any(compare(low, v) <= 0 <= compare(high, v) for low, high in bounds)

@@ -16,24 +16,22 @@ serves).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from gauntlet.exceptions import LocalStackError
+from gauntlet.goproxy.goclient import json_records
 from gauntlet.paths import ROOT, cache_dir
 
 MODULES_FILE = ROOT / "fixtures" / "goproxy" / "modules.txt"
 SUMS_FILE = ROOT / "fixtures" / "goproxy" / "go.sum"
 READY_MARKER = ".ready"
 _STAMP = ".gauntlet-stamp"
-_SPACE = re.compile(r"\s*")
 
 
 @dataclass(frozen=True)
@@ -89,17 +87,9 @@ def _go(args: list[str], env: dict[str, str], cwd: Path) -> str:
     return proc.stdout
 
 
-def _json_stream(text: str) -> Iterator[dict]:
-    """The records of go's ``-json`` output: JSON objects one after another."""
-    decoder, pos = json.JSONDecoder(), 0
-    while (pos := _SPACE.match(text, pos).end()) < len(text):
-        record, pos = decoder.raw_decode(text, pos)
-        yield record
-
-
 def download(modules: Iterable[ModuleVersion], modcache: Path) -> list[dict]:
     """``go mod download -json`` of each module version into ``modcache``; its JSON records."""
-    records = list(_json_stream(_go(["mod", "download", "-json", *map(str, modules)], _go_env(modcache), modcache)))
+    records = list(json_records(_go(["mod", "download", "-json", *map(str, modules)], _go_env(modcache), modcache)))
     failed = [f"{r['Path']}@{r['Version']}: {r['Error']}" for r in records if r.get("Error")]
     if failed:
         more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
@@ -124,10 +114,10 @@ def _tidy(proxy_root: Path, modules: list[ModuleVersion], scratch: Path) -> None
         junk.unlink()
     env = _go_env(scratch, goproxy=proxy_root.as_uri())
     paths = sorted({m.path for m in modules})
-    for rec in _json_stream(_go(["list", "-m", "-e", "-json", "-versions", "-retracted", *paths], env, scratch)):
+    for rec in json_records(_go(["list", "-m", "-e", "-json", "-versions", "-retracted", *paths], env, scratch)):
         escaped = _escape(rec["Path"])
         (proxy_root / escaped / "@v" / "list").write_text("".join(f"{v}\n" for v in rec.get("Versions", [])))
-    for rec in _json_stream(_go(["list", "-m", "-e", "-json", *(f"{p}@latest" for p in paths)], env, scratch)):
+    for rec in json_records(_go(["list", "-m", "-e", "-json", *(f"{p}@latest" for p in paths)], env, scratch)):
         if not rec.get("Error"):  # e.g. a module with pseudo-versions only has no latest release
             escaped = _escape(rec["Path"])
             info = proxy_root / escaped / "@v" / f"{_escape(rec['Version'])}.info"

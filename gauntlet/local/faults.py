@@ -107,12 +107,17 @@ FAULTS: dict[str, Fault] = {
             "a URL 'normalisation' rule at the edge drops the '!' of case-encoded paths, so "
             "github.com/!burnt!sushi/toml reaches the origin as github.com/burntsushi/toml and 404s",
             "goproxy.*",
+            "latency.goproxy.within-budget",
+            "goproxy.case.escaped-only",
         ),
         _goproxy(
             "replica-500",
             "replica-2 starts with its storage path misspelt and a catch-all try_files: every protocol "
             "path ends in an internal redirect cycle (500) while /healthz, which the load balancer checks, stays 200",
             "goproxy.*",
+            "latency.goproxy.within-budget",
+            "goproxy.not-found.malformed-path",
+            "goproxy.mod.declares-module",
         ),
         _goproxy(
             "replica-git-on-hot-path",
@@ -126,6 +131,103 @@ FAULTS: dict[str, Fault] = {
             "the replicas answer 403 instead of 404 for modules and versions they do not have (like a storage "
             "bucket without list permission), so the go command stops instead of falling back to the next proxy",
             "goproxy.not-found.*",
+            "goproxy.not-found.unknown-module",
+            "goproxy.not-found.unknown-version",
+            "goproxy.latest.*",
+            "goproxy.sumdb.unknown-not-an-error",
+            "goproxy.case.distinct-modules",
+        ),
+        _goproxy(
+            "origin-redirect-target-broken",
+            "both replicas answer every .zip with a 302 to the blob storage (https://127.0.0.1:3040), as Athens' "
+            "redirect download mode does: replica-1's redirects are right, replica-2's name a container the storage "
+            "does not have (404 there)",
+            "goproxy.redirect.followed",
+            "goproxy.zip.valid",
+            "goproxy.integrity.zip-hash",
+            "goproxy.consistency.same-bytes",
+            "goproxy.case.distinct-modules",
+            "goproxy.go-client.download-verifies",
+        ),
+        _goproxy(
+            "replica-flaky-not-found",
+            "both replicas answer about one request in 25 for a module or version they do not have with 500 "
+            "instead of 404 (nginx split_clients on the request id), as Athens' race under concurrent requests did",
+            "goproxy.not-found.*",
+            "goproxy.not-found.stable",
+            "goproxy.latest.*",
+            "goproxy.sumdb.unknown-not-an-error",
+            "goproxy.case.distinct-modules",
+        ),
+        _goproxy(
+            "replica-info-time-no-zone",
+            "the replicas write the Time of .info and @latest without its zone ('2023-06-08T11:20:31'): Python "
+            "reads it, Go's RFC 3339 parser refuses it and the go command with it",
+            "goproxy.info.time-rfc3339",
+            "goproxy.go-client.download-verifies",
+        ),
+        _goproxy(
+            "replica-info-drops-incompatible",
+            "the replicas answer .info of a +incompatible version with the version without '+incompatible' "
+            "(what semver.Canonical makes of it), which the go command refuses as another version",
+            "goproxy.info.version-matches",
+            "goproxy.latest.matches-list",
+            "goproxy.latest.optional-or-listed",
+            "goproxy.go-client.download-verifies",
+        ),
+        _goproxy(
+            "replica-mod-crlf",
+            "the replicas serve go.mod files with CRLF line endings (storage filled from a checkout with "
+            "core.autocrlf) instead of the original bytes: the /go.mod hashes no longer match go.sum",
+            "goproxy.integrity.mod-hash",
+            "goproxy.zip.valid",
+            "goproxy.go-client.download-verifies",
+        ),
+        _goproxy(
+            "origin-lists-stored-versions",
+            "the replicas build @v/list from every version their storage holds, pseudo-versions included "
+            "(njs body filter over the storage folder)",
+            "goproxy.list.canonical-versions",
+        ),
+        _goproxy(
+            "replica-2-lists-unstored-version",
+            "replica-2's @v/list also names the next patch version of each module, which no storage holds (an "
+            "upstream list passed through while the download is pending, Athens' async mode); replica-1's does not",
+            "goproxy.list.versions-resolve",
+            "goproxy.list.stable",
+            "goproxy.latest.matches-list",
+        ),
+        _goproxy(
+            "replica-2-no-latest",
+            "replica-2 runs a build without @latest (404, allowed on its own) while replica-1 serves it: behind "
+            "the load balancer @latest alternates between 200 and 404",
+            "goproxy.latest.stable",
+        ),
+        _goproxy(
+            "origin-html-errors",
+            "the replicas answer what they do not have with nginx's built-in HTML 404 page instead of a text/plain "
+            "message, so the go command shows its users nothing of it",
+            "goproxy.errors.text-plain",
+        ),
+        _goproxy(
+            "edge-cache-key-folds-case",
+            "a cache-key rule at the edge drops the '!' case escapes, so github.com/burntsushi/toml is answered "
+            "from the cache entry of github.com/!burnt!sushi/toml, another module",
+            "goproxy.case.distinct-modules",
+        ),
+        _goproxy(
+            "edge-no-sumdb-route",
+            "the edge's routes cover module paths only: /sumdb/ answers 404 at the edge, so the go command stops "
+            "using the proxy for the checksum database and goes to it directly",
+            "goproxy.sumdb.declared-supported",
+            "goproxy.go-client.download-verifies",
+        ),
+        _goproxy(
+            "replica-sumdb-upstream-down",
+            "the replicas say they serve the checksum database (/sumdb/<name>/supported is 200) but pass its "
+            "requests to an address where nothing listens (502)",
+            "goproxy.sumdb.lookup",
+            "goproxy.go-client.download-verifies",
         ),
         _goproxy(
             "lb-no-healthcheck",

@@ -1,7 +1,10 @@
 """The GOPROXY tier's processes: render configurations, start, stop, probe.
 
 edge (nginx: TLS, HTTP/2, cache) -> lb (HAProxy, active health checks) ->
-replica-1, replica-2 (nginx serving the module corpus) -> corpus on disk.
+replica-1, replica-2 (nginx serving the module corpus) -> corpus on disk;
+the replicas pass /sumdb/ on to sumdb (golang.org/x/mod/sumdb's server, the
+corpus' go.sum as its records); storage (nginx, HTTPS) serves the corpus as
+blob storage, where Athens' redirect download mode sends clients.
 
 Every process runs in the foreground in its own session, logs under
 ``state_dir()/goproxy/logs`` and has a pid file under ``.../run``; ``down``
@@ -10,6 +13,7 @@ signals only process groups whose leader's command line names our config.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -31,6 +35,9 @@ from gauntlet.paths import ROOT, state_dir
 
 EDGE_URL = f"https://{HOST}:{PORTS['edge https']}"
 CDN_VOCABULARIES = ("frontdoor", "cloudfront")
+#: The checksum database the replicas proxy; its verifier key is ``gauntlet-sumdb -print-key``.
+SUMDB_NAME = "sum.gauntlet.localhost"
+_CLOSED = f"{HOST}:9"  # nothing listens there: an upstream that is down
 _TEMPLATES = ROOT / "fixtures" / "local"
 _HEALTHY_WITHIN_S = 30.0
 
@@ -49,6 +56,8 @@ class Component:
 
 
 COMPONENTS = (
+    Component("sumdb", ("sumdb",), f"http://{address('sumdb')}/latest"),
+    Component("storage", ("storage",), f"https://{address('storage')}/healthz"),
     Component("replica-1", ("replica-1",), f"http://{address('replica-1')}/healthz"),
     Component("replica-2", ("replica-2",), f"http://{address('replica-2')}/healthz"),
     Component("lb", ("lb", "lb stats"), f"http://{address('lb stats')}/healthz"),
@@ -62,6 +71,11 @@ def tier_dir() -> Path:
 
 def _conf(name: str) -> Path:
     return tier_dir() / "conf" / (f"{name}.cfg" if name == "lb" else f"{name}.nginx.conf")
+
+
+def _mark(name: str) -> str:
+    """What the command line of our process for this component holds: its config, or the sumdb binary."""
+    return str(install.sumdb_binary()) if name == "sumdb" else str(_conf(name))
 
 
 def _pid_file(name: str) -> Path:
@@ -98,8 +112,13 @@ def render(faults: Sequence[str] = (), cdn: str = "frontdoor") -> dict[str, str]
         texts[name] = env.get_template("replica.nginx.conf.j2").render(
             common, name=name, address=address(name), tmp_dir=base / "tmp" / name, ready_marker=corpus.READY_MARKER,
             broken_storage=broken, storage=storage.with_name("corpsu") if broken else storage,
-            replica_js=_TEMPLATES / "replica.js",
+            replica_js=_TEMPLATES / "replica.js", sumdb_name=SUMDB_NAME, sumdb_address=address("sumdb"),
+            closed_address=_CLOSED, storage_address=address("storage"),
         )
+    texts["storage"] = env.get_template("storage.nginx.conf.j2").render(
+        common, address=address("storage"), tmp_dir=base / "tmp" / "storage", storage=corpus.corpus_dir(),
+        cert=certs.edge_cert(),
+    )
     texts["lb"] = env.get_template("haproxy.cfg.j2").render(
         common, lb_address=address("lb"), stats_address=address("lb stats"),
         replicas=[(name, address(name)) for name in ("replica-1", "replica-2")],
@@ -114,6 +133,8 @@ def render(faults: Sequence[str] = (), cdn: str = "frontdoor") -> dict[str, str]
 
 
 def _argv(name: str) -> list[str]:
+    if name == "sumdb":
+        return [_mark(name), "-listen", address(name), "-name", SUMDB_NAME, "-go-sum", str(corpus.SUMS_FILE)]
     if name == "lb":
         return [str(install.HAPROXY), "-db", "-f", str(_conf(name))]
     return [str(install.NGINX), "-p", str(tier_dir()), "-e", str(_log(name)), "-c", str(_conf(name))]
@@ -126,7 +147,7 @@ def fronts(endpoint_urls: Iterable[str]) -> bool:
 
 def running_pid(name: str) -> int | None:
     """The pid of our process for this component, if it runs (its command line names our config)."""
-    return processes.running_pid(_pid_file(name), str(_conf(name)))  # nginx's master rewrites its argv into one string
+    return processes.running_pid(_pid_file(name), _mark(name))  # nginx's master rewrites its argv into one string
 
 
 def _start(name: str) -> subprocess.Popen:
@@ -154,11 +175,13 @@ def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print, cdn:
     unknown = sorted(set(faults) - FAULTS.keys())
     if unknown:
         raise LocalStackError(f"unknown fault profile(s) {', '.join(unknown)}: known are {', '.join(FAULTS)}")
-    wanted = {"faults": sorted(set(faults)), "cdn": cdn}
     install.install(progress)
-    configs = render(wanted["faults"], cdn)
+    configs = render(sorted(set(faults)), cdn)
+    # The configurations' digest too: a tier started from another checkout's templates is not this one.
+    digest = hashlib.sha256(json.dumps([configs, _argv("sumdb")], sort_keys=True).encode()).hexdigest()
+    wanted = {"faults": sorted(set(faults)), "cdn": cdn, "configs": digest}
     if _read_state() != wanted and any(running_pid(c.name) for c in COMPONENTS):
-        progress("fault profiles changed: restarting the GOPROXY tier")
+        progress("fault profiles or configurations changed: restarting the GOPROXY tier")
         down()
     to_start = [c for c in COMPONENTS if running_pid(c.name) is None]
     for component in to_start:
@@ -198,7 +221,7 @@ def _wait_healthy(started: dict[str, subprocess.Popen]) -> None:
 def down() -> None:
     """Stop the processes this tier started (by their pid files), and nothing else."""
     for component in reversed(COMPONENTS):
-        processes.stop(_pid_file(component.name), str(_conf(component.name)))
+        processes.stop(_pid_file(component.name), _mark(component.name))
     _state_file().unlink(missing_ok=True)
 
 

@@ -1,4 +1,4 @@
-"""Set-up of the GOPROXY tier: Debian packages, module corpus, local CA. Idempotent.
+"""Set-up of the GOPROXY tier: Debian packages, module corpus, checksum database, local CA. Idempotent.
 
 Athens itself cannot be installed here: the Go module proxy this workplace
 reaches answers ``403 This module version is not available`` for every version
@@ -11,20 +11,24 @@ command built, with Athens' routes and caching headers (see
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from gauntlet.exceptions import LocalStackError
 from gauntlet.local import certs, corpus
+from gauntlet.paths import ROOT, cache_dir
 
 NGINX = Path("/usr/sbin/nginx")
 HAPROXY = Path("/usr/sbin/haproxy")
 NJS_MODULE = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
 APT_PACKAGES = ("nginx", "haproxy", "libnginx-mod-http-js")
 _POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+SUMDB_SOURCE = ROOT / "fixtures" / "local" / "sumdb"
 
 
 def packages_installed() -> bool:
@@ -63,8 +67,37 @@ def apt_install(packages: tuple[str, ...], services: tuple[str, ...], progress: 
         _run(["systemctl", "disable", "--now", *services], progress)
 
 
+def sumdb_binary() -> Path:
+    return cache_dir() / "bin" / "gauntlet-sumdb"
+
+
+def build_sumdb(progress: Callable[[str], None] = print) -> Path:
+    """Build the checksum database server (fixtures/local/sumdb) unless current, offline: its one dependency,
+    golang.org/x/mod, comes from the module corpus, checked against the go.sum beside the source."""
+    target = sumdb_binary()
+    stamp = target.with_name(target.name + ".stamp")
+    source = hashlib.sha256(b"".join((SUMDB_SOURCE / f).read_bytes() for f in ("go.mod", "go.sum", "main.go"))).hexdigest()
+    if target.is_file() and stamp.is_file() and stamp.read_text() == source:
+        return target
+    go = shutil.which("go")
+    if go is None:
+        raise LocalStackError("the go command is not on PATH: it is needed to build the checksum database server")
+    progress(f"building the checksum database server into {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="gauntlet-sumdb-build-") as tmp:
+        env = dict(os.environ, GOPROXY=corpus.corpus_dir().as_uri(), GOSUMDB="off", GOFLAGS="-mod=readonly -modcacherw",
+                   GOTOOLCHAIN="local", GOWORK="off", GOMODCACHE=str(Path(tmp) / "modcache"), CGO_ENABLED="0")
+        proc = subprocess.run([go, "build", "-o", str(target), "."], cwd=SUMDB_SOURCE, env=env, capture_output=True,
+                              text=True, timeout=600)
+    if proc.returncode != 0:
+        raise LocalStackError(f"go build of {SUMDB_SOURCE} failed: {proc.stderr.strip()[-500:]}")
+    stamp.write_text(source)
+    return target
+
+
 def install(progress: Callable[[str], None] = print) -> None:
-    """Everything the tier needs, cached: packages, module corpus, CA and edge certificates."""
+    """Everything the tier needs, cached: packages, module corpus, checksum database server, CA and edge certificates."""
     install_packages(progress)
     corpus.build(progress)
+    build_sumdb(progress)
     certs.ensure()

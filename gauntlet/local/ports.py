@@ -12,6 +12,8 @@ PORTS: dict[str, int] = {
     "lb stats": 3199,
     "replica-1": 3001,
     "replica-2": 3002,
+    "sumdb": 3030,
+    "storage": 3040,
 }
 
 

@@ -47,23 +47,39 @@ def stop(pid_file: Path, *marks: str, grace_s: float = 5.0) -> None:
     if pid is not None:
         signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
-        while running_pid(pid_file, *marks) and time.monotonic() < deadline:
+        while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if running_pid(pid_file, *marks):
+        if _alive(pid):
             signal_group(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
 
 
-def ensure_free(host: str, port: int, what: str) -> None:
-    """Refuse to start ``what`` when another process already listens on ``host:port``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise LocalStackError(f"port {host}:{port} ({what}) is already in use by another process") from exc
-            raise LocalStackError(f"cannot bind {host}:{port} ({what}): {exc}") from exc
+def _alive(pid: int) -> bool:
+    """Whether the process still holds its resources: it exists and is not yet a zombie (its command line
+    is gone early in exit, before its sockets are closed)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def ensure_free(host: str, port: int, what: str, settle_s: float = 2.0) -> None:
+    """Refuse to start ``what`` when another process already listens on ``host:port``. A port whose process
+    has just exited can stay refused for a moment after (its accepted connections closing): that is retried
+    for up to ``settle_s``."""
+    deadline = time.monotonic() + settle_s
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+                return
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise LocalStackError(f"cannot bind {host}:{port} ({what}): {exc}") from exc
+                if time.monotonic() > deadline:
+                    raise LocalStackError(f"port {host}:{port} ({what}) is already in use by another process") from exc
+        time.sleep(0.1)
 
 
 def tail(path: Path, lines: int = 15) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gauntlet.goproxy.archive import module_path, zip_problems
+from gauntlet.goproxy.archive import module_path, retractions, zip_problems
 from gauntlet.goproxy.hashes import go_mod_hash, zip_hash
 
 MODULE, VERSION = "example.com/Vectors/v2", "v2.1.0"
@@ -62,7 +62,7 @@ def test_hashes_equal_what_go_computes(tmp_path, compression):
     answer = json.loads(proc.stdout)
     assert zip_hash(data) == answer["Sum"]
     assert go_mod_hash(GO_MOD) == answer["GoModSum"]
-    assert zip_problems(data, MODULE, VERSION, GO_MOD) == []
+    assert zip_problems(data, MODULE, VERSION, GO_MOD) == ()
 
 
 BAD = {  # case: (files, our problem, what go says)
@@ -71,6 +71,10 @@ BAD = {  # case: (files, our problem, what go says)
     "nested-go-mod": ({**GOOD, PREFIX + "sub/go.mod": b"module example.com/sub\n"}, "go.mod file not in module root directory", "go.mod file not in module root directory"),
     "upper-case-go-mod": ({k: v for k, v in GOOD.items() if not k.endswith("go.mod")} | {PREFIX + "GO.MOD": GO_MOD}, "go.mod files must have lowercase names", "go.mod files must have lowercase names"),
     "unclean-path": ({**GOOD, PREFIX + "sub/../c.go": b"package vectors\n"}, "file path is not clean", "file path is not clean"),
+    "windows-name": ({**GOOD, PREFIX + "sub/aux.go": b"package sub\n"}, "'aux' disallowed as path element component on Windows",
+                     "disallowed as path element component on Windows"),
+    "trailing-dot": ({**GOOD, PREFIX + "notes.": b"x\n"}, "trailing dot in path element", "trailing dot in path element"),
+    "shell-char": ({**GOOD, PREFIX + "a*b.go": b"package vectors\n"}, "invalid char '*'", "invalid char '*'"),
 }
 
 
@@ -96,13 +100,13 @@ def test_html_error_page_is_a_problem_not_a_crash():
 
 def test_go_mod_must_match_the_mod_response():
     problems = zip_problems(make_zip(GOOD), MODULE, VERSION, b"module example.com/Vectors/v2\n\ngo 1.22\n")
-    assert problems == [f"{PREFIX}go.mod differs from the .mod response: line 3 is 'go 1.21' in the zip, 'go 1.22' in .mod"]
+    assert problems == (f"{PREFIX}go.mod differs from the .mod response: line 3 is 'go 1.21' in the zip, 'go 1.22' in .mod",)
 
 
 def test_zip_without_go_mod_needs_a_synthesized_mod():
     files = {k: v for k, v in GOOD.items() if not k.endswith("go.mod")}
-    assert zip_problems(make_zip(files), MODULE, VERSION, b"module example.com/Vectors/v2\n") == []
-    assert zip_problems(make_zip(files), MODULE, VERSION, b"module example.com/elsewhere\n") != []
+    assert zip_problems(make_zip(files), MODULE, VERSION, b"module example.com/Vectors/v2\n") == ()
+    assert zip_problems(make_zip(files), MODULE, VERSION, b"module example.com/elsewhere\n") != ()
 
 
 def test_altered_content_changes_the_hash():
@@ -119,3 +123,10 @@ def test_altered_content_changes_the_hash():
 ])
 def test_module_path(text, path):
     assert module_path(text) == path
+
+
+def test_retractions_of_single_versions_intervals_and_blocks():
+    go_mod = (b"module example.com/m\n\nretract v1.0.0 // published too early\nretract [v1.1.0, v1.2.0]\n"
+              b"retract (\n\tv1.5.3 // an incorrect branch\n\t[v2.0.0, v2.1.0]\n)\n// retract v9.9.9\n")
+    assert retractions(go_mod) == [("v1.0.0", "v1.0.0"), ("v1.1.0", "v1.2.0"), ("v1.5.3", "v1.5.3"), ("v2.0.0", "v2.1.0")]
+    assert retractions(b"module example.com/m\n") == []

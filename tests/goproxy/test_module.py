@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gauntlet.goproxy.module import compare, escape, highest, is_canonical, is_pseudo, is_valid_semver, unescape
+from gauntlet.goproxy.module import compare, escape, go_latest, is_canonical, is_pseudo, is_valid_semver, retracted_by, unescape
 
 
 @pytest.mark.parametrize(("plain", "encoded"), [
@@ -64,7 +64,20 @@ def test_semver_order(a, b, order):
     assert compare(b, a) == -order
 
 
-def test_highest_prefers_releases():
-    assert highest(["v1.0.0", "v1.2.0-rc.1", "v1.1.0"]) == "v1.1.0"
-    assert highest(["v1.2.0-rc.1", "v1.2.0-rc.2"]) == "v1.2.0-rc.2"
-    assert highest([]) is None
+def test_go_latest_prefers_releases_then_pre_releases_and_skips_pseudo_versions():
+    assert go_latest(["v1.0.0", "v1.2.0-rc.1", "v1.1.0", "v1.3.0-0.20191109021931-daa7c04131f5"]) == "v1.1.0"
+    assert go_latest(["v1.2.0-rc.1", "v1.2.0-rc.2"]) == "v1.2.0-rc.2"
+    assert go_latest(["v0.0.0-20191109021931-daa7c04131f5", "garbage"]) is None
+    assert go_latest([]) is None
+
+
+def test_go_latest_honours_retractions():
+    retracted = retracted_by([("v1.8.0", "v1.8.0"), ("v1.6.0", "v1.7.0")])
+    assert go_latest(["v1.5.0", "v1.6.0", "v1.7.0", "v1.8.0"], allowed=lambda v: not retracted(v)) == "v1.5.0"
+
+
+def test_go_latest_ignores_incompatible_versions_above_a_module_aware_one():
+    listed = ["v1.5.5", "v4.1.2+incompatible"]
+    assert go_latest(listed, has_go_mod=lambda v: True) == "v1.5.5"
+    assert go_latest(listed, has_go_mod=lambda v: False) == "v4.1.2+incompatible"
+    assert go_latest(["v3.2.0+incompatible"]) == "v3.2.0+incompatible"

@@ -17,10 +17,11 @@ def quiet(_: str) -> None:
     pass
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _leave_the_tier_as_found() -> Iterator[None]:
-    """After the session: the GOPROXY tier healthy again if it was running before, stopped otherwise
-    (the other tiers' tests look after theirs)."""
+@pytest.fixture(scope="session")
+def goproxy_tier_left_as_found() -> Iterator[None]:
+    """After the session: the GOPROXY tier healthy again if it was running before, stopped otherwise. Only a
+    session that uses the tier (``stack``) touches it: the other tiers' tests, run under their own locks, must
+    not restart or stop a GOPROXY tier that another session holds."""
     was_running = any(running_pid(c.name) for c in COMPONENTS)
     yield
     if was_running:
@@ -30,7 +31,7 @@ def _leave_the_tier_as_found() -> Iterator[None]:
 
 
 @pytest.fixture
-def stack(request: pytest.FixtureRequest) -> dict:
+def stack(request: pytest.FixtureRequest, goproxy_tier_left_as_found: None) -> dict:
     """The tier up with the fault profiles given as indirect parameter (none by default); its status()."""
     faults = getattr(request, "param", ())
     return goproxy_tier.up(faults, progress=quiet)

@@ -18,6 +18,8 @@ from gauntlet.local.ports import PORTS
 pytestmark = pytest.mark.local_stack
 
 TOML = "/github.com/!burnt!sushi/toml"
+REPLICA_1, REPLICA_2 = (f"http://127.0.0.1:{PORTS[name]}" for name in ("replica-1", "replica-2"))
+SUMDB = "/sumdb/sum.gauntlet.localhost"
 _TESTED: set[str] = set()
 
 
@@ -140,3 +142,94 @@ def test_lb_no_healthcheck(stack: dict, edge: httpx.Client) -> None:
     os.kill(stack["components"]["replica-2"]["pid"], signal.SIGKILL)
     codes = [edge.get(f"{TOML}/@v/list").status_code for _ in range(10)]  # lists are never cached: all reach the lb
     assert (any(code != 200 for code in codes)) == _faulted(stack), codes
+
+
+@healthy_and("origin-redirect-target-broken")
+def test_origin_redirect_target_broken(stack: dict) -> None:
+    trust = ssl.create_default_context(cafile=stack["ca_bundle"])
+    good, bad = (httpx.get(f"{r}{TOML}/@v/v1.3.2.zip", verify=trust) for r in (REPLICA_1, REPLICA_2))
+    if _faulted(stack):
+        assert good.status_code == bad.status_code == 302, (good, bad)
+        assert good.headers["location"] == f"https://127.0.0.1:{PORTS['storage']}/modules{TOML}/@v/v1.3.2.zip"
+        assert httpx.get(good.headers["location"], verify=trust).status_code == 200
+        assert httpx.get(bad.headers["location"], verify=trust).status_code == 404
+    else:
+        assert good.status_code == bad.status_code == 200
+
+
+@healthy_and("replica-flaky-not-found")
+def test_replica_flaky_not_found(stack: dict) -> None:
+    with httpx.Client(base_url=REPLICA_1) as replica:  # 200 misses: all 404 with p = 0.96^200 < 0.03 % when faulted
+        codes = {replica.get(f"/github.com/pkg/errors/@v/v1.999.{n}.info").status_code for n in range(200)}
+    assert codes == ({404, 500} if _faulted(stack) else {404}), codes
+
+
+@healthy_and("replica-info-time-no-zone")
+def test_replica_info_time_no_zone(stack: dict) -> None:
+    info = httpx.get(f"{REPLICA_1}{TOML}/@v/v1.3.2.info").json()
+    assert info["Time"] == ("2023-06-08T11:20:31" if _faulted(stack) else "2023-06-08T11:20:31Z"), info
+
+
+@healthy_and("replica-info-drops-incompatible")
+def test_replica_info_drops_incompatible(stack: dict) -> None:
+    info = httpx.get(f"{REPLICA_2}/github.com/dgrijalva/jwt-go/@v/v3.2.0+incompatible.info").json()
+    assert info["Version"] == ("v3.2.0" if _faulted(stack) else "v3.2.0+incompatible"), info
+
+
+@healthy_and("replica-mod-crlf")
+def test_replica_mod_crlf(stack: dict) -> None:
+    mod = httpx.get(f"{REPLICA_1}{TOML}/@v/v1.3.2.mod").content
+    assert (b"\r\n" in mod) == _faulted(stack), mod
+
+
+@healthy_and("origin-lists-stored-versions")
+def test_origin_lists_stored_versions(stack: dict) -> None:
+    listed = httpx.get(f"{REPLICA_1}/golang.org/x/xerrors/@v/list").text.split()
+    assert listed == (["v0.0.0-20240903120638-7835f813f4da"] if _faulted(stack) else []), listed
+    assert httpx.get(f"{REPLICA_1}{TOML}/@v/list").text.split() == ["v1.2.1", "v1.3.2", "v1.4.0", "v1.5.0"]
+
+
+@healthy_and("replica-2-lists-unstored-version")
+def test_replica_2_lists_unstored_version(stack: dict) -> None:
+    one, two = (httpx.get(f"{r}{TOML}/@v/list").text.split() for r in (REPLICA_1, REPLICA_2))
+    assert one == ["v1.2.1", "v1.3.2", "v1.4.0", "v1.5.0"]
+    assert two == one + (["v1.5.1"] if _faulted(stack) else []), two
+    assert httpx.get(f"{REPLICA_2}{TOML}/@v/v1.5.1.info").status_code == 404
+
+
+@healthy_and("replica-2-no-latest")
+def test_replica_2_no_latest(stack: dict) -> None:
+    one, two = (httpx.get(f"{r}{TOML}/@latest").status_code for r in (REPLICA_1, REPLICA_2))
+    assert (one, two) == ((200, 404) if _faulted(stack) else (200, 200))
+
+
+@healthy_and("origin-html-errors")
+def test_origin_html_errors(stack: dict) -> None:
+    missing = httpx.get(f"{REPLICA_1}/example.com/no-such-module/@v/list")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html" if _faulted(stack) else "text/plain"), missing.headers
+
+
+@healthy_and("edge-cache-key-folds-case")
+def test_edge_cache_key_folds_case(stack: dict, edge: httpx.Client) -> None:
+    nonce = uuid.uuid4().hex
+    own = edge.get(f"{TOML}/@v/v1.3.2.zip?nonce={nonce}")
+    other = edge.get(f"/github.com/burntsushi/toml/@v/v1.3.2.zip?nonce={nonce}")
+    assert own.status_code == 200
+    if _faulted(stack):
+        assert (other.status_code, other.headers["x-cache"], other.content) == (200, "TCP_HIT", own.content)
+    else:
+        assert other.status_code == 404, other.headers
+
+
+@healthy_and("edge-no-sumdb-route")
+def test_edge_no_sumdb_route(stack: dict, edge: httpx.Client) -> None:
+    assert edge.get(f"{SUMDB}/supported").status_code == (404 if _faulted(stack) else 200)
+    assert httpx.get(f"{REPLICA_1}{SUMDB}/supported").status_code == 200
+
+
+@healthy_and("replica-sumdb-upstream-down")
+def test_replica_sumdb_upstream_down(stack: dict) -> None:
+    assert httpx.get(f"{REPLICA_1}{SUMDB}/supported").status_code == 200
+    lookup = httpx.get(f"{REPLICA_1}{SUMDB}/lookup/github.com/pkg/errors@v0.9.1")
+    assert lookup.status_code == (502 if _faulted(stack) else 200), lookup.text

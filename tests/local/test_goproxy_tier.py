@@ -18,6 +18,7 @@ import pytest
 
 import gauntlet.local as local
 from gauntlet.exceptions import LocalStackError
+from gauntlet.goproxy.goclient import json_records
 from gauntlet.local import corpus, goproxy_tier
 from gauntlet.local.goproxy_tier import COMPONENTS, render
 from gauntlet.local.ports import HOST, PORTS
@@ -53,7 +54,7 @@ def test_go_client_downloads_every_corpus_version_through_the_edge(stack: dict, 
     )
     proc = subprocess.run(["go", "mod", "download", "-json", *map(str, modules)], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
-    records = list(corpus._json_stream(proc.stdout))
+    records = list(json_records(proc.stdout))
     sums = corpus.load_sums()
     failures = [f"{r['Path']}@{r['Version']}: {r.get('Error') or 'hash differs from go.sum'}" for r in records
                 if r.get("Error") or sums[f"{r['Path']} {r['Version']}"] != r["Sum"]

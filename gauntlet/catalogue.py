@@ -25,9 +25,10 @@ import functools
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal, Optional
+from typing import Literal
 
 from gauntlet import paths
 
@@ -119,7 +120,7 @@ def _first_line(text: str) -> str:
     return " ".join(text.strip().split("\n\n")[0].split())
 
 
-def _mark(node: ast.expr, name: str) -> Optional[ast.Call]:
+def _mark(node: ast.expr, name: str) -> ast.Call | None:
     """``pytest.mark.<name>(...)`` as a call node, else None."""
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name:
         inner = node.func.value
@@ -178,7 +179,7 @@ def _conformance(root: Path, kinds: dict[str, CheckKind], problems: list[str]) -
                     per_workload=bool(args & set(WORKLOAD_ARGS)), mutating=mutating))
 
 
-def _declared(calls: list[ast.Call], where: str, name: str, problems: list[str]) -> Optional[tuple[list[str], Observes]]:
+def _declared(calls: list[ast.Call], where: str, name: str, problems: list[str]) -> tuple[list[str], Observes] | None:
     ids: list[str] = []
     observes: Observes = "service"
     for call in calls:

@@ -10,9 +10,9 @@ experiment measured over time::
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
 
 WIDTH, HEIGHT, PAD = 760, 220, 44
 COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#9a6700", "#8250df")
@@ -74,7 +74,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], unit: str) -> str:
     return f'<figure class="chart"><figcaption>{escape(title)}</figcaption>{"".join(parts)}</figure>'
 
 
-def run_charts(run_dir: Path, trend: Optional[dict[str, list[Optional[float]]]] = None) -> list[str]:
+def run_charts(run_dir: Path, trend: dict[str, list[float | None]] | None = None) -> list[str]:
     """Every chart of a run: its timelines, time to recovery per experiment, and the trend of its figures."""
     charts = []
     recoveries = []

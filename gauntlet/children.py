@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import IO, Any
 
 from gauntlet import redact
 
@@ -73,7 +73,7 @@ class _Signals:
     def reset(self, announce: Sink) -> None:
         self.caught: list[Interrupted] = []
         self.shields = 0
-        self.held: Optional[int] = None
+        self.held: int | None = None
         self.announce = announce
 
     def handler(self, signum: int, frame: Any) -> None:
@@ -163,9 +163,9 @@ class Child:
     the child is killed when this process is (even by SIGKILL, when no cleanup runs): for the children whose work
     must not outlive the run (load, checks); not for Chaos Toolkit, whose rollbacks must be played."""
 
-    def __init__(self, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None,
-                 log: Optional[Path] = None, output: Optional[Sink] = None, errors: Optional[Sink] = None,
-                 memory_bytes: Optional[int] = None, dies_with_parent: bool = False) -> None:
+    def __init__(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None,
+                 log: Path | None = None, output: Sink | None = None, errors: Sink | None = None,
+                 memory_bytes: int | None = None, dies_with_parent: bool = False) -> None:
         self.argv = list(argv)
         self.log = log
         run = self.argv
@@ -187,7 +187,7 @@ class Child:
     def pid(self) -> int:
         return self.proc.pid
 
-    def _pump(self, stream: Optional[IO[bytes]], sink: Optional[Sink]) -> threading.Thread:
+    def _pump(self, stream: IO[bytes] | None, sink: Sink | None) -> threading.Thread:
         def run() -> None:
             handle = open(self.log, "a", encoding="utf-8") if self.log is not None else None
             try:
@@ -207,21 +207,21 @@ class Child:
         thread.start()
         return thread
 
-    def poll(self) -> Optional[int]:
+    def poll(self) -> int | None:
         return self.proc.poll()
 
     def send(self, sig: int) -> None:
         """``sig`` to the child's whole process group."""
         signal_group(self.proc.pid, sig)
 
-    def wait(self, timeout: Optional[float] = None) -> Optional[int]:
+    def wait(self, timeout: float | None = None) -> int | None:
         """The exit code, or None when the child still runs after ``timeout`` seconds (None: until it ends)."""
         try:
             return self.proc.wait(timeout=None if timeout is None else max(0.0, timeout))
         except subprocess.TimeoutExpired:
             return None
 
-    def stop(self, first: int = signal.SIGTERM, grace_s: float = 10.0) -> Optional[int]:
+    def stop(self, first: int = signal.SIGTERM, grace_s: float = 10.0) -> int | None:
         """``first`` to the group (unless the child has ended), ``grace_s`` for it to end, then SIGKILL to whatever
         is left of the group; returns once none of it runs (at most :data:`KILL_WAIT_S` more). The exit code."""
         if self.proc.poll() is None:
@@ -245,15 +245,15 @@ class Child:
 class Finished:
     """A child run to its end or to its deadline: exit code, output (masked), whether the deadline expired."""
 
-    returncode: Optional[int]
+    returncode: int | None
     stdout: str
     stderr: str
     expired: bool
     wall_s: float
 
 
-def run(argv: Sequence[str], deadline_s: float, *, env: Optional[Mapping[str, str]] = None,
-        cwd: Optional[Path] = None, keep_bytes: int = 1 << 20, memory_bytes: Optional[int] = None) -> Finished:
+def run(argv: Sequence[str], deadline_s: float, *, env: Mapping[str, str] | None = None,
+        cwd: Path | None = None, keep_bytes: int = 1 << 20, memory_bytes: int | None = None) -> Finished:
     """Run ``argv`` to its end, or until ``deadline_s`` and then stop its group; at most ``keep_bytes`` of each
     output stream are kept (the rest is read and dropped); ``memory_bytes`` as for :class:`Child`. It dies with
     this process."""

@@ -14,8 +14,8 @@ import os
 import shlex
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, List, Optional
 
 import typer
 from rich.console import Console
@@ -24,9 +24,9 @@ from gauntlet import console, environment, history, ledger, notify, paths, repor
 from gauntlet.catalogue import catalogue, matches_any
 from gauntlet.children import Interrupted, check_fan_out, shielded, signals_interrupt
 from gauntlet.exceptions import ConfigError, GauntletError, RunError, SafetyRefusal
-from gauntlet.redact import redact_data
 from gauntlet.load.params import resolve as resolve_load
 from gauntlet.load.runner import check_users, check_workers
+from gauntlet.redact import redact_data
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Chaos-and-conformance harness: does this deployment keep the promises its owners wrote down?")
@@ -37,7 +37,7 @@ out = Console()
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
 
 
-def _environments_dir(value: Optional[Path]) -> Optional[Path]:
+def _environments_dir(value: Path | None) -> Path | None:
     if value is not None:
         os.environ["GAUNTLET_ENVIRONMENTS_DIR"] = str(value)
     return value
@@ -49,7 +49,7 @@ DirOption = typer.Option(None, "--environments-dir", envvar="GAUNTLET_ENVIRONMEN
 
 
 @app.callback()
-def _root(environments_dir: Optional[Path] = DirOption) -> None:
+def _root(environments_dir: Path | None = DirOption) -> None:
     """gauntlet: does this deployment keep the promises its owners wrote down?"""
 
 
@@ -96,7 +96,7 @@ def _with_run(env: environment.Environment, kind: str, body: Callable[[report.Ru
 
 
 @app.command()
-def envs(as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
+def envs(as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """List the environments and their claim counts."""
     loaded = environment.load_all()
     if as_json:
@@ -109,7 +109,7 @@ def envs(as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOptio
 @app.command()
 def claims(env: str = typer.Argument(..., help="Environment name."),
            checks: bool = typer.Option(False, "--checks", help="With each claim, the checks that will run for it."),
-           as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
+           as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """Show an environment's claims, each with the sentence it comes from (and, with --checks, its checks)."""
     loaded = environment.load_environment(env)
     if as_json:
@@ -136,8 +136,8 @@ def _claim_checks(env: environment.Environment, claim: environment.Claim) -> lis
 
 
 @app.command()
-def checks(env: Optional[str] = typer.Option(None, "--env", help="Only the kinds this environment's claims name."),
-           as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
+def checks(env: str | None = typer.Option(None, "--env", help="Only the kinds this environment's claims name."),
+           as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """The catalogue of check kinds: what each checks, what it observes, where it is declared, who uses it.
 
     Built from the checks' own declarations (``@pytest.mark.check``, the experiments' ``checks``, the
@@ -168,9 +168,9 @@ def schema() -> None:
 
 @app.command()
 def conformance(env: str = typer.Argument(..., help="Environment name."),
-                suite: List[str] = typer.Option([], "--suite", "-s", help="Suite to run (repeatable); default: all."),
-                workers: Optional[int] = typer.Option(None, "-n", help="pytest-xdist workers (a number or 0)."),
-                as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
+                suite: list[str] = typer.Option([], "--suite", "-s", help="Suite to run (repeatable); default: all."),
+                workers: int | None = typer.Option(None, "-n", help="pytest-xdist workers (a number or 0)."),
+                as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """Run conformance suites against an environment and report per claim."""
     loaded = environment.load_environment(env)
     suites = runner.check_suites(suite)
@@ -185,12 +185,12 @@ def conformance(env: str = typer.Argument(..., help="Environment name."),
 def load(env: str = typer.Argument(..., help="Environment name."),
          profile: str = typer.Option(..., "--profile", help="Load profile of the environment."),
          workers: int = typer.Option(0, "--workers", help="Locust worker processes (distributed mode)."),
-         master_bind: Optional[str] = typer.Option(
+         master_bind: str | None = typer.Option(
              None, "--master-bind", help="HOST:PORT: the --workers run elsewhere (other machines, a Kubernetes Job); "
                                          "start only Locust's master there and wait for them (load/README.md)."),
-         confirm: Optional[str] = typer.Option(None, "--confirm", metavar="ENV", help="Typed confirmation, the "
+         confirm: str | None = typer.Option(None, "--confirm", metavar="ENV", help="Typed confirmation, the "
                                                "environment's name: required to load a production environment."),
-         as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
+         as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """Run a bounded load profile with Locust and turn its SLOs into claim verdicts.
 
     Locust runs headless in its own process (or a master and N workers: Locust's
@@ -210,15 +210,15 @@ def load(env: str = typer.Argument(..., help="Environment name."),
 
 @app.command()
 def chaos(env: str = typer.Argument(..., help="Environment name."),
-          experiment: Optional[str] = typer.Argument(None, help="Experiment name (chaos_experiments/NAME); none with --list."),
+          experiment: str | None = typer.Argument(None, help="Experiment name (chaos_experiments/NAME); none with --list."),
           list_: bool = typer.Option(False, "--list", help="Show the experiments that apply here and the claims each tests."),
           dry_run: bool = typer.Option(False, "--dry-run", help="Run every check, resolve the targets and print exactly "
                                                                   "what would be done; change nothing."),
-          confirm: Optional[str] = typer.Option(None, "--confirm", metavar="ENV", help="Typed confirmation, the "
+          confirm: str | None = typer.Option(None, "--confirm", metavar="ENV", help="Typed confirmation, the "
                                                 "environment's name: required for production (and where the policy asks)."),
-          load: Optional[str] = typer.Option(None, "--load", metavar="PROFILE", help="Run the environment's load profile "
+          load: str | None = typer.Option(None, "--load", metavar="PROFILE", help="Run the environment's load profile "
                                              "(Locust, its own process) during the experiment, on the same timeline."),
-          as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
+          as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """Run a chaos experiment under the environment's policy and report per claim.
 
     Refused before anything is done (exit 2, one line): policy chaos.allowed false,
@@ -312,7 +312,7 @@ def gate_exit(env: environment.Environment, document: dict) -> int:
 
 @app.command()
 def gate(env: str = typer.Argument(..., help="Environment name."), as_json: bool = JsonOption,
-         environments_dir: Optional[Path] = DirOption) -> None:
+         environments_dir: Path | None = DirOption) -> None:
     """Pre-cutover gate: exit 0 only if every gating claim is verified (1 violated, 3 not checked, or only
     partly checked where the environment asks for full coverage: gate.full_coverage)."""
     loaded = environment.load_environment(env)
@@ -323,7 +323,7 @@ def gate(env: str = typer.Argument(..., help="Environment name."), as_json: bool
 @app.command("history")
 def history_(env: str = typer.Argument(..., help="Environment name."),
              last: int = typer.Option(10, "--last", min=1, help="How many runs."),
-             as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
+             as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """Per-claim verdicts over the last N runs and the trend of load figures."""
     loaded = environment.load_environment(env)
     runs = history.recent(history.store_path(loaded.history.path), loaded.name, last=last)
@@ -334,8 +334,8 @@ def history_(env: str = typer.Argument(..., help="Environment name."),
 
 
 @app.command("report")
-def report_(run: Optional[str] = typer.Argument(None, help="Run folder name; default: the latest."),
-            as_json: bool = JsonOption, environments_dir: Optional[Path] = DirOption) -> None:
+def report_(run: str | None = typer.Argument(None, help="Run folder name; default: the latest."),
+            as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """Rebuild and show a run's report (an unfinished run is marked interrupted)."""
     found = report.find_run(run)
     document = report.rebuild(found, environment.load_environment(found.meta["environment"]))
@@ -349,7 +349,7 @@ def _local():
 
 
 @local_app.command("up")
-def local_up(fault: List[str] = typer.Option([], "--fault", help="Fault profile to start with (repeatable)."),
+def local_up(fault: list[str] = typer.Option([], "--fault", help="Fault profile to start with (repeatable)."),
              cloud: bool = typer.Option(False, "--cloud", help="Also start the cloud tier: moto on 127.0.0.1:5000 as the "
                                         "Artifact Hub AWS account (implied by a cloud fault profile)."),
              cluster: bool = typer.Option(False, "--cluster", help="Also start the cluster tier: a Kubernetes control plane "

@@ -8,8 +8,8 @@ from rich.table import Table
 from gauntlet.catalogue import CheckKind
 from gauntlet.environment import Environment
 from gauntlet.history import trend
-from gauntlet.redact import redact
 from gauntlet.ledger import describe_finding
+from gauntlet.redact import redact
 
 STYLE = {"verified": "bold green", "violated": "bold red", "not-checked": "bold bright_black"}
 

@@ -10,7 +10,7 @@ import datetime as dt
 import difflib
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
@@ -105,7 +105,7 @@ class Claim(Model):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Claim":
+    def _consistent(self) -> Claim:
         if self.gates and self.known_risk:
             raise ValueError("a known risk cannot gate cutover: set gates: false or known_risk: false")
         if self.gates and not self.evidence:
@@ -122,17 +122,17 @@ class Endpoint(Model):
     name: Annotated[str, Field(pattern=NAME)]
     url: AnyHttpUrl
     role: Literal["edge", "origin", "replica", "service", "api"]
-    ca_bundle: Optional[FilePath] = Field(default=None, description="PEM bundle to trust besides the system store.")
+    ca_bundle: FilePath | None = Field(default=None, description="PEM bundle to trust besides the system store.")
     http2: Flag = Field(default=True, description="An https:// edge negotiates HTTP/2 (ALPN h2) with clients that offer it.")
-    server_name: Optional[str] = Field(default=None, description="TLS SNI and Host header when the URL is an address.")
+    server_name: str | None = Field(default=None, description="TLS SNI and Host header when the URL is an address.")
     timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
         default=10.0, description="Longest wait for the connection, for the TLS handshake, for any one read.")
-    deadline_s: Optional[Annotated[float, Field(gt=0, le=3600)]] = Field(
+    deadline_s: Annotated[float, Field(gt=0, le=3600)] | None = Field(
         default=None, description="Longest one request may take in all (connection, headers and body), however slowly "
                                   "the answer comes; default: three times timeout_s.")
 
     @property
-    def ca_path(self) -> Optional[Path]:
+    def ca_path(self) -> Path | None:
         return Path(self.ca_bundle) if self.ca_bundle else None
 
     @property
@@ -169,10 +169,10 @@ class RequestClass(Model):
     cache: Literal["immutable", "mutable", "no-store", "error"] = Field(
         description="error: paths that answer 4xx/5xx, kept no longer than cdn.error_max_ttl.")
     min_max_age: Annotated[int, Field(ge=0)] = 0
-    max_max_age: Optional[Annotated[int, Field(ge=0)]] = None
+    max_max_age: Annotated[int, Field(ge=0)] | None = None
 
     @model_validator(mode="after")
-    def _error_ttl_is_the_cdns(self) -> "RequestClass":
+    def _error_ttl_is_the_cdns(self) -> RequestClass:
         if self.cache == "error" and (self.min_max_age or self.max_max_age is not None):
             raise ValueError("an error class takes its TTL from cdn.error_max_ttl: drop min_max_age/max_max_age")
         return self
@@ -185,7 +185,7 @@ class Waf(Model):
     window_s: Annotated[int, Field(ge=1, le=3600)] = 300
     burst_check: Flag = Field(default=False, description="Opt-in: send a burst above the rate (also needs chaos.allowed).")
     path: Annotated[str, Field(pattern=r"^/")] = "/"
-    max_requests: Optional[Annotated[int, Field(ge=1, le=10000)]] = Field(
+    max_requests: Annotated[int, Field(ge=1, le=10000)] | None = Field(
         default=None, description="Most requests the burst may send; must exceed rate_limit.")
     within_s: Annotated[int, Field(ge=1, le=900)] = 120
     blocked_status: tuple[Annotated[int, Field(ge=400, le=599)], ...] = (429, 403)
@@ -193,7 +193,7 @@ class Waf(Model):
         default=0, description="How long normal traffic may stay blocked after the burst; 0: not awaited.")
 
     @model_validator(mode="after")
-    def _bounded_burst(self) -> "Waf":
+    def _bounded_burst(self) -> Waf:
         if self.burst_check and (self.max_requests is None or self.max_requests <= self.rate_limit):
             raise ValueError(f"burst_check needs max_requests above rate_limit ({self.rate_limit}): the burst must exceed the rate")
         return self
@@ -205,13 +205,13 @@ class Cdn(Model):
     provider: Literal["front-door", "cloudfront", "none"]
     request_classes: tuple[RequestClass, ...] = ()
     error_max_ttl: Annotated[int, Field(ge=0)] = 60
-    maintenance_page: Optional[str] = Field(default=None, description="Text the edge shows when the origin fails.")
+    maintenance_page: str | None = Field(default=None, description="Text the edge shows when the origin fails.")
     forbidden_headers: tuple[str, ...] = ("Server-Version", "X-Powered-By")
-    query_in_cache_key: Optional[bool] = Field(
+    query_in_cache_key: bool | None = Field(
         default=None, description="Whether the edge keys its cache on the query string (cache-busting works); default: the provider's.")
     max_wait_s: Annotated[int, Field(ge=0, le=900)] = Field(
         default=10, description="Longest a check may wait to watch a cached answer expire; longer TTLs are not-checked.")
-    waf: Optional[Waf] = None
+    waf: Waf | None = None
 
 
 class ModuleVersion(Model):
@@ -243,7 +243,7 @@ class Goproxy(Model):
 
     endpoints: tuple[str, ...] = Field(min_length=1, description="Endpoints serving the protocol: the edge and each origin/replica.")
     probe_set: tuple[ModuleVersion, ...] = Field(min_length=1)
-    go_sum: Optional[FilePath] = Field(default=None, description="Known-good go.sum lines of the probe set.")
+    go_sum: FilePath | None = Field(default=None, description="Known-good go.sum lines of the probe set.")
     sumdb: tuple[str, ...] = Field(
         default=(), description="Checksum databases the proxy serves under /sumdb/<name>/, as GOSUMDB names them: "
                                 "sum.golang.org, or a verifier key <name>+<hash>+<key> for any other.")
@@ -269,7 +269,7 @@ class Hpa(Model):
     max: Annotated[int, Field(ge=1)]
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Hpa":
+    def _ordered(self) -> Hpa:
         if self.min > self.max:
             raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
         return self
@@ -284,23 +284,23 @@ class Workload(Model):
     parts: tuple[Annotated[str, Field(pattern=NAME)], ...] = Field(
         default=(), description="The objects of this kind the workload is made of, when it is more than the one "
                                 "called name (castle's backend: two Deployments of one replica, one ReplicaSet each).")
-    replicas: Optional[Annotated[int, Field(ge=0)]] = Field(
+    replicas: Annotated[int, Field(ge=0)] | None = Field(
         default=None, description="Replicas the claims promise, summed over the parts.")
-    replica_sets: Optional[Annotated[int, Field(ge=1)]] = Field(
+    replica_sets: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="ReplicaSets holding Ready pods the claims promise (one per part, for Deployments).")
-    hpa: Optional[Hpa] = None
+    hpa: Hpa | None = None
     readiness_gate: Flag = False
-    zones: Optional[Annotated[int, Field(ge=1)]] = Field(
+    zones: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="Availability zones (topology.kubernetes.io/zone) the Ready pods must span, at least.")
     pdb: Flag = False
-    deregistration_delay_s: Optional[Annotated[int, Field(ge=0)]] = None
-    min_ready: Optional[Annotated[int, Field(ge=1)]] = Field(
+    deregistration_delay_s: Annotated[int, Field(ge=0)] | None = None
+    min_ready: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="Ready replicas the claims need at all times, also during a rolling update or a "
                                   "voluntary disruption; default: the claimed replicas (replicas, else hpa.min) minus one, "
                                   "at least 1.")
 
     @model_validator(mode="after")
-    def _floor_within_claim(self) -> "Workload":
+    def _floor_within_claim(self) -> Workload:
         if self.parts and self.hpa is not None:
             raise ValueError("an HPA scales one object: a workload made of parts cannot claim hpa bounds")
         claimed = self.claimed_replicas
@@ -318,14 +318,14 @@ class Workload(Model):
         return self.parts or (self.name,)
 
     @property
-    def claimed_replicas(self) -> Optional[int]:
+    def claimed_replicas(self) -> int | None:
         """The fewest replicas the claims promise: ``replicas``, else the HPA's minimum."""
         if self.replicas is not None:
             return self.replicas
         return self.hpa.min if self.hpa is not None else None
 
     @property
-    def capacity_floor(self) -> Optional[int]:
+    def capacity_floor(self) -> int | None:
         """``min_ready``, else one less than the claimed replicas (at least 1); None when nothing is claimed."""
         if self.min_ready is not None:
             return self.min_ready
@@ -341,7 +341,7 @@ class LiveRollout(Model):
     timeout_s: Annotated[int, Field(ge=10, le=3600)] = Field(
         default=300, description="Longest the rollout may take before the check fails.")
     interval_s: Annotated[float, Field(ge=0.2, le=10)] = Field(default=1.0, description="Time between two samples.")
-    endpoint: Optional[Annotated[str, Field(pattern=NAME)]] = Field(
+    endpoint: Annotated[str, Field(pattern=NAME)] | None = Field(
         default=None, description="An endpoint of the environment served by the workload, requested at every sample.")
 
 
@@ -350,7 +350,7 @@ class Kubernetes(Model):
 
     context: Annotated[str, Field(min_length=1)]
     api_server: AnyHttpUrl
-    kubeconfig: Optional[FilePath] = None
+    kubeconfig: FilePath | None = None
     namespaces: tuple[str, ...] = ()
     readiness_gate_namespaces: tuple[str, ...] = ()
     workloads: tuple[Workload, ...] = ()
@@ -358,12 +358,12 @@ class Kubernetes(Model):
     manifests: tuple[FilePath, ...] = Field(
         default=(), description="YAML files or folders of the next install or upgrade (helm template output): validated "
                                 "offline against the cluster's own OpenAPI, like kubeconform.")
-    live_rollout: Optional[LiveRollout] = Field(
+    live_rollout: LiveRollout | None = Field(
         default=None, description="Opt-in mutating check: a rolling restart of one Deployment (also needs chaos.allowed "
                                   "and its namespace in chaos.namespaces).")
 
     @model_validator(mode="after")
-    def _workloads(self) -> "Kubernetes":
+    def _workloads(self) -> Kubernetes:
         refs = [f"{w.kind}:{w.ref}" for w in self.workloads]
         for i, ref in enumerate(refs):
             if ref in refs[:i]:
@@ -376,7 +376,7 @@ class Kubernetes(Model):
         return self
 
     @property
-    def kubeconfig_path(self) -> Optional[Path]:
+    def kubeconfig_path(self) -> Path | None:
         return Path(self.kubeconfig) if self.kubeconfig else None
 
     def workload(self, ref: str, kind: str = "Deployment") -> Workload:
@@ -391,32 +391,32 @@ class Aws(Model):
     """AWS identifiers of the target; read-only calls only."""
 
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
-    profile: Optional[str] = None
-    credentials_file: Optional[FilePath] = Field(
+    profile: str | None = None
+    credentials_file: FilePath | None = Field(
         default=None, description="AWS shared credentials file holding the profile, instead of ~/.aws/credentials.")
-    endpoint_url: Optional[AnyHttpUrl] = Field(default=None, description="Another AWS API endpoint, e.g. the local moto server.")
-    emulator: Optional[Literal["moto"]] = Field(
+    endpoint_url: AnyHttpUrl | None = Field(default=None, description="Another AWS API endpoint, e.g. the local moto server.")
+    emulator: Literal["moto"] | None = Field(
         default=None, description="The API at endpoint_url is an emulator: checks of what it cannot model say not-checked.")
     max_attempts: Annotated[int, Field(ge=1, le=10)] = Field(
         default=5, description="Attempts per AWS call, throttled or transient failures retried with exponential backoff.")
     rds_instances: tuple[str, ...] = ()
-    cloudfront_distribution: Optional[str] = None
-    load_balancer: Optional[str] = None
-    hosted_zone: Optional[str] = None
-    domain: Optional[str] = None
-    certificate_arn: Optional[str] = Field(default=None, description="CloudFront's viewer certificate (ACM, always us-east-1).")
-    alb_certificate_arn: Optional[str] = Field(default=None, description="The ALB's HTTPS certificate (ACM, in the ALB's region).")
-    web_acl: Optional[str] = Field(default=None, description="Name of the web ACL (CLOUDFRONT scope) of the distribution.")
-    alb_web_acl: Optional[str] = Field(default=None, description="Name of the web ACL (REGIONAL scope) of the ALB.")
-    eks_cluster: Optional[str] = None
-    node_group: Optional[str] = None
-    node_group_size: Optional[NodeGroupSize] = None
+    cloudfront_distribution: str | None = None
+    load_balancer: str | None = None
+    hosted_zone: str | None = None
+    domain: str | None = None
+    certificate_arn: str | None = Field(default=None, description="CloudFront's viewer certificate (ACM, always us-east-1).")
+    alb_certificate_arn: str | None = Field(default=None, description="The ALB's HTTPS certificate (ACM, in the ALB's region).")
+    web_acl: str | None = Field(default=None, description="Name of the web ACL (CLOUDFRONT scope) of the distribution.")
+    alb_web_acl: str | None = Field(default=None, description="Name of the web ACL (REGIONAL scope) of the ALB.")
+    eks_cluster: str | None = None
+    node_group: str | None = None
+    node_group_size: NodeGroupSize | None = None
     ecr_repositories: tuple[str, ...] = ()
     separate_from: tuple[Annotated[str, Field(pattern=NAME)], ...] = Field(
         default=(), description="Other environments whose RDS instances and EKS cluster must not be this one's.")
 
     @model_validator(mode="after")
-    def _emulator_has_an_endpoint(self) -> "Aws":
+    def _emulator_has_an_endpoint(self) -> Aws:
         if self.emulator and self.endpoint_url is None:
             raise ValueError(f"emulator: {self.emulator} is reached at endpoint_url, which is missing")
         return self
@@ -425,10 +425,10 @@ class Aws(Model):
 class Azure(Model):
     """Azure identifiers of the target."""
 
-    subscription: Optional[str] = None
-    resource_group: Optional[str] = None
-    cosmos_account: Optional[str] = None
-    front_door: Optional[str] = None
+    subscription: str | None = None
+    resource_group: str | None = None
+    cosmos_account: str | None = None
+    front_door: str | None = None
 
 
 class Database(Model):
@@ -441,12 +441,12 @@ class Database(Model):
     port: Annotated[int, Field(ge=1, le=65535)] = 5432
     name: Annotated[str, Field(min_length=1, description="The database (dbname) the client probes connect to.")]
     user: Annotated[str, Field(min_length=1, description="Role of the client probes, or ${VAR} naming the variable that holds it.")]
-    password: Optional[Annotated[str, Field(pattern=SECRET_REF)]] = Field(
+    password: Annotated[str, Field(pattern=SECRET_REF)] | None = Field(
         default=None, description="${VAR} naming the variable that holds the password; never the password itself.")
-    passfile: Optional[FilePath] = Field(
+    passfile: FilePath | None = Field(
         default=None, description="A libpq password file (host:port:db:user:password lines) instead of password.")
     sslmode: Literal["disable", "require", "verify-ca", "verify-full"] = "verify-full"
-    sslrootcert: Optional[FilePath] = Field(default=None, description="CA bundle for verify-ca/verify-full (RDS: the region's bundle).")
+    sslrootcert: FilePath | None = Field(default=None, description="CA bundle for verify-ca/verify-full (RDS: the region's bundle).")
     failover: Literal["rds", "local-tier"] = Field(
         default="rds", description="rds: RebootDBInstance(ForceFailover) on aws.rds_instances; local-tier: the local stack's "
                                    "PostgreSQL primary and standby (the standby promoted, the old primary fenced).")
@@ -456,7 +456,7 @@ class Database(Model):
         default=5, description="libpq connect_timeout of the client probes (2 at least, libpq's minimum).")
 
     @model_validator(mode="after")
-    def _credentials_and_target(self) -> "Database":
+    def _credentials_and_target(self) -> Database:
         if self.password is not None and self.passfile is not None:
             raise ValueError("expected password (${VAR}) or passfile, not both")
         if self.failover == "local-tier" and self.host not in ("127.0.0.1", "localhost", "::1"):
@@ -464,7 +464,7 @@ class Database(Model):
         return self
 
     @property
-    def passfile_path(self) -> Optional[Path]:
+    def passfile_path(self) -> Path | None:
         return Path(self.passfile) if self.passfile else None
 
 
@@ -473,11 +473,11 @@ class Slo(Model):
     ``load.<metric>@<profile>`` (``load.p95@smoke``)."""
 
     metric: Literal["rps", "p50_ms", "p95_ms", "p99_ms", "error_rate"]
-    min: Optional[float] = None
-    max: Optional[float] = None
+    min: float | None = None
+    max: float | None = None
 
     @model_validator(mode="after")
-    def _one_bound(self) -> "Slo":
+    def _one_bound(self) -> Slo:
         if (self.min is None) == (self.max is None):
             raise ValueError("expected exactly one of min or max")
         return self
@@ -486,8 +486,8 @@ class Slo(Model):
 class StopCondition(Model):
     """Ends a load run early: error rate or p95 beyond the limit for ``for_s`` seconds."""
 
-    error_rate: Optional[Annotated[float, Field(ge=0, le=1)]] = None
-    p95_ms: Optional[Annotated[float, Field(gt=0)]] = None
+    error_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    p95_ms: Annotated[float, Field(gt=0)] | None = None
     for_s: Annotated[int, Field(ge=1)] = 5
 
 
@@ -515,7 +515,7 @@ class LoadProfile(Model):
     slos: tuple[Slo, ...] = ()
     wait_s: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] = Field(
         default=(0.5, 1.5), description="Think time of a user between two iterations, seconds: [min, max].")
-    modules: Optional[FilePath] = Field(
+    modules: FilePath | None = Field(
         default=None, description="goproxy: module set file ('module version' per line, most popular first); "
                                   "default: the environment's goproxy.probe_set.")
     cold_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
@@ -525,13 +525,13 @@ class LoadProfile(Model):
         default=(), description="web, artifacthub: pages and assets to request; default: /.")
     queries: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
         default=(), description="artifacthub: search terms of the browse/search user.")
-    during: Optional[Annotated[str, Field(pattern=NAME)]] = Field(
+    during: Annotated[str, Field(pattern=NAME)] | None = Field(
         default=None, description="A chaos experiment this profile is evidence only alongside: its SLOs are judged on "
                                   "the experiment's fault window; run alone, or when no fault was injected, they are "
                                   "not evidence.")
 
     @model_validator(mode="after")
-    def _user_fields(self) -> "LoadProfile":
+    def _user_fields(self) -> LoadProfile:
         if self.wait_s[0] > self.wait_s[1]:
             raise ValueError(f"wait_s: min ({self.wait_s[0]}) must not exceed max ({self.wait_s[1]})")
         if self.modules is not None and self.user != "goproxy":
@@ -560,7 +560,7 @@ class SteadyStateWindow(Model):
     max_errors: Annotated[int, Field(ge=0)] = 0
 
     @model_validator(mode="after")
-    def _fewer_errors_than_samples(self) -> "SteadyStateWindow":
+    def _fewer_errors_than_samples(self) -> SteadyStateWindow:
         if self.max_errors >= self.samples:
             raise _at(("max_errors",), f"must be below samples ({self.samples}): a window of errors only would hold")
         return self
@@ -584,7 +584,7 @@ class ChaosPolicy(Model):
 class History(Model):
     """Where run summaries are kept, and whether a regression fails the gate."""
 
-    path: Optional[FilePath] = Field(default=None, description="SQLite file (a shared disk); default reports/history.sqlite.")
+    path: FilePath | None = Field(default=None, description="SQLite file (a shared disk); default reports/history.sqlite.")
     gate_on_regression: Flag = False
     tolerance: Annotated[float, Field(ge=0, le=10)] = 0.2
 
@@ -653,19 +653,19 @@ class Environment(Model):
     description: Annotated[str, Field(min_length=1)]
     production: Flag = False
     endpoints: tuple[Endpoint, ...] = ()
-    tls: Optional[Tls] = None
-    cdn: Optional[Cdn] = None
-    goproxy: Optional[Goproxy] = None
-    kubernetes: Optional[Kubernetes] = None
-    aws: Optional[Aws] = None
-    database: Optional[Database] = None
-    azure: Optional[Azure] = None
+    tls: Tls | None = None
+    cdn: Cdn | None = None
+    goproxy: Goproxy | None = None
+    kubernetes: Kubernetes | None = None
+    aws: Aws | None = None
+    database: Database | None = None
+    azure: Azure | None = None
     load_profiles: dict[str, LoadProfile] = {}
     chaos: ChaosPolicy = ChaosPolicy()
     waivers: tuple[Waiver, ...] = ()
     history: History = History()
     gate: Gate = Gate()
-    notify: Optional[Notify] = None
+    notify: Notify | None = None
     limits: Limits = Limits()
     claims: tuple[Claim, ...] = Field(min_length=1)
 
@@ -674,7 +674,7 @@ class Environment(Model):
         return f"Environment({self.name!r})"
 
     @model_validator(mode="after")
-    def _references(self) -> "Environment":
+    def _references(self) -> Environment:
         _check_endpoint_names(self)
         _check_claim_ids(self)
         _check_evidence(self)
@@ -706,7 +706,7 @@ class Environment(Model):
             raise ConfigError(f"environment {self.name!r}: unknown load profile {name!r}: expected one of {sorted(self.load_profiles)}")
         return self.load_profiles[name]
 
-    def active_waiver(self, claim_id: str, today: dt.date) -> Optional[Waiver]:
+    def active_waiver(self, claim_id: str, today: dt.date) -> Waiver | None:
         return next((w for w in self.waivers if w.claim == claim_id and w.active(today)), None)
 
 
@@ -862,7 +862,7 @@ class _Loader(yaml.SafeLoader):
             raise _Refused(None, None, f"more than {MAX_NODES} values (aliases counted as what they repeat): "
                                        "not an environment file", mark)
 
-    def compose_node(self, parent: Optional[yaml.Node], index: object) -> yaml.Node:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             anchored = self.anchors.get(event.anchor)  # type: ignore[attr-defined]
@@ -944,14 +944,14 @@ def _register_secrets(env: Environment) -> None:
         redact.register(env.notify.webhook_url)
 
 
-def environment_names(directory: Optional[Path] = None) -> list[str]:
+def environment_names(directory: Path | None = None) -> list[str]:
     directory = directory or paths.environments_dir()
     if not directory.is_dir():
         raise ConfigError(f"{directory}: environments folder not found (set --environments-dir or GAUNTLET_ENVIRONMENTS_DIR)")
     return sorted(p.stem for p in directory.glob("*.yaml"))
 
 
-def load_environment(name: str, directory: Optional[Path] = None) -> Environment:
+def load_environment(name: str, directory: Path | None = None) -> Environment:
     """Load ``<directory>/<name>.yaml``; an unknown name lists the known ones."""
     directory = directory or paths.environments_dir()
     names = environment_names(directory)
@@ -969,7 +969,7 @@ def load_environment(name: str, directory: Optional[Path] = None) -> Environment
     return parse_environment(text, file)
 
 
-def load_all(directory: Optional[Path] = None) -> list[Environment]:
+def load_all(directory: Path | None = None) -> list[Environment]:
     directory = directory or paths.environments_dir()
     return [load_environment(name, directory) for name in environment_names(directory)]
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
 
 from gauntlet import paths
 
@@ -39,7 +39,7 @@ NOISE_FLOOR = {"rps": 0.0, "p50_ms": 5.0, "p95_ms": 5.0, "p99_ms": 10.0, "error_
                "lost_writes": 0.5}
 
 
-def store_path(configured: Optional[str] = None) -> Path:
+def store_path(configured: str | None = None) -> Path:
     return paths.expand(configured) if configured else paths.reports_dir() / "history.sqlite"
 
 
@@ -91,7 +91,7 @@ class Past:
     regressions: list[str]
 
 
-def recent(path: Path, environment: str, last: int = 10, kind: Optional[str] = None, before: Optional[dict] = None) -> list[Past]:
+def recent(path: Path, environment: str, last: int = 10, kind: str | None = None, before: dict | None = None) -> list[Past]:
     """The newest ``last`` runs of an environment (optionally of one kind, started before a run's meta), newest first."""
     if not path.exists():
         return []
@@ -111,7 +111,7 @@ def recent(path: Path, environment: str, last: int = 10, kind: Optional[str] = N
                 for id_, kind_, started, status, report in rows]
 
 
-def regressions(document: dict, previous: Optional[Past], tolerance: float) -> list[str]:
+def regressions(document: dict, previous: Past | None, tolerance: float) -> list[str]:
     """What got worse since the previous comparable run: claims that left `verified`, figures worse by more
     than the tolerance (a share of the previous value) and more than the figure's :data:`NOISE_FLOOR`."""
     if previous is None:
@@ -132,7 +132,7 @@ def regressions(document: dict, previous: Optional[Past], tolerance: float) -> l
     return found
 
 
-def trend(runs: Iterable[Past]) -> dict[str, list[Optional[float]]]:
+def trend(runs: Iterable[Past]) -> dict[str, list[float | None]]:
     """Per figure, its values over the given runs (oldest first); None where a run lacks it."""
     runs = list(runs)[::-1]
     names = sorted({n for r in runs for n in r.figures})

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Literal, Mapping, Optional
+from typing import Literal
 
 from gauntlet.catalogue import catalogue, matches
 from gauntlet.environment import Claim, Environment
@@ -52,7 +53,7 @@ Severity = Literal["info", "low", "medium", "high"]
 NOT_EVIDENCE = "not evidence"
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     VERIFIED = "verified"
     VIOLATED = "violated"
     NOT_CHECKED = "not-checked"
@@ -83,7 +84,7 @@ class CheckResult:
         return {**asdict(self), "claims": list(self.claims), "kinds": list(self.kinds)}
 
     @classmethod
-    def from_json(cls, data: dict) -> "CheckResult":
+    def from_json(cls, data: dict) -> CheckResult:
         return cls(**{**data, "claims": tuple(data["claims"]), "kinds": tuple(data.get("kinds", ()))})
 
     @property
@@ -103,7 +104,7 @@ class ClaimVerdict:
     verdict: Verdict
     evidence: tuple[str, ...]
     checks: tuple[str, ...] = ()
-    waiver: Optional[dict] = None
+    waiver: dict | None = None
     expected: bool = False
     coverage: dict = field(default_factory=dict)
     findings: tuple[dict, ...] = ()
@@ -192,7 +193,7 @@ def _coverage(claim: Claim, counted: list[CheckResult], ran: set[str], unavailab
     }
 
 
-def _required_missing(claim: Claim, counted: list[CheckResult], coverage: dict) -> Optional[str]:
+def _required_missing(claim: Claim, counted: list[CheckResult], coverage: dict) -> str | None:
     """Why a required pattern proved nothing in this run, or None when each has a passed or failed result."""
     for pattern in claim.required:
         kind = pattern.partition("@")[0]
@@ -241,7 +242,7 @@ def judge_claim(claim: Claim, results: Iterable[CheckResult], env: Environment, 
     return verdict(Verdict.NOT_CHECKED, [_why_not_run(claim, coverage, bool(down))])
 
 
-def _waiver(env: Environment, claim_id: str, today: dt.date) -> Optional[dict]:
+def _waiver(env: Environment, claim_id: str, today: dt.date) -> dict | None:
     """The waiver on record for a claim: the active one, else the newest expired one (shown, not counted)."""
     waivers = sorted((w for w in env.waivers if w.claim == claim_id), key=lambda w: w.expires, reverse=True)
     if not waivers:
@@ -262,8 +263,8 @@ def _why_not_run(claim: Claim, coverage: dict, found_down: bool) -> str:
     return "; ".join(reasons) or "no check provides evidence for this claim"
 
 
-def judge(env: Environment, results: Iterable[CheckResult], today: Optional[dt.date] = None,
-          ran: Iterable[str] = (), unavailable: Optional[Mapping[str, str]] = None) -> list[ClaimVerdict]:
+def judge(env: Environment, results: Iterable[CheckResult], today: dt.date | None = None,
+          ran: Iterable[str] = (), unavailable: Mapping[str, str] | None = None) -> list[ClaimVerdict]:
     """One verdict per claim of ``env``, in the environment file's order.
 
     ``ran`` names the evidence sources this run executed (``conformance:goproxy``) and

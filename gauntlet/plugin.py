@@ -11,8 +11,8 @@ checks that are evidence for no claim are deselected, and a line says how many.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import httpx
 import pytest
@@ -52,7 +52,7 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def _environments_dir(config: pytest.Config) -> Optional[Path]:
+def _environments_dir(config: pytest.Config) -> Path | None:
     value = config.getoption("--environments-dir")
     return Path(value) if value else None
 
@@ -163,7 +163,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def _wanted_claims(config: pytest.Config, declared: set[str]) -> Optional[set[str]]:
+def _wanted_claims(config: pytest.Config, declared: set[str]) -> set[str] | None:
     value = config.getoption("--claims")
     if value is None:
         return None
@@ -179,7 +179,7 @@ class ClaimsReporter:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.run: Optional[Run] = None
+        self.run: Run | None = None
         self.owns_run = False
         self.partial: dict[str, dict] = {}
 
@@ -250,7 +250,7 @@ def _suite(item: pytest.Item) -> str:
     return folders[folders.index("conformance") + 1] if "conformance" in folders[:-1] else "other"
 
 
-def _phase_outcome(report: pytest.TestReport) -> tuple[Optional[Outcome], str]:
+def _phase_outcome(report: pytest.TestReport) -> tuple[Outcome | None, str]:
     """The outcome one phase contributes: a skip reason, a failure's message, or nothing."""
     if report.skipped:
         longrepr = report.longrepr

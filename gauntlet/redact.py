@@ -30,8 +30,9 @@ import logging
 import os
 import re
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 from urllib.parse import quote, unquote
 
 MASK = "***"
@@ -66,14 +67,14 @@ def _from_parent() -> None:
     register(*(v for v in values if isinstance(v, str)))
 
 
-def register(*values: Optional[str]) -> None:
+def register(*values: str | None) -> None:
     """Remember secret values to mask from now on (and their URL-encoded forms); short ones are ignored."""
     for value in values:
         if value and len(value) >= MIN_LENGTH:
             _known.update({value, quote(value, safe=""), unquote(value)})
 
 
-def register_basic(user: Optional[str], password: Optional[str]) -> None:
+def register_basic(user: str | None, password: str | None) -> None:
     """An HTTP basic-auth credential: its password and the ``Authorization: Basic`` value made of it."""
     if not password:
         return
@@ -82,7 +83,7 @@ def register_basic(user: Optional[str], password: Optional[str]) -> None:
         register(base64.b64encode(pair.encode("utf-8", "surrogateescape")).decode("ascii"))
 
 
-def register_url(url: Optional[str]) -> None:
+def register_url(url: str | None) -> None:
     """The credentials in a URL's userinfo, if any."""
     from urllib.parse import urlsplit
 
@@ -120,10 +121,10 @@ def _values() -> tuple[str, ...]:
     return tuple(sorted(_known | from_env, key=len, reverse=True))
 
 
-_compiled: dict[tuple[str, ...], Optional[re.Pattern[str]]] = {}
+_compiled: dict[tuple[str, ...], re.Pattern[str] | None] = {}
 
 
-def _matcher() -> Optional[re.Pattern[str]]:
+def _matcher() -> re.Pattern[str] | None:
     values = _values()
     if values not in _compiled:
         _compiled.clear()
@@ -237,7 +238,7 @@ def scrub_tree(folder: Path) -> list[Path]:
 
 
 def _files(folder: Path) -> Iterable[Path]:
-    for root, dirs, names in os.walk(folder):
+    for root, _dirs, names in os.walk(folder):
         for name in names:
             path = Path(root) / name
             if path.is_file() and not path.is_symlink():

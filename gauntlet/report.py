@@ -19,9 +19,10 @@ import datetime as dt
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal, Optional
+from typing import Literal
 
 import jinja2
 import markupsafe
@@ -38,7 +39,7 @@ _META_FIELDS = ("id", "environment", "kind", "status")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -132,7 +133,7 @@ class Run:
         write_atomic(self.dir / RUN_FILE, json.dumps(meta, indent=2))
 
 
-def new_run(env: Environment, kind: str, command: str, reports: Optional[Path] = None) -> Run:
+def new_run(env: Environment, kind: str, command: str, reports: Path | None = None) -> Run:
     """Create ``reports/<timestamp>-<env>-<kind>/`` with its ``run.json``."""
     reports = reports or paths.reports_dir()
     started = _now()
@@ -155,7 +156,7 @@ def new_run(env: Environment, kind: str, command: str, reports: Optional[Path] =
     return Run(folder)
 
 
-def find_run(name: Optional[str] = None, reports: Optional[Path] = None) -> Run:
+def find_run(name: str | None = None, reports: Path | None = None) -> Run:
     """A run folder by name (or path), or the newest one."""
     reports = reports or paths.reports_dir()
     if name is None:
@@ -170,7 +171,7 @@ def find_run(name: Optional[str] = None, reports: Optional[Path] = None) -> Run:
     return Run(folder)
 
 
-def finish(run: Run, env: Environment, status: Status, extra: Optional[dict] = None) -> dict:
+def finish(run: Run, env: Environment, status: Status, extra: dict | None = None) -> dict:
     """Judge the run's claims and write results.json, junit.xml and index.html."""
     meta = run.meta
     if status == "complete" and meta.get("errors"):

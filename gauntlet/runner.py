@@ -12,8 +12,9 @@ import re
 import signal
 import sys
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence, TextIO
+from typing import TextIO
 
 from gauntlet import paths
 from gauntlet.catalogue import catalogue
@@ -39,8 +40,8 @@ CONFORMANCE_GRACE_S = 10.0
 _PYTEST_EXIT = {2: "interrupted: errors during collection", 3: "internal error", 5: "no check collected"}
 
 
-def run_conformance(env: Environment, run: Run, suites: Sequence[str], *, workers: Optional[int] = None,
-                    claims: Optional[Iterable[str]] = None, environments_dir: Optional[Path] = None,
+def run_conformance(env: Environment, run: Run, suites: Sequence[str], *, workers: int | None = None,
+                    claims: Iterable[str] | None = None, environments_dir: Path | None = None,
                     quiet_stdout: bool = False) -> int:
     """Run pytest on ``conformance/<suite>`` for ``env``, recording into ``run``; returns pytest's exit code.
 
@@ -100,15 +101,15 @@ def _pytest_problem(lines: list[str]) -> str:
     return summary[-1].strip("= ")[:300] if summary else ""
 
 
-def confirm_production_load(env: Environment, confirm: Optional[str]) -> None:
+def confirm_production_load(env: Environment, confirm: str | None) -> None:
     """Refuse load against a production environment without the typed confirmation (its name)."""
     if env.production and confirm != env.name:
         raise SafetyRefusal(f"environment {env.name!r} is production: load against it needs --confirm {env.name}")
 
 
 def run_load(env: Environment, run: Run, profile: str, *, workers: int = 0,
-             progress: Optional[Callable[[str], None]] = None, environments_dir: Optional[Path] = None,
-             remote: Optional[str] = None, confirm: Optional[str] = None) -> None:
+             progress: Callable[[str], None] | None = None, environments_dir: Path | None = None,
+             remote: str | None = None, confirm: str | None = None) -> None:
     """Run one load profile with Locust (in its own processes), recording its SLO checks into ``run``.
 
     Load against a production environment needs the typed confirmation ``confirm == env.name``
@@ -119,8 +120,8 @@ def run_load(env: Environment, run: Run, profile: str, *, workers: int = 0,
     run_profile(env, run, profile, workers=workers, progress=progress, environments_dir=environments_dir, remote=remote)
 
 
-def run_chaos(env: Environment, run: Run, experiment: str, *, load: Optional[str] = None,
-              progress: Optional[Callable[[str], None]] = None) -> None:
+def run_chaos(env: Environment, run: Run, experiment: str, *, load: str | None = None,
+              progress: Callable[[str], None] | None = None) -> None:
     """Run one chaos experiment (Chaos Toolkit in its own process) under the environment's policy, into ``run``.
 
     Never confirms for anyone: an environment that needs ``--confirm`` is refused here."""
@@ -141,8 +142,8 @@ def sources_of(claims: Iterable[Claim]) -> list[str]:
     return catalogue().sources(p for c in claims for p in c.evidence)
 
 
-def run_evidence(env: Environment, run: Run, refs: Iterable[str], *, claims: Optional[Iterable[str]] = None,
-                 environments_dir: Optional[Path] = None, quiet_stdout: bool = False,
+def run_evidence(env: Environment, run: Run, refs: Iterable[str], *, claims: Iterable[str] | None = None,
+                 environments_dir: Path | None = None, quiet_stdout: bool = False,
                  load_runner: Callable[..., None] = run_load, chaos_runner: Callable[..., None] = run_chaos) -> None:
     """Run every evidence source named in ``refs``; note the ones that cannot run and why.
 

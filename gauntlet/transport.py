@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Optional
+from typing import Any
 
 import httpcore
 import httpx
@@ -27,7 +27,7 @@ from gauntlet.exceptions import TargetError
 
 DEADLINE = "deadline reached"
 CAP_EXTENSION = "gauntlet.body_cap"
-_deadline: ContextVar[Optional[float]] = ContextVar("gauntlet_deadline", default=None)
+_deadline: ContextVar[float | None] = ContextVar("gauntlet_deadline", default=None)
 
 
 class AnswerTooLarge(TargetError):
@@ -39,7 +39,7 @@ class AnswerTooLarge(TargetError):
 
 
 @contextmanager
-def _until(at: Optional[float]) -> Iterator[None]:
+def _until(at: float | None) -> Iterator[None]:
     token = _deadline.set(at)
     try:
         yield
@@ -47,7 +47,7 @@ def _until(at: Optional[float]) -> Iterator[None]:
         _deadline.reset(token)
 
 
-def _bounded(timeout: Optional[float], error: type[Exception]) -> Optional[float]:
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
     """``timeout``, shortened to what is left before the deadline; ``error`` when none is left."""
     at = _deadline.get()
     if at is None:
@@ -69,7 +69,7 @@ class _Stream(httpcore.NetworkStream):
     def __init__(self, inner: httpcore.NetworkStream) -> None:
         self.inner = inner
 
-    def read(self, max_bytes: int, timeout: Optional[float] = None) -> bytes:
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
             return self.inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
         except httpcore.ReadTimeout:
@@ -77,14 +77,14 @@ class _Stream(httpcore.NetworkStream):
                 raise httpcore.ReadTimeout(DEADLINE) from None
             raise
 
-    def write(self, buffer: bytes, timeout: Optional[float] = None) -> None:
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self.inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self.inner.close()
 
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: Optional[str] = None,
-                  timeout: Optional[float] = None) -> httpcore.NetworkStream:
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
         try:
             return _Stream(self.inner.start_tls(ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout)))
         except httpcore.ConnectTimeout:
@@ -102,12 +102,12 @@ class _Backend(httpcore.NetworkBackend):
     def __init__(self) -> None:
         self.inner = httpcore.SyncBackend()
 
-    def connect_tcp(self, host: str, port: int, timeout: Optional[float] = None, local_address: Optional[str] = None,
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Any = None) -> httpcore.NetworkStream:
         return _Stream(self.inner.connect_tcp(host, port, _bounded(timeout, httpcore.ConnectTimeout), local_address,
                                               socket_options))
 
-    def connect_unix_socket(self, path: str, timeout: Optional[float] = None,
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Any = None) -> httpcore.NetworkStream:
         return _Stream(self.inner.connect_unix_socket(path, _bounded(timeout, httpcore.ConnectTimeout), socket_options))
 
@@ -118,7 +118,7 @@ class _Backend(httpcore.NetworkBackend):
 class _CappedBody(httpx.SyncByteStream):
     """The body as it comes off the wire: each chunk by the deadline, at most ``cap`` bytes in all."""
 
-    def __init__(self, inner: httpx.SyncByteStream, at: Optional[float], what: str, kind: BodyKind, cap: int) -> None:
+    def __init__(self, inner: httpx.SyncByteStream, at: float | None, what: str, kind: BodyKind, cap: int) -> None:
         self.inner, self.at, self.what, self.kind, self.cap = inner, at, what, kind, cap
 
     def __iter__(self) -> Iterator[bytes]:

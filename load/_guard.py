@@ -33,7 +33,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import gevent
 from locust import events
@@ -41,9 +41,9 @@ from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 
 from gauntlet.environment import load_environment
-from gauntlet.redact import redact_data
 from gauntlet.load.params import LoadParams, UserKind, default_profile, resolve
 from gauntlet.load.watch import Budget, Point, Snapshot, StopWatch, Trip, Windows, shares
+from gauntlet.redact import redact_data
 
 log = logging.getLogger("gauntlet.guard")
 
@@ -63,12 +63,12 @@ def _options(parser: Any) -> None:
                        help="Folder for series.jsonl and outcome.json (written by the master or the single process).")
 
 
-def _kind(environment: LocustEnvironment) -> Optional[UserKind]:
+def _kind(environment: LocustEnvironment) -> UserKind | None:
     kinds = [getattr(u, "kind", None) for u in environment.user_classes or ()]
     return next((k for k in kinds if k), None)
 
 
-def params(environment: LocustEnvironment, kind: Optional[UserKind] = None) -> LoadParams:
+def params(environment: LocustEnvironment, kind: UserKind | None = None) -> LoadParams:
     """The load parameters named by this process's options (cached per environment and profile)."""
     opts = environment.parsed_options
     env_name = getattr(opts, "gauntlet_env", None) or os.environ.get("GAUNTLET_ENV") or "local"
@@ -99,7 +99,7 @@ _tally = {"completed": 0, "said_spent": False}
 DRAIN_S = 12.0  # longer than a user's network timeout: every request sent has an answer or an error by then
 
 
-def reset_budget(allowed: Optional[int]) -> None:
+def reset_budget(allowed: int | None) -> None:
     """A new test (also a restart from the web UI): a fresh budget of ``allowed`` requests."""
     global BUDGET
     BUDGET = Budget(allowed)
@@ -135,15 +135,15 @@ def _after_drain(environment: LocustEnvironment) -> None:
 class Guard:
     """Bounds, stop condition and series of one run, on the master or the single process."""
 
-    def __init__(self, environment: LocustEnvironment, p: LoadParams, out: Optional[Path]) -> None:
+    def __init__(self, environment: LocustEnvironment, p: LoadParams, out: Path | None) -> None:
         self.environment = environment
         self.p = p
         self.out = out
         self.master = isinstance(environment.runner, MasterRunner)
         self.window_s = DISTRIBUTED_WINDOW_S if self.master else 1.0
         self.stopwatch = StopWatch(p.stop.error_rate, p.stop.p95_ms, p.stop.for_s)
-        self.t0: Optional[float] = None
-        self.outcome: Optional[dict] = None
+        self.t0: float | None = None
+        self.outcome: dict | None = None
         self.shared_with: set[str] = set()
         self.spent_by: set[str] = set()
         self.greenlets: list[gevent.Greenlet] = []
@@ -166,7 +166,7 @@ class Guard:
         runner = self.environment.runner
         if self.master:
             workers = sorted(runner.clients.ready + runner.clients.spawning + runner.clients.running, key=lambda w: w.id)
-            for worker, share in zip(workers, shares(self.p.max_requests, len(workers))):
+            for worker, share in zip(workers, shares(self.p.max_requests, len(workers)), strict=True):
                 runner.send_message("gauntlet:share", {"allowed": share}, client_id=worker.id)
                 self.shared_with.add(worker.id)
             log.info("request budget %s split between %s workers", self.p.max_requests, len(workers))
@@ -222,7 +222,7 @@ class Guard:
             elif snap.requests >= self.p.max_requests:
                 self.end("max_requests")
 
-    def end(self, reason: str, trip: Optional[Trip] = None) -> None:
+    def end(self, reason: str, trip: Trip | None = None) -> None:
         """End the run now (the first reason wins); Locust then writes its CSV and HTML report."""
         if self.outcome is not None:
             return
@@ -272,7 +272,7 @@ def _error_text(error: Any) -> str:
     return text
 
 
-GUARD: Optional[Guard] = None
+GUARD: Guard | None = None
 
 
 def _on_share(environment: LocustEnvironment, msg: Any, **_: Any) -> None:

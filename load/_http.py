@@ -20,13 +20,13 @@ import random
 import ssl
 import time
 import zlib
-from typing import Callable, Optional
+from collections.abc import Callable
 
+import _guard
 import gevent
 from locust import FastHttpUser
 from locust.exception import StopUser
 
-import _guard
 from gauntlet.environment import body_kind
 from gauntlet.load.params import LoadParams
 
@@ -63,13 +63,13 @@ def read_capped(response, cap: int) -> bytes:
 class _Context(ssl.SSLContext):
     """An SSL context that sends a fixed server name (SNI and certificate check) whatever the URL's host."""
 
-    server_name: Optional[str] = None
+    server_name: str | None = None
 
     def wrap_socket(self, sock, *args, server_hostname=None, **kwargs):  # type: ignore[override]
         return super().wrap_socket(sock, *args, server_hostname=self.server_name or server_hostname, **kwargs)
 
 
-def tls_context(ca_bundle: Optional[str], server_name: Optional[str], **_: object) -> ssl.SSLContext:
+def tls_context(ca_bundle: str | None, server_name: str | None, **_: object) -> ssl.SSLContext:
     context = _Context(ssl.PROTOCOL_TLS_CLIENT)
     context.load_default_certs()
     if ca_bundle:
@@ -102,7 +102,7 @@ class BoundedHttpUser(FastHttpUser):
         low, high = self.params.wait_s
         return random.uniform(low, high)
 
-    def fetch(self, path: str, name: str, judge: Callable[[int, bytes], Optional[str]]) -> Optional[tuple[int, bytes]]:
+    def fetch(self, path: str, name: str, judge: Callable[[int, bytes], str | None]) -> tuple[int, bytes] | None:
         """GET ``path`` (stats under ``name``) within the endpoint's deadline, its body within the cap of its kind;
         ``judge(status, body)`` says what is wrong, or None. The answer's status and body, None without one."""
         if not _guard.take(self.environment):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import random
 
-from locust import task
-
 import _guard  # noqa: F401  (the guard: options, bounds, stop condition, series)
 from _http import BoundedHttpUser
+from locust import task
+
 from gauntlet.load.artifacthub import ok, package_paths, search_api, search_ok, search_page
 
 

@@ -17,10 +17,10 @@ See load/README.md for workers on other machines and as a Kubernetes Job.
 
 from __future__ import annotations
 
-from locust import task
-
 import _guard  # noqa: F401  (the guard: options, bounds, stop condition, series)
 from _http import BoundedHttpUser
+from locust import task
+
 from gauntlet.load.goproxy import ModulePicker, problem, urls
 
 

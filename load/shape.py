@@ -13,20 +13,18 @@ environment file rather than in which file is listed.
 
 from __future__ import annotations
 
-from typing import Optional
-
+import _guard
 from locust import LoadTestShape
 
-import _guard
 from gauntlet.load.shapes import Stage, plan, target_at
 
 
 class ProfileShape(LoadTestShape):
     """Users over time as the profile's ``shape`` says; None (the end) at ``duration_s``."""
 
-    stages: Optional[tuple[Stage, ...]] = None
+    stages: tuple[Stage, ...] | None = None
 
-    def tick(self) -> Optional[tuple[int, float]]:
+    def tick(self) -> tuple[int, float] | None:
         if self.stages is None:
             p = _guard.params(self.runner.environment)
             self.stages = plan(p.shape, p.users, p.spawn_rate, p.duration_s, p.steps)

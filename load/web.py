@@ -11,15 +11,13 @@ at the HPA minimum) are SLOs on the achieved rps of this user.
 from __future__ import annotations
 
 import random
-from typing import Optional
-
-from locust import task
 
 import _guard  # noqa: F401  (the guard: options, bounds, stop condition, series)
 from _http import BoundedHttpUser
+from locust import task
 
 
-def _ok(status: int, body: bytes) -> Optional[str]:
+def _ok(status: int, body: bytes) -> str | None:
     return None if 200 <= status < 300 else f"HTTP {status}"
 
 

@@ -9,7 +9,6 @@ and any other gauntlet error into a failure with its one-line message, never a t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
@@ -49,7 +48,7 @@ def aws(environment: Environment) -> Aws:
 
 
 @pytest.fixture(scope="session")
-def aws_emulator(aws_configuration: Configuration) -> Optional[str]:
+def aws_emulator(aws_configuration: Configuration) -> str | None:
     """``"moto"`` on the local stack's cloud tier, else None."""
     return emulator(aws_configuration)
 
@@ -103,13 +102,13 @@ def certificates(edge: str, request: pytest.FixtureRequest, aws_configuration: C
         arns = [viewer["ACMCertificateArn"]] if viewer.get("ACMCertificateArn") else []
     else:
         lb = request.getfixturevalue("load_balancer")
-        https = [l for l in elbv2.describe_listeners(lb["LoadBalancerArn"], aws_configuration) if l["Protocol"] == "HTTPS"]
-        arns = list(dict.fromkeys(a for l in https for a in elbv2.listener_certificates(l["ListenerArn"], aws_configuration)))
+        https = [listener for listener in elbv2.describe_listeners(lb["LoadBalancerArn"], aws_configuration) if listener["Protocol"] == "HTTPS"]
+        arns = list(dict.fromkeys(a for listener in https for a in elbv2.listener_certificates(listener["ListenerArn"], aws_configuration)))
     return [acm.describe_certificate(arn, aws_configuration) for arn in arns]
 
 
 @pytest.fixture(scope="session")
-def web_acl(edge: str, request: pytest.FixtureRequest, aws_configuration: Configuration) -> Optional[dict]:
+def web_acl(edge: str, request: pytest.FixtureRequest, aws_configuration: Configuration) -> dict | None:
     """The WAFv2 web ACL associated with CloudFront (its ``WebACLId``) or with the ALB, or None."""
     if edge == "cloudfront":
         arn = request.getfixturevalue("distribution")["DistributionConfig"].get("WebACLId")

@@ -34,7 +34,7 @@ def test_certificate_is_issued(certificates, edge):
 def test_certificate_is_far_from_expiry(certificates, edge, environment):
     """The certificate in use expires no sooner than the environment's threshold (tls.min_days_to_expiry)."""
     threshold = environment.tls.min_days_to_expiry if environment.tls else 14
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     soon = {}
     for cert in _in_use(certificates, edge):
         days = (dt.datetime.fromisoformat(cert["NotAfter"]) - now).days

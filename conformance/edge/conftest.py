@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -10,7 +10,8 @@ import pytest
 from gauntlet import transport
 from gauntlet.edge import targets, tls
 from gauntlet.edge.client import unverified_tls
-from gauntlet.edge.providers import Provider, provider as provider_row
+from gauntlet.edge.providers import Provider
+from gauntlet.edge.providers import provider as provider_row
 from gauntlet.environment import Cdn, Environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.plugin import environment_of

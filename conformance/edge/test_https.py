@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from gauntlet.edge.client import get, negotiated_protocol
-from gauntlet.edge.tls import handshake_refusal
 from gauntlet.edge.targets import Address, redirect_probe_path
+from gauntlet.edge.tls import handshake_refusal
 from gauntlet.environment import Environment
 from gauntlet.exceptions import TargetUnreachable
 

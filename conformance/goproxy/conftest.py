@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
@@ -157,7 +156,7 @@ def go_downloads(environment: Environment, goproxies: dict[str, GoproxyClient],
     shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _fast_scratch() -> Optional[str]:
+def _fast_scratch() -> str | None:
     """A memory file system for the go client's module caches when there is one (thousands of small files)."""
     shm = Path("/dev/shm")
     return str(shm) if shm.is_dir() and shutil.disk_usage(shm).free > 1 << 30 else None

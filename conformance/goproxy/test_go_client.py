@@ -34,7 +34,7 @@ def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, go_dow
         f"{go_download.settings} go mod download: ran out of the {environment.limits.go_client_mb} MB it may use "
         "(limits.go_client_mb): an answer of the proxy is too large")
     failed = go_download.errors()
-    unreachable = [f for f in failed if NO_ANSWER.search(f) and f"reading {go_download.proxy}/" in f and "proxyconnect" not in f]
+    unreachable = [f for f in failed if NO_ANSWER.search(f) and f"{go_download.proxy}/" in f and "proxyconnect" not in f]
     if unreachable and len(unreachable) == len(failed):
         raise TargetUnreachable(f"{go_download.settings} go mod download: {unreachable[0]}")
     blocked = " (the go client tried a host beyond the endpoint, which is blocked here)" if "proxyconnect" in go_download.stderr + "".join(failed) else ""

@@ -10,7 +10,6 @@ us-ascii" (cmd/go/internal/web shows users only such bodies).
 from __future__ import annotations
 
 import email.message
-from typing import Optional
 
 import pytest
 
@@ -40,7 +39,7 @@ def test_malformed_paths_are_client_errors(goproxy, path):
     assert 400 <= answer.status < 500, f"{answer.describe()}: expected a 4xx answer for a malformed path"
 
 
-def _shown_detail(body: bytes, content_type: str) -> Optional[str]:
+def _shown_detail(body: bytes, content_type: str) -> str | None:
     """What the go command prints under "server response:" (web ``formatErrorDetail``), or None if nothing."""
     header = email.message.Message()
     header["content-type"] = content_type

@@ -7,8 +7,6 @@ how it resolves ``@latest`` from them.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pytest
 
 from gauntlet.goproxy import info as revinfo
@@ -53,7 +51,7 @@ def test_listed_versions_resolve(goproxy, probe_module):
     assert answer.status == 200, f"{answer.describe()}: expected 200 with the module's versions"
     listed = [v for v in _listed(answer) if is_valid_semver(v)]
     infos = goproxy.get_many(artefact_path(probe_module, v, "info") for v in listed)
-    broken = [f"{v}: {a.describe(60)}" for v, a in zip(listed, infos) if a.status != 200]
+    broken = [f"{v}: {a.describe(60)}" for v, a in zip(listed, infos, strict=True) if a.status != 200]
     assert not broken, f"{answer.describe()}: lists versions whose .info does not answer 200: " + "; ".join(broken[:3])
 
 
@@ -116,7 +114,7 @@ def test_latest_is_optional_but_never_an_error(goproxy, probe_module):
     assert not listed or latest in listed or is_pseudo(latest), f"{answer.describe()}: @latest is {latest}, which {listing.url} {listed} does not hold"
 
 
-def _go_pick(goproxy: GoproxyClient, module: str, listed: list[str]) -> tuple[Optional[str], Optional[str]]:
+def _go_pick(goproxy: GoproxyClient, module: str, listed: list[str]) -> tuple[str | None, str | None]:
     """What `go get M@latest` takes from the list, with and without the retractions of the latest go.mod."""
     def has_go_mod(v: str) -> bool:
         mod = goproxy.mod(module, v)

@@ -19,7 +19,7 @@ def test_redirects_lead_to_the_answer(goproxy, module, version, record_property)
     content: 200 for the version's `.info`, `.mod` and `.zip`; 200, 404 or 410 for its list and `@latest`."""
     ends = {artefact_path(module, version, kind): (200,) for kind in ARTEFACTS}
     ends.update({list_path(module): (200, 404, 410), latest_path(module): (200, 404, 410)})
-    redirected = [(a, ends[path]) for path, a in zip(ends, goproxy.get_many(ends)) if a.redirects or a.refused]
+    redirected = [(a, ends[path]) for path, a in zip(ends, goproxy.get_many(ends), strict=True) if a.redirects or a.refused]
     if not redirected:
         pytest.skip(f"no answer of {goproxy.base_url} for {module}@{version} redirects")
     record_property("redirects", [a.where() for a, _ in redirected])

@@ -12,8 +12,6 @@ runs last.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pytest
 
 from gauntlet.catalogue import matches_any
@@ -82,7 +80,7 @@ def manifest_documents(environment: Environment) -> list[Document]:
 
 
 @pytest.fixture
-def objects(workload: Optional[Workload], kube: dict) -> list[dict]:
+def objects(workload: Workload | None, kube: dict) -> list[dict]:
     """The workload's objects as the API returns them (its parts, else the one named); a missing one fails the check."""
     found = []
     for name in workload.objects:

@@ -12,7 +12,6 @@ PYTEST_DONT_REWRITE: each assertion's message is the evidence, verbatim.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Optional
 
 import pytest
 
@@ -169,7 +168,7 @@ def test_pods_span_the_claimed_zones(workload: Workload, pods: list[dict], kube:
     if workload.zones is None:
         pytest.skip(f"{workload.ref}: the environment claims no zone count for it (zones)")
     ready, placement = _ready_placement(workload, pods, kube)
-    per_zone: Counter[Optional[str]] = Counter(placement.get(p["node"], {}).get("zone") for p in ready)
+    per_zone: Counter[str | None] = Counter(placement.get(p["node"], {}).get("zone") for p in ready)
     cluster_zones = sorted({n["zone"] for n in placement.values() if n["ready"] and n["zone"]})
     assert len([z for z in per_zone if z]) >= workload.zones, (
         f"{workload.ref}: {ZONE_LABEL} of the nodes of its {len(ready)} Ready pods: expected at least {workload.zones} "

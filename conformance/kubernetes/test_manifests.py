@@ -11,8 +11,6 @@ PYTEST_DONT_REWRITE: each assertion's message is the evidence, verbatim.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pytest
 
 from gauntlet.kubernetes import manifests
@@ -30,7 +28,7 @@ def _gvk(doc: Document) -> tuple[str, str, str]:
     return group, version, doc.kind
 
 
-def _cluster_schema(doc: Document, kube: dict) -> Optional[tuple[dict, dict]]:
+def _cluster_schema(doc: Document, kube: dict) -> tuple[dict, dict] | None:
     """(the kind's schema, the group version's schemas) as the cluster serves them, None when it does not."""
     schemas = schemas_of(openapi_path(doc.api_version), kube)
     found = kind_schema(schemas, *_gvk(doc))

@@ -10,8 +10,6 @@ PYTEST_DONT_REWRITE: each assertion's message is the evidence, verbatim.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pytest
 
 from gauntlet.environment import Workload
@@ -30,7 +28,7 @@ def _rolled(workload: Workload) -> Workload:
     return workload
 
 
-def _strategy(obj: dict) -> Optional[dict]:
+def _strategy(obj: dict) -> dict | None:
     spec = obj.get("spec") or {}
     return spec.get("strategy") if obj.get("kind", "Deployment") == "Deployment" else spec.get("updateStrategy")
 
@@ -72,7 +70,7 @@ def test_rolling_update_keeps_the_capacity_floor(workload: Workload, objects: li
         f"found it may keep {kept} of {total} ({detail})")
 
 
-def _describe(strategy: Optional[dict]) -> str:
+def _describe(strategy: dict | None) -> str:
     strategy = strategy or {}
     rolling = strategy.get("rollingUpdate") or {}
     values = ", ".join(f"{k} {rolling[k]}" for k in ("maxUnavailable", "maxSurge") if k in rolling)

@@ -30,7 +30,7 @@ import os
 import signal
 import time
 from collections import Counter
-from typing import Any, Optional
+from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
@@ -48,21 +48,21 @@ EVICTION_RETRY_S = 1.0
 # --------------------------------------------------------------------------- selection (read-only)
 
 
-def selected_pods(namespace: str, label_selector: str, configuration: Optional[Configuration] = None) -> list:
+def selected_pods(namespace: str, label_selector: str, configuration: Configuration | None = None) -> list:
     """The workload's pods: ``label_selector`` in ``namespace``, sorted by name."""
     pods = kube.core(configuration).list_namespaced_pod(namespace, label_selector=label_selector).items
     return sorted(pods, key=lambda p: p.metadata.name)
 
 
 def select_pods_down_to(namespace: str, label_selector: str, keep: int, at_least: int = 0,
-                        configuration: Optional[Configuration] = None) -> list:
+                        configuration: Configuration | None = None) -> list:
     """The Ready pods to kill so that ``keep`` remain (at least ``at_least`` of them), by name."""
     ready = [p for p in selected_pods(namespace, label_selector, configuration) if kube.pod_ready(p)]
     count = max(len(ready) - int(keep), int(at_least), 0)
     return ready[:count]
 
 
-def select_replica_set(namespace: str, label_selector: str, configuration: Optional[Configuration] = None) -> tuple[Any, list]:
+def select_replica_set(namespace: str, label_selector: str, configuration: Configuration | None = None) -> tuple[Any, list]:
     """Of the workload's ReplicaSets holding pods, the one with the most Ready pods (ties: by name), and its pods.
 
     A Deployment's ReplicaSets carry its pod template's labels, so the workload's selector finds them, one
@@ -90,8 +90,8 @@ def _evictable(pod: Any) -> bool:
     return pod.status.phase not in ("Succeeded", "Failed")
 
 
-def select_drain_node(namespace: str, label_selector: str, node: Optional[str] = None,
-                      configuration: Optional[Configuration] = None) -> tuple[str, list]:
+def select_drain_node(namespace: str, label_selector: str, node: str | None = None,
+                      configuration: Configuration | None = None) -> tuple[str, list]:
     """The node to drain and its evictable pods: ``node``, else of the nodes hosting the most Ready pods of the
     workload the one with the fewest pods in all (the smallest blast radius), ties by name."""
     core = kube.core(configuration)
@@ -106,8 +106,8 @@ def select_drain_node(namespace: str, label_selector: str, node: Optional[str] =
     return node, sorted((p for p in _pods_on(core, node) if _evictable(p)), key=lambda p: (p.metadata.namespace, p.metadata.name))
 
 
-def select_zone(namespace: str, label_selector: str, zone: Optional[str] = None,
-                configuration: Optional[Configuration] = None) -> tuple[str, list[str], list]:
+def select_zone(namespace: str, label_selector: str, zone: str | None = None,
+                configuration: Configuration | None = None) -> tuple[str, list[str], list]:
     """The zone to take down (``zone``, else the one hosting the most Ready pods of the workload), its nodes and their pods."""
     core = kube.core(configuration)
     zone_of = {n.metadata.name: (n.metadata.labels or {}).get(ZONE_LABEL) for n in core.list_node().items}
@@ -128,8 +128,8 @@ def select_zone(namespace: str, label_selector: str, zone: Optional[str] = None,
 
 
 def terminate_pods_down_to(namespace: str, label_selector: str, keep: int, at_least: int = 0,
-                           grace_period_s: Optional[int] = None, configuration: Optional[Configuration] = None,
-                           secrets: Optional[Secrets] = None) -> list[str]:
+                           grace_period_s: int | None = None, configuration: Configuration | None = None,
+                           secrets: Secrets | None = None) -> list[str]:
     """Delete the workload's Ready pods until ``keep`` remain (``at_least`` of them in any case); their names."""
     from kubernetes import client
 
@@ -142,8 +142,8 @@ def terminate_pods_down_to(namespace: str, label_selector: str, keep: int, at_le
     return killed
 
 
-def delete_one_replica_set(namespace: str, label_selector: str, configuration: Optional[Configuration] = None,
-                           secrets: Optional[Secrets] = None) -> dict:
+def delete_one_replica_set(namespace: str, label_selector: str, configuration: Configuration | None = None,
+                           secrets: Secrets | None = None) -> dict:
     """Delete one ReplicaSet of the workload, its pods with it (background propagation): a replica-set failure.
     Its Deployment's controller creates it again."""
     from kubernetes import client
@@ -174,8 +174,8 @@ def _evict(core: Any, pod: Any) -> int:
         raise ActivityFailed(f"evicting {pod.metadata.namespace}/{pod.metadata.name}: {exc.status} {exc.reason}") from None
 
 
-def drain_node(namespace: str, label_selector: str, node: Optional[str] = None, timeout_s: float = 120,
-               configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+def drain_node(namespace: str, label_selector: str, node: str | None = None, timeout_s: float = 120,
+               configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """Cordon a node (labelled for the rollback) and evict its pods, retrying those a PDB protects.
 
     Ends when every pod is evicted; raises when some are still refused after ``timeout_s``."""
@@ -205,7 +205,7 @@ def drain_node(namespace: str, label_selector: str, node: Optional[str] = None, 
     return {"node": name, "evicted": sorted(evicted), "refused_by_pdb": dict(refused)}
 
 
-def uncordon_nodes(configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> list[str]:
+def uncordon_nodes(configuration: Configuration | None = None, secrets: Secrets | None = None) -> list[str]:
     """Rollback of :func:`drain_node`: uncordon the nodes it cordoned (by their label), nothing else."""
     core = kube.core(configuration)
     done = []
@@ -215,8 +215,8 @@ def uncordon_nodes(configuration: Optional[Configuration] = None, secrets: Optio
     return done
 
 
-def zone_outage(namespace: str, label_selector: str, zone: Optional[str] = None,
-                configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+def zone_outage(namespace: str, label_selector: str, zone: str | None = None,
+                configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """Taint every node of a zone ``gauntlet.dev/zone-outage=<zone>:NoExecute``: their pods are evicted by
     Kubernetes at once and nothing is scheduled there, as in an outage of the zone."""
     core = kube.core(configuration)
@@ -229,7 +229,7 @@ def zone_outage(namespace: str, label_selector: str, zone: Optional[str] = None,
     return {"zone": zone, "nodes": names, "pods": [f"{p.metadata.namespace}/{p.metadata.name}" for p in pods]}
 
 
-def end_zone_outage(configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> list[str]:
+def end_zone_outage(configuration: Configuration | None = None, secrets: Secrets | None = None) -> list[str]:
     """Rollback of :func:`zone_outage`: remove its taint wherever it is."""
     core = kube.core(configuration)
     done = []
@@ -258,15 +258,15 @@ def local_replica_pid(replica: str) -> int:
     return pid
 
 
-def kill_local_replica(replica: str = "replica-2", configuration: Optional[Configuration] = None,
-                       secrets: Optional[Secrets] = None) -> dict:
+def kill_local_replica(replica: str = "replica-2", configuration: Configuration | None = None,
+                       secrets: Secrets | None = None) -> dict:
     """SIGKILL the replica's process group (master and workers): it crashes without a goodbye."""
     pid = local_replica_pid(replica)
     os.killpg(pid, signal.SIGKILL)
     return {"replica": replica, "pid": pid, "signal": "SIGKILL"}
 
 
-def restart_local_replica(configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+def restart_local_replica(configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """Rollback of :func:`kill_local_replica`: start what is not running, with the tier's current fault profiles."""
     from gauntlet.local import goproxy_tier
 
@@ -278,8 +278,8 @@ def restart_local_replica(configuration: Optional[Configuration] = None, secrets
 # --------------------------------------------------------------------------- the database
 
 
-def fail_over_db(db_instance_identifier: str, failover: str = "rds", configuration: Optional[Configuration] = None,
-                 secrets: Optional[Secrets] = None) -> dict:
+def fail_over_db(db_instance_identifier: str, failover: str = "rds", configuration: Configuration | None = None,
+                 secrets: Secrets | None = None) -> dict:
     """A Multi-AZ failover, driven as the environment's ``database.failover`` says: ``rds``, chaostoolkit-aws'
     ``reboot_db_instance(force_failover=True)``; ``local-tier``, the local database tier's own (its primary
     fenced, its standby promoted, the endpoint following: :func:`gauntlet.local.db_tier.fail_over`)."""
@@ -294,8 +294,8 @@ def fail_over_db(db_instance_identifier: str, failover: str = "rds", configurati
     return db_tier.fail_over()
 
 
-def restore_db_standby(failover: str = "rds", configuration: Optional[Configuration] = None,
-                       secrets: Optional[Secrets] = None) -> dict:
+def restore_db_standby(failover: str = "rds", configuration: Configuration | None = None,
+                       secrets: Secrets | None = None) -> dict:
     """Rollback of :func:`fail_over_db`: primary and standby again. RDS builds its new standby itself; the local
     tier's fenced node is killed and rebuilt as the new primary's standby (same fault profiles)."""
     if failover != "local-tier":

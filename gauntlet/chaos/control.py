@@ -25,7 +25,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from chaoslib.exceptions import InterruptExecution
 
@@ -48,7 +48,7 @@ def _event(**data: Any) -> None:
         handle.flush()
 
 
-def _environment(configuration: Optional[dict]):
+def _environment(configuration: dict | None):
     from gauntlet.environment import load_environment
 
     if _state["env"] is None:
@@ -56,7 +56,7 @@ def _environment(configuration: Optional[dict]):
     return _state["env"]
 
 
-def before_experiment_control(context: dict, configuration: Optional[dict] = None, secrets: Optional[dict] = None,
+def before_experiment_control(context: dict, configuration: dict | None = None, secrets: dict | None = None,
                               **kwargs: Any) -> None:
     redact.install_log_filter("chaostoolkit")  # its handlers exist once Chaos Toolkit runs the experiment
     _register_kube_secrets(configuration)
@@ -102,7 +102,7 @@ def before_experiment_control(context: dict, configuration: Optional[dict] = Non
         raise InterruptExecution(f"gauntlet refused the experiment: {exc}") from None
 
 
-def _register_kube_secrets(configuration: Optional[dict]) -> None:
+def _register_kube_secrets(configuration: dict | None) -> None:
     """The tokens of the kubeconfig chaostoolkit-kubernetes will use (read_kubeconfig registers them): masked
     wherever an answer quotes them."""
     from gauntlet.chaos import kube
@@ -122,7 +122,7 @@ def before_rollback_control(context: dict, **kwargs: Any) -> None:
     _event(event="rollbacks-start")
 
 
-def before_activity_control(context: dict, configuration: Optional[dict] = None, secrets: Optional[dict] = None,
+def before_activity_control(context: dict, configuration: dict | None = None, secrets: dict | None = None,
                             **kwargs: Any) -> None:
     phase = _state["phase"]
     if context.get("type") == "action" and phase == "method":

@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from gauntlet.catalogue import experiments_dir, matches_any
 from gauntlet.environment import Claim, Environment, Workload
@@ -89,9 +89,9 @@ class Experiment:
         if len(refs) != len(self.targets):
             raise ConfigError(f"experiment {self.name} acts on {len(self.targets)} workload(s) ({', '.join(self.targets)}), "
                               f"its claims name {len(refs)} ({', '.join(refs) or 'none'}) in claims[].workloads")
-        return dict(zip(self.targets, env.workloads_of(next(c for c in self.claims_in(env)))))
+        return dict(zip(self.targets, env.workloads_of(next(c for c in self.claims_in(env))), strict=False))
 
-    def applies_to(self, env: Environment) -> Optional[str]:
+    def applies_to(self, env: Environment) -> str | None:
         """None when the experiment can run against ``env``, else why not."""
         if not self.claims_in(env):
             return f"no claim of {env.name} names its kinds ({', '.join(self.checks)})"

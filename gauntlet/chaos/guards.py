@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 from gauntlet.chaos import kube
 from gauntlet.environment import Environment
@@ -30,7 +29,7 @@ from gauntlet.exceptions import SafetyRefusal
 REACHABLE_WITHIN_S = 5.0
 
 
-def check_policy(env: Environment, confirm: Optional[str], flag: str = "--confirm ") -> None:
+def check_policy(env: Environment, confirm: str | None, flag: str = "--confirm ") -> None:
     """``chaos.allowed``, and the typed confirmation where the environment needs one (``flag``: how the operator
     gives it: ``--confirm ENV``, or ``--var gauntlet_confirm=ENV`` for a plain ``chaos run``)."""
     if not env.chaos.allowed:
@@ -49,7 +48,7 @@ def kubeconfig_of(env: Environment) -> Path:
     return env.kubernetes.kubeconfig_path or kube.default_kubeconfig()
 
 
-def check_kube_target(env: Environment, kubeconfig: Optional[Path] = None, context: Optional[str] = None) -> Path:
+def check_kube_target(env: Environment, kubeconfig: Path | None = None, context: str | None = None) -> Path:
     """Refuse unless ``kubeconfig``'s current context is the environment's, its server the environment's
     API server, and that server answers. Returns the kubeconfig path."""
     if env.kubernetes is None:
@@ -118,7 +117,7 @@ def check_db_tier(env: Environment) -> dict:
     return status
 
 
-def cloud_not_checked(env: Environment) -> Optional[str]:
+def cloud_not_checked(env: Environment) -> str | None:
     """Why the AWS experiment cannot run here (the local moto tier is down), or None; refuses a non-loopback
     endpoint that claims to be the local emulator."""
     from gauntlet.cloud.session import is_loopback

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from chaoslib.types import Configuration
@@ -30,10 +30,10 @@ class KubeTarget:
     """Where a kubeconfig points: the file, its current context, and that context's API server."""
 
     kubeconfig: Path
-    current_context: Optional[str]
+    current_context: str | None
     contexts: dict[str, str]  # context name -> API server URL of its cluster
 
-    def server(self, context: str) -> Optional[str]:
+    def server(self, context: str) -> str | None:
         return self.contexts.get(context)
 
 
@@ -57,7 +57,7 @@ def current_target(kubeconfig: Path) -> KubeTarget:
     return KubeTarget(kubeconfig, current or None, contexts)
 
 
-def same_server(a: Optional[str], b: Optional[str]) -> bool:
+def same_server(a: str | None, b: str | None) -> bool:
     """Two API server URLs name the same server: scheme, host and port (default 443), path ignored."""
     if not a or not b:
         return False
@@ -65,7 +65,7 @@ def same_server(a: Optional[str], b: Optional[str]) -> bool:
     return (left.scheme, (left.hostname or "").lower(), left.port or 443) == (right.scheme, (right.hostname or "").lower(), right.port or 443)
 
 
-def settings(configuration: Optional[Configuration] = None) -> tuple[str, Optional[str]]:
+def settings(configuration: Configuration | None = None) -> tuple[str, str | None]:
     """(kubeconfig path, context) of a Chaos Toolkit configuration, else of the environment variables."""
     configuration = configuration or {}
     kubeconfig = configuration.get("kubeconfig") or str(default_kubeconfig())
@@ -73,7 +73,7 @@ def settings(configuration: Optional[Configuration] = None) -> tuple[str, Option
     return os.path.expanduser(str(kubeconfig)), context
 
 
-def api_client(configuration: Optional[Configuration] = None):
+def api_client(configuration: Configuration | None = None):
     """The ``ApiClient`` of :func:`gauntlet.kubernetes.client.cluster` for exactly this kubeconfig and context
     (refused when ``kube_api_server`` is given and the context points elsewhere)."""
     from gauntlet.kubernetes.client import cluster
@@ -83,13 +83,13 @@ def api_client(configuration: Optional[Configuration] = None):
     return cluster({k: v for k, v in pinned.items() if v is not None}).api
 
 
-def core(configuration: Optional[Configuration] = None):
+def core(configuration: Configuration | None = None):
     from kubernetes import client
 
     return client.CoreV1Api(api_client(configuration))
 
 
-def apps(configuration: Optional[Configuration] = None):
+def apps(configuration: Configuration | None = None):
     from kubernetes import client
 
     return client.AppsV1Api(api_client(configuration))

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 from gauntlet.environment import Environment
 from gauntlet.ledger import CheckResult
@@ -32,9 +32,9 @@ class LoadBeside:
     run: Run
     profile: str
     experiment: str
-    thread: Optional[threading.Thread] = None
-    error: Optional[BaseException] = None
-    anchor: Optional[float] = None  # wall-clock time of Locust's t = 0
+    thread: threading.Thread | None = None
+    error: BaseException | None = None
+    anchor: float | None = None  # wall-clock time of Locust's t = 0
     results: list[CheckResult] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
 

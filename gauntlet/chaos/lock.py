@@ -18,7 +18,6 @@ import os
 import socket
 import tempfile
 from pathlib import Path
-from typing import Optional
 
 from gauntlet.exceptions import SafetyRefusal
 
@@ -47,7 +46,7 @@ def _describe(data: dict) -> str:
             f"{data.get('experiment', '?')} since {data.get('since', '?')}")
 
 
-def _held(env: str) -> Optional[dict]:
+def _held(env: str) -> dict | None:
     """What the holder of ``env``'s lock wrote ({} while it is being written), or None when it is free."""
     if not lock_path(env).exists():
         return None
@@ -66,7 +65,7 @@ def _held(env: str) -> Optional[dict]:
         os.close(fd)
 
 
-def holder(env: str) -> Optional[str]:
+def holder(env: str) -> str | None:
     """Who holds the lock of ``env`` right now, or None when it is free."""
     data = _held(env)
     if data is None:
@@ -74,7 +73,7 @@ def holder(env: str) -> Optional[str]:
     return _describe(data) if data else "another process (its lock file is being written)"
 
 
-def broken(env: str) -> tuple[Optional[str], set[str]]:
+def broken(env: str) -> tuple[str | None, set[str]]:
     """The experiment running against ``env`` and the components it takes down (pods, ``host:port``), if any."""
     data = _held(env) or {}
     return data.get("experiment"), set(data.get("breaks") or ())
@@ -85,9 +84,9 @@ class EnvLock:
 
     def __init__(self, env: str, experiment: str, command: str = "") -> None:
         self.env, self.experiment, self.command = env, experiment, command
-        self._fd: Optional[int] = None
+        self._fd: int | None = None
 
-    def acquire(self) -> "EnvLock":
+    def acquire(self) -> EnvLock:
         fd = _open(self.env)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -102,7 +101,7 @@ class EnvLock:
                                 "one run at a time per environment") from None
         data = {"environment": self.env, "experiment": self.experiment, "user": getpass.getuser(),
                 "host": socket.gethostname(), "pid": os.getpid(), "command": self.command,
-                "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(data).encode(), 0)
         os.fsync(fd)
@@ -128,7 +127,7 @@ class EnvLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "EnvLock":
+    def __enter__(self) -> EnvLock:
         return self.acquire()
 
     def __exit__(self, *_: object) -> None:

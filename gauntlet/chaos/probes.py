@@ -16,7 +16,7 @@ import io
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import httpx
 from chaoslib.exceptions import ActivityFailed
@@ -32,7 +32,7 @@ class Measurement:
     """What a probe saw: whether its condition holds, the number behind it, and a sentence for a report."""
 
     ok: bool
-    value: Optional[float]
+    value: float | None
     unit: str
     detail: str
 
@@ -51,7 +51,7 @@ def _settle(m: Measurement, raise_on_unavailable: bool) -> bool:
 
 
 def measure_pods_ready(namespace: str, label_selector: str, min_ready: int,
-                       configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+                       configuration: Configuration | None = None, secrets: Secrets | None = None) -> Measurement:
     from gauntlet.kubernetes.pod.probes import pods_ready as list_ready
 
     what = f"pods {label_selector} in {namespace}"
@@ -64,13 +64,13 @@ def measure_pods_ready(namespace: str, label_selector: str, min_ready: int,
 
 
 def pods_ready(namespace: str, label_selector: str, min_ready: int, raise_on_unavailable: bool = True,
-               configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+               configuration: Configuration | None = None, secrets: Secrets | None = None) -> bool:
     """At least ``min_ready`` of the workload's pods are Ready and not terminating: they receive traffic."""
     return _settle(measure_pods_ready(namespace, label_selector, min_ready, configuration), raise_on_unavailable)
 
 
 def await_pods_ready(namespace: str, label_selector: str, min_ready: int, timeout_s: float = 120, settle_s: float = 3.0,
-                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> float:
+                     configuration: Configuration | None = None, secrets: Secrets | None = None) -> float:
     """Wait (at most ``timeout_s``) until ``min_ready`` pods are Ready; the seconds it took. Raises on timeout.
 
     A loss shows a moment after the action that caused it (a ReplicaSet's pods are deleted by the garbage
@@ -90,7 +90,7 @@ def await_pods_ready(namespace: str, label_selector: str, min_ready: int, timeou
 
 
 def measure_replica_sets_ready(namespace: str, label_selector: str, min_sets: int,
-                               configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+                               configuration: Configuration | None = None, secrets: Secrets | None = None) -> Measurement:
     from gauntlet.kubernetes.pod.probes import list_pods, pod_summary
 
     what = f"ReplicaSets of {label_selector} in {namespace}"
@@ -107,13 +107,13 @@ def measure_replica_sets_ready(namespace: str, label_selector: str, min_sets: in
 
 
 def replica_sets_ready(namespace: str, label_selector: str, min_sets: int, raise_on_unavailable: bool = True,
-                       configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+                       configuration: Configuration | None = None, secrets: Secrets | None = None) -> bool:
     """At least ``min_sets`` ReplicaSets of the workload hold Ready pods (castle: "2 replica-sets for resiliency")."""
     return _settle(measure_replica_sets_ready(namespace, label_selector, min_sets, configuration), raise_on_unavailable)
 
 
 def measure_service_ready(namespace: str, service: str, min_ready: int = 1,
-                          configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+                          configuration: Configuration | None = None, secrets: Secrets | None = None) -> Measurement:
     from gauntlet.kubernetes.service.probes import service_endpoints
 
     what = f"Service {namespace}/{service}"
@@ -126,14 +126,14 @@ def measure_service_ready(namespace: str, service: str, min_ready: int = 1,
 
 
 def service_ready(namespace: str, service: str, min_ready: int = 1, raise_on_unavailable: bool = True,
-                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+                  configuration: Configuration | None = None, secrets: Secrets | None = None) -> bool:
     """The Service has at least ``min_ready`` ready endpoints: traffic still has somewhere to go."""
     return _settle(measure_service_ready(namespace, service, min_ready, configuration), raise_on_unavailable)
 
 
-def measure_traffic_only_after_gates(namespace: str, label_selector: str, service: Optional[str] = None,
-                                     require_gate: bool = True, configuration: Optional[Configuration] = None,
-                                     secrets: Optional[Secrets] = None) -> Measurement:
+def measure_traffic_only_after_gates(namespace: str, label_selector: str, service: str | None = None,
+                                     require_gate: bool = True, configuration: Configuration | None = None,
+                                     secrets: Secrets | None = None) -> Measurement:
     from gauntlet.kubernetes.pod.probes import ALB_GATE_PREFIX, became_ready_after_gates, list_pods, pod_summary
     from gauntlet.kubernetes.service.probes import service_endpoints
 
@@ -160,9 +160,9 @@ def measure_traffic_only_after_gates(namespace: str, label_selector: str, servic
     return Measurement(not bad, float(len(bad)), "pods", detail)
 
 
-def traffic_only_after_gates(namespace: str, label_selector: str, service: Optional[str] = None,
+def traffic_only_after_gates(namespace: str, label_selector: str, service: str | None = None,
                              require_gate: bool = True, raise_on_unavailable: bool = True,
-                             configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+                             configuration: Configuration | None = None, secrets: Secrets | None = None) -> bool:
     """No pod of the workload takes traffic (Ready, or a ready endpoint of ``service``) before its load balancer
     readiness gate (``target-health.elbv2.k8s.aws/...``) is True, judged by the conditions' transition times, so a
     pod that was Ready too early is caught even between two samples; with ``require_gate`` every such pod carries
@@ -180,9 +180,9 @@ def _percentile(values: list[float], percentile: float) -> float:
     return ordered[max(0, math.ceil(percentile / 100 * len(ordered)) - 1)]
 
 
-def measure_http_ok(url: str, max_ms: float = 1000, ca_bundle: Optional[str] = None, server_name: Optional[str] = None,
+def measure_http_ok(url: str, max_ms: float = 1000, ca_bundle: str | None = None, server_name: str | None = None,
                     samples: int = 1, interval_s: float = 0.0, percentile: float = 100.0, max_errors: int = 0,
-                    configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+                    configuration: Configuration | None = None, secrets: Secrets | None = None) -> Measurement:
     """``samples`` GETs ``interval_s`` apart (the environment's ``chaos.steady_state_window``): the window holds when
     the ``percentile`` of the answers' latencies is within ``max_ms`` and at most ``max_errors`` answers were not a
     200 (or no answer at all). One slow answer in a window is a data point, not a verdict."""
@@ -222,10 +222,10 @@ def measure_http_ok(url: str, max_ms: float = 1000, ca_bundle: Optional[str] = N
     return Measurement(ok, None if worst is None else round(worst, 1), "ms", detail)
 
 
-def http_ok(url: str, max_ms: float = 1000, ca_bundle: Optional[str] = None, server_name: Optional[str] = None,
+def http_ok(url: str, max_ms: float = 1000, ca_bundle: str | None = None, server_name: str | None = None,
             samples: int = 1, interval_s: float = 0.0, percentile: float = 100.0, max_errors: int = 0,
-            raise_on_unavailable: bool = True, configuration: Optional[Configuration] = None,
-            secrets: Optional[Secrets] = None) -> bool:
+            raise_on_unavailable: bool = True, configuration: Configuration | None = None,
+            secrets: Secrets | None = None) -> bool:
     """``GET url`` answers 200 within ``max_ms`` (the environment's latency budget), judged over a window of
     ``samples`` answers (:func:`measure_http_ok`)."""
     return _settle(measure_http_ok(url, max_ms, ca_bundle, server_name, samples, interval_s, percentile, max_errors,
@@ -233,7 +233,7 @@ def http_ok(url: str, max_ms: float = 1000, ca_bundle: Optional[str] = None, ser
 
 
 def measure_lb_servers_up(stats_url: str, backend: str, min_up: int,
-                          configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+                          configuration: Configuration | None = None, secrets: Secrets | None = None) -> Measurement:
     try:
         answer = httpx.get(stats_url.rstrip("/") + ";csv", timeout=HTTP_TIMEOUT_S)
         answer.raise_for_status()
@@ -247,7 +247,7 @@ def measure_lb_servers_up(stats_url: str, backend: str, min_up: int,
 
 
 def lb_servers_up(stats_url: str, backend: str, min_up: int, raise_on_unavailable: bool = True,
-                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+                  configuration: Configuration | None = None, secrets: Secrets | None = None) -> bool:
     """At least ``min_up`` servers of an HAProxy backend pass their health checks (the stats page's CSV)."""
     return _settle(measure_lb_servers_up(stats_url, backend, min_up, configuration), raise_on_unavailable)
 
@@ -256,7 +256,7 @@ def lb_servers_up(stats_url: str, backend: str, min_up: int, raise_on_unavailabl
 
 
 def measure_rds_available(db_instance_identifier: str, multi_az: bool = True,
-                          configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Measurement:
+                          configuration: Configuration | None = None, secrets: Secrets | None = None) -> Measurement:
     from gauntlet.cloud import rds
 
     try:
@@ -271,13 +271,13 @@ def measure_rds_available(db_instance_identifier: str, multi_az: bool = True,
 
 
 def rds_available(db_instance_identifier: str, multi_az: bool = True, raise_on_unavailable: bool = True,
-                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+                  configuration: Configuration | None = None, secrets: Secrets | None = None) -> bool:
     """The RDS instance is ``available`` and (with ``multi_az``) runs in a Multi-AZ setup."""
     return _settle(measure_rds_available(db_instance_identifier, multi_az, configuration, secrets), raise_on_unavailable)
 
 
 def await_rds_available(db_instance_identifier: str, timeout_s: float = 600, multi_az: bool = True,
-                        configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> float:
+                        configuration: Configuration | None = None, secrets: Secrets | None = None) -> float:
     """Wait (at most ``timeout_s``) until the instance is available (and Multi-AZ) again; the seconds it took.
 
     A reboot takes a moment to show: the first answers may still say ``available``, so the wait starts
@@ -303,7 +303,7 @@ def await_rds_available(db_instance_identifier: str, timeout_s: float = 600, mul
 DB_CLIENTS_ENV = "GAUNTLET_DB_CLIENTS"
 
 
-def _database(configuration: Optional[Configuration]) -> Any:
+def _database(configuration: Configuration | None) -> Any:
     from gauntlet.environment import load_environment
 
     env = load_environment((configuration or {}).get("gauntlet_env") or "local")
@@ -312,8 +312,8 @@ def _database(configuration: Optional[Configuration]) -> Any:
     return env.database
 
 
-def measure_db_serving(db_instance_identifier: str, failover: str = "rds", configuration: Optional[Configuration] = None,
-                       secrets: Optional[Secrets] = None) -> Measurement:
+def measure_db_serving(db_instance_identifier: str, failover: str = "rds", configuration: Configuration | None = None,
+                       secrets: Secrets | None = None) -> Measurement:
     if failover == "rds":
         return measure_rds_available(db_instance_identifier, True, configuration, secrets)
     from gauntlet.database.connection import connect, error_text, where
@@ -332,14 +332,14 @@ def measure_db_serving(db_instance_identifier: str, failover: str = "rds", confi
 
 
 def db_serving(db_instance_identifier: str, failover: str = "rds", raise_on_unavailable: bool = True,
-               configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+               configuration: Configuration | None = None, secrets: Secrets | None = None) -> bool:
     """The database serves its clients: on RDS the instance is available and Multi-AZ (the API says so); on the
     local database tier its endpoint reaches a primary (its standby is what the failover shows)."""
     return _settle(measure_db_serving(db_instance_identifier, failover, configuration, secrets), raise_on_unavailable)
 
 
 def await_db_serving(db_instance_identifier: str, failover: str = "rds", timeout_s: float = 600,
-                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> float:
+                     configuration: Configuration | None = None, secrets: Secrets | None = None) -> float:
     """Wait (at most ``timeout_s``) until the database serves again; the seconds it took. Raises on timeout."""
     if failover == "rds":
         return await_rds_available(db_instance_identifier, timeout_s, True, configuration, secrets)
@@ -353,8 +353,8 @@ def await_db_serving(db_instance_identifier: str, failover: str = "rds", timeout
         time.sleep(0.1)
 
 
-def measure_db_topology(db_instance_identifier: str, failover: str = "rds", configuration: Optional[Configuration] = None,
-                        secrets: Optional[Secrets] = None) -> Measurement:
+def measure_db_topology(db_instance_identifier: str, failover: str = "rds", configuration: Configuration | None = None,
+                        secrets: Secrets | None = None) -> Measurement:
     if failover == "rds":
         m = measure_rds_available(db_instance_identifier, True, configuration, secrets)
         return Measurement(m.ok, m.value, "standbys", m.detail)
@@ -369,7 +369,7 @@ def measure_db_topology(db_instance_identifier: str, failover: str = "rds", conf
 
 
 def await_db_clients(db_instance_identifier: str, failover: str = "rds", timeout_s: float = 120,
-                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+                     configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """Wait (at most ``timeout_s``) until every client probe that ``gauntlet chaos`` runs beside the experiment
     succeeded again after this call began, so the rollbacks do not cut their measurement short; what they
     did. Never raises: the figures are judged by gauntlet. At once without client probes (a plain ``chaos

@@ -15,8 +15,8 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.children import Child
@@ -67,7 +67,7 @@ class ChaosProcess:
         self._progress = progress
         self.child = Child(argv, env=env, output=self._line)
         self.proc = self.child.proc
-        self.signalled: Optional[str] = None
+        self.signalled: str | None = None
 
     def _line(self, line: str) -> None:
         line = _ANSI.sub("", line)
@@ -81,7 +81,7 @@ class ChaosProcess:
             self.signalled = why
             self.child.send(signal.SIGINT)
 
-    def wait(self, timeout: float) -> Optional[int]:
+    def wait(self, timeout: float) -> int | None:
         return self.child.wait(timeout)
 
     def kill(self) -> None:
@@ -126,7 +126,7 @@ def write_journal(exp: Experiment, out: Path, events: list[dict], configuration:
              progress: Progress) -> tuple[dict, bool]:
     """Chaos Toolkit's journal; when it wrote none or ended before its rollbacks, gauntlet's, with them played."""
     path = out / "journal.json"
-    journal: Optional[dict] = None
+    journal: dict | None = None
     try:
         journal = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

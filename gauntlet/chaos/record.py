@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Optional
 
 from gauntlet.chaos import timeline, verdict
 from gauntlet.chaos.experiments import Experiment
@@ -25,7 +24,7 @@ from gauntlet.ledger import CheckResult
 from gauntlet.report import Run, write_atomic
 
 
-def _db_figures(info: Optional[dict]) -> dict:
+def _db_figures(info: dict | None) -> dict:
     """The client probes' figures that history trends: unavailability, reconnect time, lost writes."""
     if not info or info["error"] or info["skipped"]:
         return {}
@@ -48,14 +47,14 @@ def why(run: dict) -> str:
     return re.sub(r"^(?:[\w.]+(?:Failed|Error|Exception|Deviation|NotChecked)\b: )+", "", lines[-1])[:400]
 
 
-def _probe_detail(state: Optional[dict]) -> str:
+def _probe_detail(state: dict | None) -> str:
     for probe in (state or {}).get("probes") or ():
         if not probe.get("tolerance_met", True) or probe.get("status") == "failed":
             return f"{probe['activity'].get('name')}: {why(probe)}"
     return ""
 
 
-def _db_clients(beside: tuple[ClientProbes, dict[str, bool], dict], served_again_at: Optional[float], end: float,
+def _db_clients(beside: tuple[ClientProbes, dict[str, bool], dict], served_again_at: float | None, end: float,
                 t0: float) -> tuple[dict, list[str], list[dict], list[tuple[float, str]]]:
     """The client probes' figures, what broke their hypothesis, their timeline series and markers."""
     clients, stuck, durability = beside
@@ -101,10 +100,10 @@ def _db_summary(info: dict) -> str:
     return "; ".join(parts) + f" (budget {info['budget_s']:g} s)"
 
 
-def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated: Optional[str], claims: tuple[str, ...], sampler: timeline.Sampler,
-            t0: float, events: list[dict], journal: dict, fallback: bool, interrupted: Optional[str],
-            stop_condition: Optional[str], loader: Optional[LoadBeside], duration_s: float,
-            beside: Optional[tuple[ClientProbes, dict[str, bool], dict]] = None) -> CheckResult:
+def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated: str | None, claims: tuple[str, ...], sampler: timeline.Sampler,
+            t0: float, events: list[dict], journal: dict, fallback: bool, interrupted: str | None,
+            stop_condition: str | None, loader: LoadBeside | None, duration_s: float,
+            beside: tuple[ClientProbes, dict[str, bool], dict] | None = None) -> CheckResult:
     samples = sampler.snapshot()
     faults = faults_of(events)
     recov = timeline.recoveries([(s.t, s.ok) for s in samples], faults)
@@ -115,7 +114,7 @@ def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated:
     if sampler.tripped_at:
         markers.append((sampler.tripped_at, "stop condition"))
     extra_series: list[dict] = []
-    load_info: Optional[dict] = None
+    load_info: dict | None = None
     if loader is not None:
         points = loader.wall_points()
         if faults:
@@ -132,7 +131,7 @@ def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated:
              "points": [[round(p["t"] - t0, 2), round((p["error_rate"] or 0) * 100, 3)] for p in points]},
         ]
     breaches = timeline.invariant_breaches(samples, exp.invariants, t0)
-    db_info: Optional[dict] = None
+    db_info: dict | None = None
     client_breaches: list[str] = []
     if beside is not None:
         served_again = next((r.recovered_at for r in recov), None)
@@ -194,7 +193,7 @@ def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated:
     return result
 
 
-def _record_load(env: Environment, run: Run, exp: Experiment, loader: LoadBeside, load_info: Optional[dict]) -> None:
+def _record_load(env: Environment, run: Run, exp: Experiment, loader: LoadBeside, load_info: dict | None) -> None:
     """The load profile's SLO checks: as the whole run measured them, or, for a profile that is evidence only
     during this experiment, on its fault window; not evidence when no fault was injected."""
     from gauntlet.load import slo

@@ -28,9 +28,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import yaml
 
@@ -40,10 +41,17 @@ from gauntlet.chaos.experiments import Experiment
 from gauntlet.chaos.load_beside import LoadBeside, join_ignoring_interrupts
 from gauntlet.chaos.lock import EnvLock, holder
 from gauntlet.chaos.probes import DB_CLIENTS_ENV
-from gauntlet.chaos.process import (ROLLBACK_GRACE_S, ChaosProcess, chaos_command, faults, read_events,
-                                    wait_ignoring_interrupts, write_journal)
-from gauntlet.children import Interrupted, signals_interrupt
+from gauntlet.chaos.process import (
+    ROLLBACK_GRACE_S,
+    ChaosProcess,
+    chaos_command,
+    faults,
+    read_events,
+    wait_ignoring_interrupts,
+    write_journal,
+)
 from gauntlet.chaos.record import record
+from gauntlet.children import Interrupted, signals_interrupt
 from gauntlet.database.clients import ClientProbes, Settings
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
@@ -70,14 +78,14 @@ class Preflight:
     configuration: dict[str, Any]
     child_env: dict[str, str] = field(default_factory=dict)
     targets: list[targets.Target] = field(default_factory=list)
-    not_checked: Optional[str] = None
-    emulated: Optional[str] = None
+    not_checked: str | None = None
+    emulated: str | None = None
 
 
 def _live_workloads(exp: Experiment, env: Environment, values: dict[str, Any], declared: set[str]) -> None:
     """Each workload's selector (the labels its live Deployments share) and, when nothing is claimed, its replicas."""
     for prefix, workload in exp.bound(env).items():
-        shared: Optional[dict[str, str]] = None
+        shared: dict[str, str] | None = None
         replicas = 0
         for name in workload.objects:
             try:
@@ -138,7 +146,7 @@ def _aws_child_env(values: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def preflight(env: Environment, exp: Experiment, confirm: Optional[str], *, resolve: bool = True) -> Preflight:
+def preflight(env: Environment, exp: Experiment, confirm: str | None, *, resolve: bool = True) -> Preflight:
     """Every check that can refuse, in order; nothing is changed. Raises SafetyRefusal or ConfigError."""
     from chaoslib.configuration import load_configuration
 
@@ -180,7 +188,7 @@ def preflight(env: Environment, exp: Experiment, confirm: Optional[str], *, reso
     return pre
 
 
-def dry_run(env: Environment, exp: Experiment, confirm: Optional[str]) -> dict:
+def dry_run(env: Environment, exp: Experiment, confirm: str | None) -> dict:
     """Every check, then what would be done; nothing is changed and no lock is taken."""
     pre = preflight(env, exp, confirm)
     problem = None
@@ -198,7 +206,7 @@ def dry_run(env: Environment, exp: Experiment, confirm: Optional[str]) -> dict:
 # --------------------------------------------------------------------------- the run
 
 
-def _db_clients(env: Environment, exp: Experiment, out: Path) -> Optional[ClientProbes]:
+def _db_clients(env: Environment, exp: Experiment, out: Path) -> ClientProbes | None:
     """The client probes of a database experiment, where the environment names the database; their settings:
     the write probe only where the chaos policy allows it, the pool as the local tier's faults say."""
     db = env.database
@@ -237,7 +245,7 @@ class ChaosRun:
             result = chaos.run(run)                                      # the experiment
     """
 
-    def __init__(self, env: Environment, name: str, *, confirm: Optional[str] = None, load: Optional[str] = None,
+    def __init__(self, env: Environment, name: str, *, confirm: str | None = None, load: str | None = None,
                  progress: Progress = lambda line: None, command: str = "") -> None:
         self.env, self.load, self.progress = env, load, progress
         self.exp = experiments.load(name)
@@ -251,9 +259,9 @@ class ChaosRun:
                               "them (claims[].evidence)")
         self.pre = preflight(env, self.exp, confirm, resolve=False)
         self.command = command or f"gauntlet chaos {env.name} {name}"
-        self._lock: Optional[EnvLock] = None
+        self._lock: EnvLock | None = None
 
-    def __enter__(self) -> "ChaosRun":
+    def __enter__(self) -> ChaosRun:
         if self.pre.not_checked:
             return self
         self._lock = EnvLock(self.env.name, self.exp.name, self.command).acquire()
@@ -287,7 +295,7 @@ class ChaosRun:
         return _run_locked(self.env, run, self.exp, self.pre, self.claims, self.load, self.progress)
 
 
-def run_experiment(env: Environment, run: Run, name: str, *, confirm: Optional[str] = None, load: Optional[str] = None,
+def run_experiment(env: Environment, run: Run, name: str, *, confirm: str | None = None, load: str | None = None,
                    progress: Progress = lambda line: None) -> CheckResult:
     """Run experiment ``name`` against ``env`` into ``run``; the check it recorded. Refusals raise before anything."""
     with ChaosRun(env, name, confirm=confirm, load=load, progress=progress) as chaos:
@@ -295,7 +303,7 @@ def run_experiment(env: Environment, run: Run, name: str, *, confirm: Optional[s
 
 
 def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, claims: tuple[str, ...],
-                load: Optional[str], progress: Progress) -> CheckResult:
+                load: str | None, progress: Progress) -> CheckResult:
     name, deadline = exp.name, float(env.chaos.steady_state_deadline_s)
     out = run.dir / "chaos" / name
     _write_inputs(pre, out)
@@ -303,7 +311,7 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
         progress(line)
     events_path = out / "events.jsonl"
     specs = _sampler_specs(exp, pre.configuration)
-    child: Optional[ChaosProcess] = None
+    child: ChaosProcess | None = None
     stop_reason: list[str] = []
 
     def on_deadline(lost_s: float) -> None:
@@ -317,7 +325,7 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
     loader = LoadBeside(env, run, load, exp.name) if load else None
     clients = _db_clients(env, exp, out)
     with signals_interrupt(progress):  # a no-op under the CLI, which is inside it already
-        interrupted: Optional[KeyboardInterrupt] = None
+        interrupted: KeyboardInterrupt | None = None
         started = time.monotonic()
         t0 = time.time()
         try:
@@ -392,7 +400,7 @@ def _watch(child: ChaosProcess, sampler: timeline.Sampler, events_path: Path) ->
     sampler.arm(False)
 
 
-def _tail(sampler: timeline.Sampler, deadline_s: float, clients: Optional[ClientProbes] = None) -> None:
+def _tail(sampler: timeline.Sampler, deadline_s: float, clients: ClientProbes | None = None) -> None:
     """Keep sampling after the experiment until every probe, observed ones included (a replica back in the load
     balancer's pool), held for TAIL_STEADY_S, and the client probes succeed again; at most the deadline."""
     limit = time.monotonic() + deadline_s

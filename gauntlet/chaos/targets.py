@@ -12,8 +12,9 @@ allow-list, at most ``max_pods_per_action`` pods per action.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Optional
+from typing import Any
 
 from chaoslib import substitute
 from chaoslib.types import Configuration
@@ -63,8 +64,8 @@ def _ref(pod: Any) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
 
 
-def _pods_target(activity: str, call: str, effect: str, pods: list, count: Optional[int] = None, *,
-                 ns: Optional[str] = None, **kw: Any) -> Target:
+def _pods_target(activity: str, call: str, effect: str, pods: list, count: int | None = None, *,
+                 ns: str | None = None, **kw: Any) -> Target:
     """A target taking down ``pods`` (``count`` of them); ``ns``: the namespace of the objects it changes."""
     refs = tuple(sorted(_ref(p) for p in pods))
     namespaces = {r.split("/")[0] for r in refs} | ({ns} if ns else set())
@@ -260,7 +261,7 @@ def call_of(activity: dict) -> str:
     return f"{provider.get('module')}.{provider.get('func')}" if provider.get("type") == "python" else str(provider.get("type"))
 
 
-def resolve(activity: dict, configuration: Configuration, secrets: Optional[dict] = None, *, rollback: bool = False) -> Target:
+def resolve(activity: dict, configuration: Configuration, secrets: dict | None = None, *, rollback: bool = False) -> Target:
     """The target of one action; :class:`SafetyRefusal` when gauntlet cannot compute it."""
     name, call = activity.get("name", "?"), call_of(activity)
     resolver = RESOLVERS.get(call)
@@ -278,7 +279,7 @@ def resolve(activity: dict, configuration: Configuration, secrets: Optional[dict
     return replace(target, rollback=rollback)
 
 
-def plan(method: list[dict], rollbacks: list[dict], configuration: Configuration, secrets: Optional[dict] = None) -> list[Target]:
+def plan(method: list[dict], rollbacks: list[dict], configuration: Configuration, secrets: dict | None = None) -> list[Target]:
     """The targets of every action of the method, then of every rollback."""
     out = [resolve(a, configuration, secrets) for a in method if a.get("type") == "action"]
     out += [resolve(a, configuration, secrets, rollback=True) for a in rollbacks if a.get("type") == "action"]

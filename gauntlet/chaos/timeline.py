@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from chaoslib import substitute
 
@@ -44,7 +45,7 @@ class ProbeSpec:
     call: Callable[[], Measurement]
 
 
-def probe_spec(activity: dict, configuration: dict, secrets: Optional[dict], *, steady: bool, invariant: bool) -> ProbeSpec:
+def probe_spec(activity: dict, configuration: dict, secrets: dict | None, *, steady: bool, invariant: bool) -> ProbeSpec:
     """A sampler probe from a hypothesis probe of :mod:`gauntlet.chaos.probes`, through its ``measure_*``."""
     provider = activity.get("provider") or {}
     arguments = dict(substitute(provider.get("arguments") or {}, configuration, secrets or {}))
@@ -76,7 +77,7 @@ class Sampler(threading.Thread):
         super().__init__(name="gauntlet-chaos-sampler", daemon=True)
         self.specs, self.deadline_s, self.on_deadline, self.interval_s = specs, deadline_s, on_deadline, interval_s
         self.samples: list[Sample] = []
-        self.tripped_at: Optional[float] = None
+        self.tripped_at: float | None = None
         self._stop_event = threading.Event()
         self._armed = threading.Event()
         self._burst_until = 0.0
@@ -119,7 +120,7 @@ class Sampler(threading.Thread):
         return sample
 
     def run(self) -> None:
-        lost_since: Optional[float] = None
+        lost_since: float | None = None
         next_at = time.monotonic()
         while not self._stop_event.is_set():
             sample = self.sample_once()
@@ -145,10 +146,10 @@ class Recovery:
     fault: str
     at: float  # wall-clock time the fault was injected
     lost: bool  # the steady state was seen lost after it
-    recovered_at: Optional[float]  # wall-clock time it held again, for good; None: never within the window
+    recovered_at: float | None  # wall-clock time it held again, for good; None: never within the window
 
     @property
-    def time_to_recovery_s(self) -> Optional[float]:
+    def time_to_recovery_s(self) -> float | None:
         return None if self.recovered_at is None else round(max(0.0, self.recovered_at - self.at), 2)
 
 
@@ -204,7 +205,7 @@ def phases(points: list[dict], window: tuple[float, float]) -> dict[str, dict]:
 
 
 def document(title: str, samples: list[Sample], specs: list[ProbeSpec], t0: float, markers: list[tuple[float, str]],
-             ttr: Optional[float], extra_series: list[dict] = (), **extra: Any) -> dict:
+             ttr: float | None, extra_series: list[dict] = (), **extra: Any) -> dict:
     """The timeline file's content (``gauntlet.charts`` format): steady state 0/1, each probe's numbers, load."""
     def rel(t: float) -> float:
         return round(t - t0, 2)

@@ -26,7 +26,6 @@ Only rules 5-8 and 11 judge the claim: a run that broke nothing is never evidenc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 from gauntlet.chaos.timeline import BURST_INTERVAL_S
 from gauntlet.ledger import NOT_EVIDENCE, Outcome
@@ -37,8 +36,8 @@ class Observed:
     """Everything a verdict is made of."""
 
     deadline_s: float
-    journal_status: Optional[str] = None
-    before_met: Optional[bool] = None
+    journal_status: str | None = None
+    before_met: bool | None = None
     before_detail: str = ""
     steady_state_is_the_claim: bool = False  # the hypothesis states the claim itself (Multi-AZ): not met is a violation
     deviated: bool = False
@@ -46,13 +45,13 @@ class Observed:
     failed_actions: tuple[str, ...] = ()
     failed_rollbacks: tuple[str, ...] = ()
     rollbacks_ran: tuple[str, ...] = ()
-    interrupted: Optional[str] = None
-    stop_condition: Optional[str] = None
+    interrupted: str | None = None
+    stop_condition: str | None = None
     invariant_breaches: tuple[str, ...] = ()
     faults: int = 0
     lost: bool = True  # the steady state was seen lost after a fault
-    time_to_recovery_s: Optional[float] = None
-    emulated: Optional[str] = None
+    time_to_recovery_s: float | None = None
+    emulated: str | None = None
     client_breaches: tuple[str, ...] = ()
     client_summary: str = ""  # the client probes' figures, for every message
     notes: tuple[str, ...] = field(default=())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from gauntlet.cloud.errors import CloudConfigError
 from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable
@@ -24,8 +23,8 @@ def region_of_arn(certificate_arn: str) -> str:
     return match.group(1)
 
 
-def describe_certificate(certificate_arn: str, configuration: Optional[Configuration] = None,
-                         secrets: Optional[Secrets] = None) -> dict:
+def describe_certificate(certificate_arn: str, configuration: Configuration | None = None,
+                         secrets: Secrets | None = None) -> dict:
     """``DescribeCertificate`` in the certificate's own region (CloudFront's are in us-east-1)."""
     acm = client("acm", configuration, secrets, region=region_of_arn(certificate_arn))
     answer = call(acm, "describe_certificate", resource=f"certificate {certificate_arn}", CertificateArn=certificate_arn)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from gauntlet.cloud.errors import CloudConfigError
 from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable, pages
 from gauntlet.exceptions import ResourceMissing
@@ -12,8 +10,8 @@ from gauntlet.exceptions import ResourceMissing
 HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 
 
-def get_distribution(distribution_id: Optional[str] = None, alias: Optional[str] = None,
-                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+def get_distribution(distribution_id: str | None = None, alias: str | None = None,
+                     configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """``GetDistribution`` of the id, or of the distribution whose aliases hold ``alias``."""
     cloudfront = client("cloudfront", configuration, secrets, region=GLOBAL_REGION)
     if distribution_id is None:
@@ -28,7 +26,7 @@ def get_distribution(distribution_id: Optional[str] = None, alias: Optional[str]
     return jsonable(answer["Distribution"])
 
 
-def origin(distribution: dict, origin_id: str) -> Optional[dict]:
+def origin(distribution: dict, origin_id: str) -> dict | None:
     return next((o for o in distribution["DistributionConfig"]["Origins"].get("Items") or [] if o["Id"] == origin_id), None)
 
 
@@ -43,8 +41,8 @@ def is_s3_origin(item: dict) -> bool:
     return "S3OriginConfig" in item or ".s3." in item.get("DomainName", "") or item.get("DomainName", "").endswith(".s3.amazonaws.com")
 
 
-def get_cache_policy(cache_policy_id: str, configuration: Optional[Configuration] = None,
-                     secrets: Optional[Secrets] = None) -> dict:
+def get_cache_policy(cache_policy_id: str, configuration: Configuration | None = None,
+                     secrets: Secrets | None = None) -> dict:
     """A cache policy's configuration (``MinTTL``, ``DefaultTTL``, ``MaxTTL``, ...)."""
     cloudfront = client("cloudfront", configuration, secrets, region=GLOBAL_REGION)
     answer = call(cloudfront, "get_cache_policy", resource=f"cache policy {cache_policy_id}", Id=cache_policy_id)

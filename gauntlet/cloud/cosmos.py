@@ -9,7 +9,8 @@ answer is :class:`NotChecked` with the reason.
 from __future__ import annotations
 
 import importlib.util
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from gauntlet.cloud.errors import CloudCallFailed
 from gauntlet.cloud.session import Configuration, Secrets
@@ -26,9 +27,9 @@ def sdk_available() -> bool:
         return False
 
 
-def describe_cosmos_account(subscription: Optional[str], resource_group: Optional[str], account: str,
-                            configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None, *,
-                            management_client: Optional[Callable[[str], Any]] = None) -> dict:
+def describe_cosmos_account(subscription: str | None, resource_group: str | None, account: str,
+                            configuration: Configuration | None = None, secrets: Secrets | None = None, *,
+                            management_client: Callable[[str], Any] | None = None) -> dict:
     """The account's write and read regions, failover priorities and ``enable_automatic_failover``.
 
     ``management_client(subscription)`` returns a ``CosmosDBManagementClient``; by default one

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from gauntlet.cloud.session import Configuration, Secrets, client, jsonable, pages
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
 
 
-def describe_subnets(subnet_ids: Sequence[str], configuration: Optional[Configuration] = None,
-                     secrets: Optional[Secrets] = None) -> list[dict]:
+def describe_subnets(subnet_ids: Sequence[str], configuration: Configuration | None = None,
+                     secrets: Secrets | None = None) -> list[dict]:
     """Each subnet with ``InternetRoutes``: the default routes of its route table that lead to an internet gateway."""
     ec2 = client("ec2", configuration, secrets)
     subnets = pages(ec2, "describe_subnets", "Subnets", resource=f"subnets {list(subnet_ids)}", SubnetIds=list(subnet_ids))
@@ -28,8 +28,8 @@ def describe_subnets(subnet_ids: Sequence[str], configuration: Optional[Configur
     return out
 
 
-def describe_security_groups(group_ids: Sequence[str], configuration: Optional[Configuration] = None,
-                             secrets: Optional[Secrets] = None) -> list[dict]:
+def describe_security_groups(group_ids: Sequence[str], configuration: Configuration | None = None,
+                             secrets: Secrets | None = None) -> list[dict]:
     ec2 = client("ec2", configuration, secrets)
     return jsonable(pages(ec2, "describe_security_groups", "SecurityGroups", resource=f"security groups {list(group_ids)}",
                           GroupIds=list(group_ids)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 from gauntlet.cloud.errors import CloudCallFailed
 from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable, pages
@@ -13,14 +12,14 @@ from gauntlet.exceptions import ResourceMissing
 PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:*", "*")
 
 
-def describe_repository(name: str, configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+def describe_repository(name: str, configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     ecr = client("ecr", configuration, secrets)
     found = call(ecr, "describe_repositories", resource=f"repository {name!r}", repositoryNames=[name]).get("repositories") or []
     return jsonable(found[0]) if found else {}
 
 
-def repository_policy(name: str, configuration: Optional[Configuration] = None,
-                      secrets: Optional[Secrets] = None) -> Optional[dict]:
+def repository_policy(name: str, configuration: Configuration | None = None,
+                      secrets: Secrets | None = None) -> dict | None:
     """The repository's policy document, or None when it has none (only the account's own identities may pull)."""
     ecr = client("ecr", configuration, secrets)
     try:
@@ -35,7 +34,7 @@ def repository_policy(name: str, configuration: Optional[Configuration] = None,
         raise CloudCallFailed(f"ecr:GetRepositoryPolicy {name!r}: the policy is not JSON ({exc})") from None
 
 
-def public_statements(policy: Optional[dict]) -> list[dict]:
+def public_statements(policy: dict | None) -> list[dict]:
     """The statements that let anyone (``Principal: "*"``) pull, without a condition narrowing it."""
     if not policy:
         return []
@@ -51,7 +50,7 @@ def public_statements(policy: Optional[dict]) -> list[dict]:
     return out
 
 
-def image_tags(name: str, configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> list[str]:
+def image_tags(name: str, configuration: Configuration | None = None, secrets: Secrets | None = None) -> list[str]:
     ecr = client("ecr", configuration, secrets)
     images = pages(ecr, "describe_images", "imageDetails", resource=f"images of repository {name!r}", repositoryName=name)
     return sorted({tag for image in images for tag in image.get("imageTags") or []})

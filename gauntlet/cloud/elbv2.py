@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable, pages
 from gauntlet.exceptions import ResourceMissing
 
@@ -13,8 +11,8 @@ MOTO_TARGET_HEALTH = ("moto runs no health checks: it answers 'healthy' for ever
                       "unhealthy one is evidence")
 
 
-def describe_load_balancer(name: str, configuration: Optional[Configuration] = None,
-                           secrets: Optional[Secrets] = None) -> dict:
+def describe_load_balancer(name: str, configuration: Configuration | None = None,
+                           secrets: Secrets | None = None) -> dict:
     """The load balancer of this name (``AvailabilityZones``, ``DNSName``, ``LoadBalancerArn``, ...)."""
     elbv2 = client("elbv2", configuration, secrets)
     found = call(elbv2, "describe_load_balancers", resource=f"load balancer {name!r}", Names=[name]).get("LoadBalancers") or []
@@ -23,15 +21,15 @@ def describe_load_balancer(name: str, configuration: Optional[Configuration] = N
     return jsonable(found[0])
 
 
-def describe_listeners(load_balancer_arn: str, configuration: Optional[Configuration] = None,
-                       secrets: Optional[Secrets] = None) -> list[dict]:
+def describe_listeners(load_balancer_arn: str, configuration: Configuration | None = None,
+                       secrets: Secrets | None = None) -> list[dict]:
     elbv2 = client("elbv2", configuration, secrets)
     return jsonable(pages(elbv2, "describe_listeners", "Listeners", resource=f"listeners of {load_balancer_arn}",
                           LoadBalancerArn=load_balancer_arn))
 
 
-def listener_certificates(listener_arn: str, configuration: Optional[Configuration] = None,
-                          secrets: Optional[Secrets] = None) -> list[str]:
+def listener_certificates(listener_arn: str, configuration: Configuration | None = None,
+                          secrets: Secrets | None = None) -> list[str]:
     """Every certificate ARN the listener serves (the default one first)."""
     elbv2 = client("elbv2", configuration, secrets)
     certificates = call(elbv2, "describe_listener_certificates", resource=f"certificates of {listener_arn}",
@@ -39,8 +37,8 @@ def listener_certificates(listener_arn: str, configuration: Optional[Configurati
     return [c["CertificateArn"] for c in sorted(certificates, key=lambda c: not c.get("IsDefault"))]
 
 
-def describe_target_health(load_balancer_arn: str, configuration: Optional[Configuration] = None,
-                           secrets: Optional[Secrets] = None) -> list[dict]:
+def describe_target_health(load_balancer_arn: str, configuration: Configuration | None = None,
+                           secrets: Secrets | None = None) -> list[dict]:
     """One entry per target group of the load balancer: its name, type and each registered target's health."""
     elbv2 = client("elbv2", configuration, secrets)
     groups = pages(elbv2, "describe_target_groups", "TargetGroups", resource=f"target groups of {load_balancer_arn}",
@@ -54,8 +52,8 @@ def describe_target_health(load_balancer_arn: str, configuration: Optional[Confi
     return out
 
 
-def describe_tags(resource_arn: str, configuration: Optional[Configuration] = None,
-                  secrets: Optional[Secrets] = None) -> dict[str, str]:
+def describe_tags(resource_arn: str, configuration: Configuration | None = None,
+                  secrets: Secrets | None = None) -> dict[str, str]:
     elbv2 = client("elbv2", configuration, secrets)
     descriptions = call(elbv2, "describe_tags", resource=f"tags of {resource_arn}", ResourceArns=[resource_arn]).get("TagDescriptions") or []
     return {t["Key"]: t.get("Value", "") for d in descriptions for t in d.get("Tags", [])}

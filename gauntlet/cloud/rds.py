@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable
 from gauntlet.exceptions import ResourceMissing
 
@@ -13,8 +11,8 @@ MOTO_FAILOVER = ("moto accepts reboot_db_instance(ForceFailover=True) and ignore
                  "shows the experiment's calls and tolerances work, not that the database fails over")
 
 
-def describe_db_instance(db_instance_identifier: str, configuration: Optional[Configuration] = None,
-                         secrets: Optional[Secrets] = None) -> dict:
+def describe_db_instance(db_instance_identifier: str, configuration: Configuration | None = None,
+                         secrets: Secrets | None = None) -> dict:
     """The instance as ``DescribeDBInstances`` answers it (``MultiAZ``, ``Engine``, ``StorageEncrypted``, ...)."""
     resource = f"RDS instance {db_instance_identifier!r}"
     answer = call(client("rds", configuration, secrets), "describe_db_instances", resource=resource,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable, pages
 from gauntlet.exceptions import ResourceMissing
 
@@ -12,8 +10,8 @@ def fqdn(name: str) -> str:
     return name.rstrip(".").lower() + "."
 
 
-def find_hosted_zone(name_or_id: str, configuration: Optional[Configuration] = None,
-                     secrets: Optional[Secrets] = None) -> dict:
+def find_hosted_zone(name_or_id: str, configuration: Configuration | None = None,
+                     secrets: Secrets | None = None) -> dict:
     """The public hosted zone of this name (``example.org``) or id (``Z0123...``)."""
     route53 = client("route53", configuration, secrets, region=GLOBAL_REGION)
     if "." not in name_or_id.rstrip("."):
@@ -25,8 +23,8 @@ def find_hosted_zone(name_or_id: str, configuration: Optional[Configuration] = N
     return jsonable(public[0])
 
 
-def record_sets(hosted_zone_id: str, name: str, configuration: Optional[Configuration] = None,
-                secrets: Optional[Secrets] = None) -> list[dict]:
+def record_sets(hosted_zone_id: str, name: str, configuration: Configuration | None = None,
+                secrets: Secrets | None = None) -> list[dict]:
     """The record sets of exactly this name in the zone (every type)."""
     route53 = client("route53", configuration, secrets, region=GLOBAL_REGION)
     found = pages(route53, "list_resource_record_sets", "ResourceRecordSets", resource=f"records of {fqdn(name)}",

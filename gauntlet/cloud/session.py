@@ -27,7 +27,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -105,19 +105,19 @@ def configuration_for(aws: Aws) -> Configuration:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def emulator(configuration: Optional[Configuration]) -> Optional[str]:
+def emulator(configuration: Configuration | None) -> str | None:
     """``"moto"`` when the AWS API is the local stack's emulator, else None."""
     return (configuration or {}).get("aws_emulator")
 
 
-def region_of(configuration: Optional[Configuration]) -> str:
+def region_of(configuration: Configuration | None) -> str:
     region = (configuration or {}).get("aws_region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         raise NotChecked("no AWS region: set aws.region in the environment (or aws_region in the configuration)")
     return region
 
 
-def is_loopback(url: Optional[str]) -> bool:
+def is_loopback(url: str | None) -> bool:
     host = urlsplit(url).hostname if url else None
     if host is None:
         return False
@@ -129,11 +129,11 @@ def is_loopback(url: Optional[str]) -> bool:
         return False
 
 
-def _loopback_only(endpoint_url: Optional[str]) -> bool:
+def _loopback_only(endpoint_url: str | None) -> bool:
     return is_loopback(endpoint_url) or os.environ.get(LOOPBACK_ONLY_ENV, "") not in ("", "0", "false")
 
 
-def _session(profile: Optional[str], credentials_file: Optional[str], secrets: Secrets, loopback_only: bool) -> boto3.Session:
+def _session(profile: str | None, credentials_file: str | None, secrets: Secrets, loopback_only: bool) -> boto3.Session:
     key = (profile, credentials_file, tuple(sorted((secrets or {}).items())), loopback_only)
     with _lock:
         if key in _sessions:
@@ -163,13 +163,13 @@ def _session(profile: Optional[str], credentials_file: Optional[str], secrets: S
         return session
 
 
-def _unknown_profile(profile: Optional[str], exc: Exception) -> NotChecked:
+def _unknown_profile(profile: str | None, exc: Exception) -> NotChecked:
     return NotChecked(f"AWS profile {profile!r} is not configured here ({exc}): add it to the AWS config or "
                       "credentials file of the identity that runs the checks")
 
 
-def client(service: str, configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None, *,
-           region: Optional[str] = None) -> BaseClient:
+def client(service: str, configuration: Configuration | None = None, secrets: Secrets | None = None, *,
+           region: str | None = None) -> BaseClient:
     """A read-only boto3 client of ``service`` for this configuration (cached per process)."""
     configuration = configuration or {}
     region = region or region_of(configuration)
@@ -252,7 +252,7 @@ def _fail_fast_if_unreachable(aws_client: BaseClient, operation: str, resource: 
                          f"reached earlier in this run ({_unreachable[endpoint]}){_tier_hint(endpoint)}")
 
 
-def _tier_hint(endpoint: Optional[str]) -> str:
+def _tier_hint(endpoint: str | None) -> str:
     return " (for the local stack: is the cloud tier up? gauntlet local up --cloud)" if is_loopback(endpoint) else ""
 
 
@@ -309,7 +309,7 @@ def _translate(exc: Exception, aws_client: BaseClient, operation: str, resource:
     return CloudCallFailed(f"{where}: {type(exc).__name__}: {exc}")
 
 
-def process_environment(configuration: Optional[Configuration]) -> dict[str, str]:
+def process_environment(configuration: Configuration | None) -> dict[str, str]:
     """Environment variables that point a child process's boto3 (a Chaos Toolkit run with chaosaws, which
     takes no endpoint of its own) at the same account: region, profile, credentials file and endpoint."""
     configuration = configuration or {}

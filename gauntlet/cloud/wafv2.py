@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from gauntlet.cloud.errors import CloudConfigError
 from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable
@@ -26,8 +25,8 @@ def parse_arn(web_acl_arn: str) -> dict:
             "scope": "CLOUDFRONT" if scope == "global" else "REGIONAL", "name": name, "id": acl_id}
 
 
-def get_web_acl(web_acl_arn: str, configuration: Optional[Configuration] = None,
-                secrets: Optional[Secrets] = None) -> dict:
+def get_web_acl(web_acl_arn: str, configuration: Configuration | None = None,
+                secrets: Secrets | None = None) -> dict:
     """``GetWebACL`` of an ARN (a CloudFront distribution's ``WebACLId``)."""
     parts = parse_arn(web_acl_arn)
     waf = client("wafv2", configuration, secrets, region=parts["region"])
@@ -35,8 +34,8 @@ def get_web_acl(web_acl_arn: str, configuration: Optional[Configuration] = None,
     return jsonable(answer["WebACL"])
 
 
-def web_acl_for_resource(resource_arn: str, configuration: Optional[Configuration] = None,
-                         secrets: Optional[Secrets] = None) -> Optional[dict]:
+def web_acl_for_resource(resource_arn: str, configuration: Configuration | None = None,
+                         secrets: Secrets | None = None) -> dict | None:
     """The web ACL associated with a regional resource (an ALB), or None. Not for CloudFront:
     a distribution names its web ACL in its own configuration (``WebACLId``)."""
     match = _REGION.match(resource_arn)

@@ -17,6 +17,7 @@ hypothesis: the longest time without a success (the unavailability window) withi
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
@@ -26,7 +27,7 @@ from collections import Counter
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -58,7 +59,7 @@ class Op:
     start: float
     end: float
     ok: bool
-    seq: Optional[int] = None
+    seq: int | None = None
     error: str = ""
     stale: bool = False
 
@@ -147,8 +148,8 @@ class ClientProbes:
         self.settings, self.status_file = settings, status_file
         self.shared = _Shared(run=uuid.uuid4().hex[:12])
         self.ops: list[Op] = []
-        self.error: Optional[str] = None  # the database could not be reached at the start: a finding
-        self.skipped: Optional[str] = None  # the probes could not be run (credentials not given): not checked
+        self.error: str | None = None  # the database could not be reached at the start: a finding
+        self.skipped: str | None = None  # the probes could not be run (credentials not given): not checked
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._clients: list[_Client] = []
@@ -234,14 +235,14 @@ class ClientProbes:
 # --------------------------------------------------------------------------- figures (pure)
 
 
-def client_figures(ops: list[Op], client: str, end: float, served_again_at: Optional[float], stuck: bool = False) -> dict:
+def client_figures(ops: list[Op], client: str, end: float, served_again_at: float | None, stuck: bool = False) -> dict:
     """One client's figures: successes, errors (by kind), the longest time without a success (from the
     success before it to the one ending it; open when the run ended without one), and the reconnect time:
     from the database serving again (``served_again_at``) to the client's first success after it."""
     mine = sorted((o for o in ops if o.client == client), key=lambda o: o.start)
     oks = [o.end for o in mine if o.ok]
     errors = [o for o in mine if not o.ok]
-    gaps = [(b - a, a, b) for a, b in zip(oks, oks[1:])]
+    gaps = [(b - a, a, b) for a, b in itertools.pairwise(oks)]
     still_failing = stuck or bool(mine and not mine[-1].ok)
     if oks and still_failing:
         gaps.append((end - oks[-1], oks[-1], None))

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Optional
+from typing import Any
 
 import psycopg
 
@@ -76,7 +76,7 @@ class Watchdog:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._armed: Optional[tuple[float, int]] = None
+        self._armed: tuple[float, int] | None = None
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="gauntlet-db-watchdog", daemon=True)
         self._thread.start()

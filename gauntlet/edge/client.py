@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import socket
 import ssl
-from typing import Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
 
 import httpx
 
 from gauntlet.environment import Endpoint
 from gauntlet.exceptions import TargetUnreachable
 from gauntlet.goproxy.client import Fetched, request
-
 
 #: The go command's crypto/tls default suites (Go 1.22 and later) in OpenSSL's words: ECDHE with AES-GCM,
 #: ChaCha20-Poly1305 or AES-CBC-SHA, and TLS 1.3's.
@@ -28,7 +27,7 @@ def unverified_tls() -> ssl.SSLContext:
     return context
 
 
-def get(http: httpx.Client, endpoint: Endpoint, url: str, headers: Optional[Mapping[str, str]] = None) -> Fetched:
+def get(http: httpx.Client, endpoint: Endpoint, url: str, headers: Mapping[str, str] | None = None) -> Fetched:
     """One GET within the endpoint's deadline, its body capped; no (complete) answer raises
     :class:`~gauntlet.exceptions.TargetUnreachable` naming the URL."""
     sent = dict(headers or {})
@@ -40,7 +39,7 @@ def get(http: httpx.Client, endpoint: Endpoint, url: str, headers: Optional[Mapp
     return request(http, "GET", url, headers=sent, extensions=extensions, timeout=timeout, deadline_s=endpoint.request_deadline_s)
 
 
-def negotiated_protocol(endpoint: Endpoint, offered: tuple[str, ...] = ("h2", "http/1.1")) -> Optional[str]:
+def negotiated_protocol(endpoint: Endpoint, offered: tuple[str, ...] = ("h2", "http/1.1")) -> str | None:
     """The application protocol the edge selects in a TLS handshake offering ``offered`` (ALPN, RFC 7301), None
     when it selects none; no handshake raises :class:`~gauntlet.exceptions.TargetUnreachable` naming the address."""
     host, port = str(endpoint.url.host), endpoint.url.port or 443
@@ -55,7 +54,7 @@ def negotiated_protocol(endpoint: Endpoint, offered: tuple[str, ...] = ("h2", "h
         raise TargetUnreachable(f"TLS {host}:{port} (SNI {name}): {type(exc).__name__}: {exc}") from exc
 
 
-def until_served(fetch: Callable[[], Fetched], attempts: int = 3) -> tuple[Optional[Fetched], Fetched]:
+def until_served(fetch: Callable[[], Fetched], attempts: int = 3) -> tuple[Fetched | None, Fetched]:
     """Request until a 2xx answer, at most ``attempts`` times: (the first 2xx or None, the last answer)."""
     answer = fetch()
     for _ in range(attempts - 1):

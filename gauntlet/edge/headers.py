@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Optional
 
 _DELTA = re.compile(r"^\d+$")
 _VERSION = re.compile(r"\d+\.\d+")
@@ -63,12 +63,12 @@ def _split(value: str) -> list[str]:
 class CacheControl:
     """The directives of the Cache-Control field(s): lower-case name -> argument (None without one)."""
 
-    directives: tuple[tuple[str, Optional[str]], ...] = ()
+    directives: tuple[tuple[str, str | None], ...] = ()
 
     @classmethod
-    def parse(cls, value: Optional[str]) -> "CacheControl":
+    def parse(cls, value: str | None) -> CacheControl:
         """RFC 9111 section 5.2: case-insensitive names, token or quoted-string arguments; the first of a repeated directive wins."""
-        seen: dict[str, Optional[str]] = {}
+        seen: dict[str, str | None] = {}
         for part in _split(value or ""):
             name, sep, argument = part.partition("=")
             name = name.strip().lower()
@@ -81,16 +81,16 @@ class CacheControl:
         return cls(tuple(seen.items()))
 
     @classmethod
-    def of(cls, headers: Mapping[str, str]) -> "CacheControl":
+    def of(cls, headers: Mapping[str, str]) -> CacheControl:
         return cls.parse(", ".join(_values(headers, "cache-control")))
 
     def __contains__(self, name: str) -> bool:
         return any(n == name.lower() for n, _ in self.directives)
 
-    def argument(self, name: str) -> Optional[str]:
+    def argument(self, name: str) -> str | None:
         return next((a for n, a in self.directives if n == name.lower()), None)
 
-    def seconds(self, name: str) -> Optional[int]:
+    def seconds(self, name: str) -> int | None:
         """A delta-seconds directive (max-age, s-maxage); an invalid argument counts as 0 (stale, RFC 9111 4.2.1)."""
         if name not in self:
             return None
@@ -102,11 +102,11 @@ class CacheControl:
         return not self.directives
 
     @property
-    def max_age(self) -> Optional[int]:
+    def max_age(self) -> int | None:
         return self.seconds("max-age")
 
     @property
-    def s_maxage(self) -> Optional[int]:
+    def s_maxage(self) -> int | None:
         return self.seconds("s-maxage")
 
     @property
@@ -139,7 +139,7 @@ class CacheControl:
         return ", ".join(n if a is None else f"{n}={a}" for n, a in self.directives) or "(none)"
 
 
-def http_date(value: Optional[str]) -> Optional[dt.datetime]:
+def http_date(value: str | None) -> dt.datetime | None:
     """An HTTP-date as an aware datetime; None when absent or invalid."""
     if not value:
         return None
@@ -147,10 +147,10 @@ def http_date(value: Optional[str]) -> Optional[dt.datetime]:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def age(headers: Mapping[str, str]) -> Optional[int]:
+def age(headers: Mapping[str, str]) -> int | None:
     """The Age field in seconds (RFC 9111 5.1): the first valid value; None when absent or invalid."""
     for value in _values(headers, "age"):
         for part in value.split(","):
@@ -165,7 +165,7 @@ class Freshness:
     """How long a shared cache (the edge) may keep an answer, by the answer's own headers."""
 
     cache_control: CacheControl
-    lifetime_s: Optional[int]
+    lifetime_s: int | None
     source: str
     storable: bool
 
@@ -198,7 +198,7 @@ def freshness(headers: Mapping[str, str]) -> Freshness:
     expires_values = _values(headers, "expires")
     if expires_values:
         expires = http_date(expires_values[0])
-        date = http_date(next(iter(_values(headers, "date")), None)) or dt.datetime.now(dt.timezone.utc)
+        date = http_date(next(iter(_values(headers, "date")), None)) or dt.datetime.now(dt.UTC)
         lifetime = max(0, int((expires - date).total_seconds())) if expires else 0  # an invalid Expires means "already expired"
         return Freshness(cc, lifetime, "Expires", storable)
     return Freshness(cc, None, "none", storable)
@@ -209,7 +209,7 @@ def vary(headers: Mapping[str, str]) -> frozenset[str]:
     return frozenset(p.lower() for value in _values(headers, "vary") for p in _split(value))
 
 
-def content_coding(headers: Mapping[str, str]) -> Optional[str]:
+def content_coding(headers: Mapping[str, str]) -> str | None:
     """The Content-Encoding applied, lower-case; None for none or identity."""
     codings = [p.lower() for value in _values(headers, "content-encoding") for p in _split(value)]
     codings = [c for c in codings if c != "identity"]
@@ -229,6 +229,6 @@ def version_banners(headers: Mapping[str, str], forbidden: Iterable[str]) -> lis
     return found
 
 
-def stack_trace(text: str) -> Optional[str]:
+def stack_trace(text: str) -> str | None:
     """The stack-trace marker found in a body, if any: a raw error reached the client."""
     return next((marker.strip() for marker in _STACK_TRACES if marker in text), None)

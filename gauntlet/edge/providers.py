@@ -23,8 +23,9 @@ already a hit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Mapping, Optional
+from typing import Literal
 
 CacheState = Literal["hit", "miss", "not-cacheable", "other", "absent"]
 
@@ -35,14 +36,14 @@ class Provider:
 
     name: str
     label: str
-    status_header: Optional[str]
+    status_header: str | None
     hit: frozenset[str]
     revalidated: frozenset[str]
     miss: frozenset[str]
     not_cacheable: frozenset[str]
     sends_age: bool
-    default_ttl_s: Optional[tuple[int, int]]
-    error_default_ttl_s: Optional[tuple[int, int]]
+    default_ttl_s: tuple[int, int] | None
+    error_default_ttl_s: tuple[int, int] | None
     query_in_cache_key: bool
     default_ttl_text: str
     error_ttl_text: str
@@ -73,7 +74,7 @@ class Provider:
         return f"{self.label} keeps it {self.error_ttl_text if error else self.default_ttl_text}"
 
 
-def _get(headers: Mapping[str, str], name: str) -> Optional[str]:
+def _get(headers: Mapping[str, str], name: str) -> str | None:
     getter = getattr(headers, "get", None)
     value = getter(name) if getter else None
     if value is None:
@@ -123,6 +124,6 @@ PROVIDERS: dict[str, Provider] = {
 }
 
 
-def provider(name: str) -> Optional[Provider]:
+def provider(name: str) -> Provider | None:
     """The table row for an environment's ``cdn.provider``; None for ``none``."""
     return PROVIDERS.get(name)

@@ -23,9 +23,10 @@ import math
 import re
 import socket
 import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from traceback import TracebackException
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
@@ -77,8 +78,8 @@ _WEAK = (  # (pattern in the IANA/RFC name, why), checked in order
 )
 
 
-def scan(address: str, port: int, server_name: str, *, ca_file: Optional[Path] = None, timeout_s: float = 5.0,
-         raise_on_unreachable: bool = True, configuration: Optional[dict] = None, secrets: Optional[dict] = None) -> dict:
+def scan(address: str, port: int, server_name: str, *, ca_file: Path | None = None, timeout_s: float = 5.0,
+         raise_on_unreachable: bool = True, configuration: dict | None = None, secrets: dict | None = None) -> dict:
     """Scan ``address:port`` with ``server_name`` as SNI (and HTTP Host, for HSTS); the findings as a dict.
 
     No TLS handshake at all (refused, timed out, unresolvable) raises
@@ -117,7 +118,7 @@ def scan(address: str, port: int, server_name: str, *, ca_file: Optional[Path] =
     return findings
 
 
-def _unreachable(target: str, server_name: str, message: str, raise_it: bool, cause: Optional[BaseException]) -> dict:
+def _unreachable(target: str, server_name: str, message: str, raise_it: bool, cause: BaseException | None) -> dict:
     text = f"TLS {target}: {message}"
     if raise_it:
         raise TargetUnreachable(text) from cause
@@ -130,7 +131,7 @@ def _resolve(address: str, port: int) -> str:
     return str((ipv4 or infos)[0][4][0])
 
 
-def _trace(trace: Optional[TracebackException]) -> str:
+def _trace(trace: TracebackException | None) -> str:
     """``ServerRejectedConnection: Server rejected the connection``: the exception's last line, unqualified."""
     if trace is None:
         return ""
@@ -153,22 +154,22 @@ def _completed(attempt: Any, name: str, findings: dict) -> Any:
 # Interpretation of sslyze's results (pure: the unit tests feed them real result objects).
 
 
-def certificate_findings(result: CertificateInfoScanResult, server_name: str, ca_file: Optional[Path] = None,
-                         now: Optional[dt.datetime] = None) -> list[dict]:
+def certificate_findings(result: CertificateInfoScanResult, server_name: str, ca_file: Path | None = None,
+                         now: dt.datetime | None = None) -> list[dict]:
     """One finding per certificate chain the server deploys (most deploy one)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return [deployment_findings(d, server_name, ca_file, now) for d in result.certificate_deployments]
 
 
 def deployment_findings(deployment: CertificateDeploymentAnalysisResult, server_name: str,
-                        ca_file: Optional[Path], now: dt.datetime) -> dict:
+                        ca_file: Path | None, now: dt.datetime) -> dict:
     chain = deployment.received_certificate_chain
     leaf = chain[0]
     dns_names, ips = subject_alt_names(leaf)
     strict = {p.trust_store.name: (None if p.was_validation_successful else _short(p.validation_error))
               for p in deployment.path_validation_results}
     trusted_by = sorted(name for name, error in strict.items() if error is None)
-    openssl: dict[str, Optional[str]] = {}
+    openssl: dict[str, str | None] = {}
     if not trusted_by:
         openssl = openssl_verification(deployment.received_certificate_chain_as_pem, _stores(ca_file))
     openssl_trusted = sorted(name for name, error in openssl.items() if error is None)
@@ -192,7 +193,7 @@ def deployment_findings(deployment: CertificateDeploymentAnalysisResult, server_
     }
 
 
-def _stores(ca_file: Optional[Path]) -> dict[str, Path]:
+def _stores(ca_file: Path | None) -> dict[str, Path]:
     with warnings.catch_warnings():  # sslyze's bundled trust stores hold roots with non-positive serials
         warnings.simplefilter("ignore", CryptographyDeprecationWarning)
         stores = {"Mozilla": TrustStoresRepository.get_default().get_main_store().path}
@@ -201,9 +202,9 @@ def _stores(ca_file: Optional[Path]) -> dict[str, Path]:
     return stores
 
 
-def openssl_verification(chain_pem: list[str], stores: Mapping[str, Path]) -> dict[str, Optional[str]]:
+def openssl_verification(chain_pem: list[str], stores: Mapping[str, Path]) -> dict[str, str | None]:
     """OpenSSL's X509_verify_cert of the chain against each store: store name -> None (trusted) or the error."""
-    out: dict[str, Optional[str]] = {}
+    out: dict[str, str | None] = {}
     for name, path in stores.items():
         try:
             CertificateChainVerifier.from_file(Path(path)).verify([X509(pem) for pem in chain_pem])
@@ -215,7 +216,7 @@ def openssl_verification(chain_pem: list[str], stores: Mapping[str, Path]) -> di
     return out
 
 
-def _short(error: Optional[str]) -> str:
+def _short(error: str | None) -> str:
     """cryptography's message without the certificate dump it appends."""
     text = (error or "validation failed").split(" (encountered processing")[0]
     return text.removeprefix("validation failed: ")
@@ -262,7 +263,7 @@ def ocsp_findings(deployment: CertificateDeploymentAnalysisResult) -> dict:
     return found
 
 
-def ocsp_responder(certificate: x509.Certificate) -> Optional[str]:
+def ocsp_responder(certificate: x509.Certificate) -> str | None:
     """The OCSP responder the certificate names (authorityInfoAccess), where clients would ask without a staple."""
     try:
         access = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
@@ -280,7 +281,7 @@ _NEGOTIATION = {
 }
 
 
-def handshake_refusal(error: str) -> Optional[str]:
+def handshake_refusal(error: str) -> str | None:
     """What a failed TLS handshake says, when it is not about the certificate: ``cipher`` (no suite in common)
     or ``protocol`` (no version in common); None for a certificate refusal or any other error."""
     text = error.upper()
@@ -289,7 +290,7 @@ def handshake_refusal(error: str) -> Optional[str]:
     return next((cause for cause, reasons in _NEGOTIATION.items() if any(r in text for r in reasons)), None)
 
 
-def weak_cipher_reason(name: str, key_size: int, anonymous: bool = False) -> Optional[str]:
+def weak_cipher_reason(name: str, key_size: int, anonymous: bool = False) -> str | None:
     """Why a cipher suite is weak (broken or below 128-bit security), or None."""
     if anonymous:
         return "anonymous key exchange: the server is not authenticated"
@@ -301,9 +302,9 @@ def weak_cipher_reason(name: str, key_size: int, anonymous: bool = False) -> Opt
     return None
 
 
-def cipher_findings(results: Mapping[str, Optional[CipherSuitesScanResult]]) -> dict:
+def cipher_findings(results: Mapping[str, CipherSuitesScanResult | None]) -> dict:
     """Protocol versions accepted (None: not determined), accepted suites per version, weak ones with why."""
-    protocols: dict[str, Optional[bool]] = {}
+    protocols: dict[str, bool | None] = {}
     ciphers: dict[str, list[dict]] = {}
     weak: list[dict] = []
     for version, result in results.items():

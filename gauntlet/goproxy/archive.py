@@ -14,7 +14,6 @@ import io
 import posixpath
 import re
 import zipfile
-from typing import Optional
 
 MAX_ZIP = 500 << 20
 MAX_GO_MOD = 16 << 20
@@ -26,7 +25,7 @@ _RETRACT = re.compile(r"^retract(?:\s+|(?=\())(?P<rest>.*)$")
 _INTERVAL = re.compile(r'^\[\s*"?(?P<low>[^",\s\]]+)"?\s*,\s*"?(?P<high>[^",\s\]]+)"?\s*\]$|^"?(?P<one>[^"\s]+)"?$')
 
 
-def module_path(go_mod: bytes) -> Optional[str]:
+def module_path(go_mod: bytes) -> str | None:
     """The path of the ``module`` directive of a go.mod file, or None when there is none."""
     for line in go_mod.decode("utf-8", errors="replace").splitlines():
         match = _MODULE_LINE.match(line)
@@ -68,7 +67,7 @@ def _file_name_ok(c: str) -> bool:
     return c.isalpha()
 
 
-def _file_path_problem(name: str) -> Optional[str]:
+def _file_path_problem(name: str) -> str | None:
     """x/mod ``module.CheckFilePath`` of a path inside the zip (``checkElem`` for file paths)."""
     for element in name.split("/"):
         if not element:
@@ -88,14 +87,14 @@ def _file_path_problem(name: str) -> Optional[str]:
 
 def _first_difference(zipped: bytes, served: bytes) -> str:
     a, b = zipped.split(b"\n"), served.split(b"\n")
-    for n, (x, y) in enumerate(zip(a, b), start=1):
+    for n, (x, y) in enumerate(zip(a, b, strict=False), start=1):
         if x != y:
             return f"line {n} is {x.decode(errors='replace')!r} in the zip, {y.decode(errors='replace')!r} in .mod"
     return f"{len(zipped)} bytes in the zip, {len(served)} bytes in .mod"
 
 
 @functools.lru_cache(maxsize=64)
-def zip_problems(data: bytes, module: str, version: str, mod: Optional[bytes] = None) -> tuple[str, ...]:
+def zip_problems(data: bytes, module: str, version: str, mod: bytes | None = None) -> tuple[str, ...]:
     """Everything the go command would refuse in this module zip; empty when it is valid.
 
     With ``mod`` (the ``.mod`` response), also checks that the zip's go.mod is
@@ -112,7 +111,7 @@ def zip_problems(data: bytes, module: str, version: str, mod: Optional[bytes] = 
     problems: list[str] = []
     seen: dict[str, str] = {}
     total = 0
-    go_mod: Optional[bytes] = None
+    go_mod: bytes | None = None
     with archive:
         for info in archive.infolist():
             if not info.filename.startswith(prefix):

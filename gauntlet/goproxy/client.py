@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -84,7 +84,7 @@ def _default_deadline(timeout: Any) -> float:
     return DEADLINE_PER_TIMEOUT * float(read) if read else 30.0
 
 
-def request(http: httpx.Client, method: str, url: str, *, deadline_s: Optional[float] = None, **kwargs: Any) -> Fetched:
+def request(http: httpx.Client, method: str, url: str, *, deadline_s: float | None = None, **kwargs: Any) -> Fetched:
     """One request, bounded: ``deadline_s`` in all (default: three times its read timeout), its body by the cap of
     its kind (:class:`~gauntlet.transport.BoundedTransport`'s, else the default caps). Failures name the URL."""
     seconds = deadline_s or _default_deadline(kwargs.get("timeout"))
@@ -146,8 +146,8 @@ class GoproxyClient:
     """GET requests of the GOPROXY protocol against one base URL; paths and versions are case-encoded here."""
 
     def __init__(self, base_url: str, http: Callable[[], httpx.Client], timeout_s: float = 10.0,
-                 server_name: Optional[str] = None, pool: Optional[Executor] = None,
-                 deadline_s: Optional[float] = None) -> None:
+                 server_name: str | None = None, pool: Executor | None = None,
+                 deadline_s: float | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = http
         self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
@@ -158,7 +158,7 @@ class GoproxyClient:
         self._lock = threading.Lock()
 
     @classmethod
-    def for_endpoint(cls, endpoint: Endpoint, http: Callable[[], httpx.Client], pool: Optional[Executor] = None) -> "GoproxyClient":
+    def for_endpoint(cls, endpoint: Endpoint, http: Callable[[], httpx.Client], pool: Executor | None = None) -> GoproxyClient:
         return cls(str(endpoint.url), http, endpoint.timeout_s, endpoint.server_name, pool, endpoint.request_deadline_s)
 
     def url(self, path: str) -> str:

@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from gauntlet import children
@@ -44,7 +44,7 @@ def json_records(stream: str) -> Iterator[dict[str, Any]]:
         yield record
 
 
-def go_binary() -> Optional[str]:
+def go_binary() -> str | None:
     return shutil.which("go")
 
 
@@ -64,7 +64,7 @@ class Download:
 
     proxy: str
     settings: str
-    returncode: Optional[int]
+    returncode: int | None
     records: tuple[dict[str, Any], ...]
     stderr: str
     elapsed_s: float
@@ -80,7 +80,7 @@ class Download:
 
 
 def download(go: str, proxy: str, modules: Sequence[str], workdir: Path, *, deadline_s: float,
-             memory_bytes: Optional[int] = None, gosumdb: Optional[str] = None, ca_files: Sequence[Path] = (),
+             memory_bytes: int | None = None, gosumdb: str | None = None, ca_files: Sequence[Path] = (),
              loopback_only: bool = False) -> Download:
     """``go mod download -json MODULES`` through ``proxy`` alone, in ``workdir`` (which it fills)."""
     workdir.mkdir(parents=True, exist_ok=True)

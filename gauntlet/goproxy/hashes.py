@@ -13,7 +13,7 @@ import functools
 import hashlib
 import io
 import zipfile
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def hash1(files: Iterable[tuple[str, bytes]]) -> str:

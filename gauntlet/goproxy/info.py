@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 _FIELDS = ("Version", "Time", "Origin")
 
@@ -23,7 +23,7 @@ class RevInfo:
     """What the go command keeps of the JSON: the version, and the time as written (None if absent or null)."""
 
     version: str
-    time: Optional[str]
+    time: str | None
 
 
 def decode(body: bytes) -> RevInfo:

@@ -10,8 +10,8 @@ non-ASCII characters are not allowed in the input. A canonical version is
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from functools import cmp_to_key
-from typing import Callable, Iterable, Optional
 
 _IDENT = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
 SEMVER = re.compile(
@@ -68,14 +68,14 @@ def is_prerelease(version: str) -> bool:
     return bool(m and m["pre"])
 
 
-def _compare_pre(a: Optional[str], b: Optional[str]) -> int:
+def _compare_pre(a: str | None, b: str | None) -> int:
     if a == b:
         return 0
     if a is None:
         return 1
     if b is None:
         return -1
-    for x, y in zip(a.split("."), b.split(".")):
+    for x, y in zip(a.split("."), b.split("."), strict=False):
         if x == y:
             continue
         xn, yn = x.isdigit(), y.isdigit()
@@ -100,7 +100,7 @@ def compare(a: str, b: str) -> int:
 
 
 def go_latest(listed: Iterable[str], allowed: Callable[[str], bool] = lambda v: True,
-              has_go_mod: Callable[[str], bool] = lambda v: True) -> Optional[str]:
+              has_go_mod: Callable[[str], bool] = lambda v: True) -> str | None:
     """The version ``go get M@latest`` takes from ``@v/list``, or None when it would ask ``@latest`` instead.
 
     cmd/go/internal/modload ``queryProxy`` and ``filterVersions``: valid, non-pseudo versions in semver

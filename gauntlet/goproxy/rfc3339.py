@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import calendar
 import re
-from typing import Optional
 
 _RFC3339 = re.compile(
     r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})T(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
@@ -25,7 +24,7 @@ _RFC3339 = re.compile(
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def problem(text: str) -> Optional[str]:
+def problem(text: str) -> str | None:
     """Why Go's JSON decoding of a ``time.Time`` refuses ``text``; None when it accepts it."""
     match = _RFC3339.fullmatch(text)
     if match is None:

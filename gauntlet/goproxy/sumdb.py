@@ -16,7 +16,6 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -34,7 +33,7 @@ class Database:
     """A checksum database as ``GOSUMDB`` names it: its name, and its verifier key when known."""
 
     name: str
-    key: Optional[str]
+    key: str | None
 
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Mapping, Optional, Union
+from collections.abc import Mapping
 
-IntOrPercent = Union[int, str]
+IntOrPercent = int | str
 
 DEFAULT_MAX_UNAVAILABLE = "25%"
 DEFAULT_MAX_SURGE = "25%"
@@ -30,7 +30,7 @@ def scaled(value: IntOrPercent, total: int, round_up: bool) -> int:
     return math.ceil(share) if round_up else math.floor(share)
 
 
-def rolling_update(strategy: Optional[Mapping], replicas: int, kind: str = "Deployment") -> dict:
+def rolling_update(strategy: Mapping | None, replicas: int, kind: str = "Deployment") -> dict:
     """What a rolling update of ``replicas`` pods may do: take down ``max_unavailable``, add ``max_surge``.
 
     ``ready_at_least`` is the fewest Ready pods the controller keeps while it rolls
@@ -75,7 +75,7 @@ _UNITS = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
 
 
-def quantity_bytes(quantity: Union[str, int, float]) -> float:
+def quantity_bytes(quantity: str | int | float) -> float:
     """A resource quantity (``512Mi``, ``1G``, ``1e9``) as a number; NaN when it is not one."""
     match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)", str(quantity).strip())
     if match is None or match[2] not in _UNITS:

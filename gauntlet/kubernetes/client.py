@@ -23,9 +23,10 @@ import ipaddress
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -46,7 +47,7 @@ DEFAULT_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 5.0
 
 _lock = threading.Lock()
-_clusters: dict[tuple, "Cluster"] = {}
+_clusters: dict[tuple, Cluster] = {}
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def read_kubeconfig(kubeconfig: Path) -> dict:
     return data
 
 
-def _load(kubeconfig: Optional[str], context: Optional[str]) -> tuple[k8s.Configuration, str]:
+def _load(kubeconfig: str | None, context: str | None) -> tuple[k8s.Configuration, str]:
     if kubeconfig is not None and not Path(kubeconfig).is_file():
         raise NotChecked(f"kubeconfig {kubeconfig} does not exist (for the local stack: is the cluster tier up? "
                          "gauntlet local up --cluster)")
@@ -141,7 +142,7 @@ def _load(kubeconfig: Optional[str], context: Optional[str]) -> tuple[k8s.Config
     return settings, chosen
 
 
-def cluster(configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Cluster:
+def cluster(configuration: Configuration | None = None, secrets: Secrets | None = None) -> Cluster:
     """The API client for this configuration (cached per process); raises :class:`NotChecked` when unusable."""
     configuration = configuration or {}
     kubeconfig = configuration.get("kubeconfig")
@@ -195,7 +196,7 @@ def translate(target: Cluster, what: str, exc: BaseException) -> Exception:
     return KubeCallFailed(f"{what}: {type(exc).__name__}: {exc} ({target.where})")
 
 
-def request_timeout(target: Cluster, read_s: Optional[float] = None) -> tuple[float, float]:
+def request_timeout(target: Cluster, read_s: float | None = None) -> tuple[float, float]:
     read = target.timeout_s if read_s is None else read_s
     return min(CONNECT_TIMEOUT_S, target.timeout_s), read
 
@@ -225,7 +226,7 @@ def _short(reason: object) -> str:
     return text[:300]
 
 
-def server_version(configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+def server_version(configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """The API server's version (``GET /version``, readable by anyone authenticated): proves it answers."""
     target = cluster(configuration, secrets)
     return call(target, f"GET {target.server}/version", k8s.VersionApi(target.api).get_code)

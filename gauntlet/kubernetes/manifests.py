@@ -6,9 +6,9 @@ document that is not a mapping with ``apiVersion`` and ``kind`` is reported, not
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
 
 import yaml
 
@@ -59,7 +59,7 @@ def openapi_path(api_version: str) -> str:
     return f"apis/{api_version}" if "/" in api_version else f"api/{api_version}"
 
 
-def removed_in(api_version: str, kind: str) -> Optional[str]:
+def removed_in(api_version: str, kind: str) -> str | None:
     """The Kubernetes release that removed this apiVersion (for this kind), if it is one the guide lists."""
     if api_version == "extensions/v1beta1":
         return REMOVED_EXTENSIONS.get(kind, "1.16")

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 #: At most this many problems are reported per document: the first ones tell what is wrong.
 MAX_PROBLEMS = 5
 _REF = "#/components/schemas/"
 
 
-def kind_schema(schemas: Mapping[str, dict], group: str, version: str, kind: str) -> Optional[dict]:
+def kind_schema(schemas: Mapping[str, dict], group: str, version: str, kind: str) -> dict | None:
     """The schema of ``kind`` in one group version's ``components.schemas`` (by ``x-kubernetes-group-version-kind``)."""
     for schema in schemas.values():
         for gvk in schema.get("x-kubernetes-group-version-kind") or ():

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 _OPERATORS = {"In": "in", "NotIn": "notin"}
 
 
-def selector_string(selector: Optional[Mapping]) -> str:
+def selector_string(selector: Mapping | None) -> str:
     """``{"matchLabels": {"app": "www"}}`` -> ``app=www`` (the ``labelSelector`` query parameter)."""
     selector = selector or {}
     parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
@@ -24,7 +24,7 @@ def selector_string(selector: Optional[Mapping]) -> str:
     return ",".join(parts)
 
 
-def matches(selector: Optional[Mapping], labels: Optional[Mapping]) -> bool:
+def matches(selector: Mapping | None, labels: Mapping | None) -> bool:
     """Whether ``labels`` satisfy ``selector``; an empty selector selects everything, None nothing."""
     if selector is None:
         return False
@@ -45,7 +45,7 @@ def matches(selector: Optional[Mapping], labels: Optional[Mapping]) -> bool:
     return True
 
 
-def service_selects(service_selector: Optional[Mapping], labels: Optional[Mapping]) -> bool:
+def service_selects(service_selector: Mapping | None, labels: Mapping | None) -> bool:
     """A Service's plain ``spec.selector`` map: it selects the pods carrying all of its labels (none: no pods)."""
     if not service_selector:
         return False

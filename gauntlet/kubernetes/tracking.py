@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import urllib3
 from kubernetes import client as k8s
@@ -49,7 +50,7 @@ class _Watcher(threading.Thread):
         super().__init__(daemon=True, name=f"watch {what}")
         self.target, self.what, self.method, self.ns, self.selector = target, what, method, ns, selector
         self.changed, self.stop = changed, stop
-        self.error: Optional[BaseException] = None
+        self.error: BaseException | None = None
         self.ready = threading.Event()
 
     def _list(self) -> tuple[dict[str, dict], str]:
@@ -116,7 +117,7 @@ class ReadyTracker:
         self.started = time.monotonic()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self.lowest_ready: Optional[dict] = None
+        self.lowest_ready: dict | None = None
         self.lowest_endpoints: dict[str, dict] = {}
         self.services = list(services)
         core, discovery = k8s.CoreV1Api(target.api), k8s.DiscoveryV1Api(target.api)
@@ -128,7 +129,7 @@ class ReadyTracker:
                                            discovery.list_namespaced_endpoint_slice, ns, selector_of_slices,
                                            self._slices_changed, self._stop))
 
-    def __enter__(self) -> "ReadyTracker":
+    def __enter__(self) -> ReadyTracker:
         for watcher in self._watchers:
             watcher.start()
         for watcher in self._watchers:

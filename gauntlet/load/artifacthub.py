@@ -10,7 +10,6 @@ defines them (``internal/hub/repo.go``: ``RepositoryKind``, ``GetKindName``).
 from __future__ import annotations
 
 import json
-from typing import Optional
 from urllib.parse import quote, urlencode
 
 KIND_NAMES = (
@@ -48,11 +47,11 @@ def package_paths(body: bytes) -> list[str]:
     return out
 
 
-def ok(status: int, body: bytes) -> Optional[str]:
+def ok(status: int, body: bytes) -> str | None:
     return None if 200 <= status < 300 else f"HTTP {status}"
 
 
-def search_ok(status: int, body: bytes) -> Optional[str]:
+def search_ok(status: int, body: bytes) -> str | None:
     if not 200 <= status < 300:
         return f"HTTP {status}"
     try:

@@ -12,7 +12,6 @@ import csv
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -22,17 +21,17 @@ class Figures:
     requests: int
     failures: int
     rps: float
-    p50_ms: Optional[float]
-    p95_ms: Optional[float]
-    p99_ms: Optional[float]
-    avg_ms: Optional[float]
-    max_ms: Optional[float]
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    avg_ms: float | None
+    max_ms: float | None
 
     @property
     def error_rate(self) -> float:
         return self.failures / self.requests if self.requests else 0.0
 
-    def metric(self, name: str) -> Optional[float]:
+    def metric(self, name: str) -> float | None:
         return {"rps": self.rps, "p50_ms": self.p50_ms, "p95_ms": self.p95_ms, "p99_ms": self.p99_ms,
                 "error_rate": self.error_rate if self.requests else None}[name]
 
@@ -40,14 +39,14 @@ class Figures:
         return {**asdict(self), "error_rate": round(self.error_rate, 6)}
 
 
-def _number(text: str) -> Optional[float]:
+def _number(text: str) -> float | None:
     try:
         return float(text)
     except (TypeError, ValueError):
         return None  # "N/A" when no request finished
 
 
-def read_stats(prefix: Path) -> Optional[Figures]:
+def read_stats(prefix: Path) -> Figures | None:
     """The ``Aggregated`` row of ``PREFIX_stats.csv``; None when Locust wrote none."""
     path = prefix.with_name(prefix.name + "_stats.csv")
     try:
@@ -69,7 +68,7 @@ def read_stats(prefix: Path) -> Optional[Figures]:
     )
 
 
-def from_outcome(outcome: Optional[dict]) -> Optional[Figures]:
+def from_outcome(outcome: dict | None) -> Figures | None:
     """The guard's final figures (``outcome.json``: ``final``), complete where Locust's CSV may lag a second."""
     final = (outcome or {}).get("final")
     if not final:
@@ -88,7 +87,7 @@ def read_failures(prefix: Path, limit: int = 5) -> list[dict]:
     return sorted(out, key=lambda r: -r["occurrences"])[:limit]
 
 
-def read_json(path: Path) -> Optional[dict]:
+def read_json(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

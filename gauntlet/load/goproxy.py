@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from gauntlet.goproxy.module import escape, is_valid_semver
 
@@ -23,7 +23,7 @@ ZIPF_S = 1.1
 class ModulePicker:
     """Picks (module, version) pairs: Zipf-skewed warm head, uniform cold tail."""
 
-    def __init__(self, modules: Sequence[tuple[str, str]], cold_ratio: float, rng: Optional[random.Random] = None) -> None:
+    def __init__(self, modules: Sequence[tuple[str, str]], cold_ratio: float, rng: random.Random | None = None) -> None:
         if not modules:
             raise ValueError("empty module set")
         self.modules = list(modules)
@@ -44,7 +44,7 @@ def urls(module: str, version: str) -> dict[str, str]:
     return {"list": base + "list", "info": f"{base}{ver}.info", "mod": f"{base}{ver}.mod", "zip": f"{base}{ver}.zip"}
 
 
-def problem(step: str, module: str, version: str, status: int, body: bytes) -> Optional[str]:
+def problem(step: str, module: str, version: str, status: int, body: bytes) -> str | None:
     """Why an answer would break ``go mod download``, or None when it is good."""
     if status != 200:
         return f"HTTP {status}"

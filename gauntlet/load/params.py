@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 from gauntlet.environment import BODY_BYTES, Environment, LoadProfile
 from gauntlet.exceptions import ConfigError
@@ -21,8 +21,8 @@ UserKind = Literal["goproxy", "web", "artifacthub"]
 
 @dataclass(frozen=True)
 class StopParams:
-    error_rate: Optional[float]
-    p95_ms: Optional[float]
+    error_rate: float | None
+    p95_ms: float | None
     for_s: int
 
 
@@ -34,8 +34,8 @@ class LoadParams:
     profile: str
     user: UserKind
     host: str
-    ca_bundle: Optional[str]
-    server_name: Optional[str]
+    ca_bundle: str | None
+    server_name: str | None
     shape: str
     users: int
     spawn_rate: float
@@ -48,7 +48,7 @@ class LoadParams:
     cold_ratio: float = 0.0
     paths: tuple[str, ...] = ("/",)
     queries: tuple[str, ...] = ()
-    during: Optional[str] = None
+    during: str | None = None
     slos: tuple[dict, ...] = field(default_factory=tuple)
     timeout_s: float = 10.0
     deadline_s: float = 30.0

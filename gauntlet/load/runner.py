@@ -28,8 +28,8 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 from gauntlet import children, paths
 from gauntlet.environment import Environment
@@ -65,8 +65,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def commands(p: LoadParams, out: Path, workers: int = 0, master_port: Optional[int] = None,
-             remote: Optional[str] = None) -> list[list[str]]:
+def commands(p: LoadParams, out: Path, workers: int = 0, master_port: int | None = None,
+             remote: str | None = None) -> list[list[str]]:
     """Locust's command lines: one process, or a master followed by ``workers`` workers.
 
     ``remote`` (``HOST:PORT``): the workers run elsewhere (other machines, a Kubernetes
@@ -109,7 +109,7 @@ def progress_line(p: LoadParams, point: dict) -> str:
             f"p95 {p95}  errors {errors}  {done} requests")
 
 
-def check_workers(workers: int, remote: Optional[str] = None) -> Optional[str]:
+def check_workers(workers: int, remote: str | None = None) -> str | None:
     """Refuse (ConfigError) more local ``--workers`` than :func:`gauntlet.children.most_processes`, or more remote
     ones than :data:`REMOTE_WORKERS_MAX`; returns ``remote`` as ``HOST:PORT``."""
     if remote is None:
@@ -142,7 +142,7 @@ def _last_error(log: Path) -> str:
     return (errors or lines or ["empty log"])[-1][:300]
 
 
-def _exceptions(prefix: Path, outcome: Optional[dict]) -> Optional[str]:
+def _exceptions(prefix: Path, outcome: dict | None) -> str | None:
     """Exceptions the user code raised (a harness bug, not the target's): the first, if any.
     From the guard's outcome when there is one (Locust's CSV can miss the last second)."""
     path = prefix.with_name(prefix.name + "_exceptions.csv")
@@ -158,9 +158,9 @@ def _exceptions(prefix: Path, outcome: Optional[dict]) -> Optional[str]:
     return f"the load user raised an exception {rows[0]['count']}x: {rows[0]['message']} (see {path})"
 
 
-def execute(p: LoadParams, out: Path, *, workers: int = 0, progress: Optional[Progress] = None,
-            environments_dir: Optional[Path] = None, remote: Optional[str] = None,
-            stop: Optional[threading.Event] = None) -> dict:
+def execute(p: LoadParams, out: Path, *, workers: int = 0, progress: Progress | None = None,
+            environments_dir: Path | None = None, remote: str | None = None,
+            stop: threading.Event | None = None) -> dict:
     """Run Locust for ``p`` into ``out``; returns what happened (exit code, timing, problem).
 
     Each Locust process leads its own process group (:class:`gauntlet.children.Child`), its output masked
@@ -174,7 +174,7 @@ def execute(p: LoadParams, out: Path, *, workers: int = 0, progress: Optional[Pr
            "GAUNTLET_ENVIRONMENTS_DIR": str(environments_dir or paths.environments_dir())}
     started = time.monotonic()
     limit_s = (REMOTE_WORKERS_MAX_WAIT_S if remote else STARTUP_S) + p.duration_s + GRACE_S
-    problem: Optional[str] = None
+    problem: str | None = None
     shown, every = -1.0, max(2.0, p.duration_s / 30)
     procs: list[children.Child] = []
     try:
@@ -203,7 +203,7 @@ def execute(p: LoadParams, out: Path, *, workers: int = 0, progress: Optional[Pr
     return {"exit_code": code, "wall_s": round(time.monotonic() - started, 2), "problem": problem, "workers": workers}
 
 
-def timeline(p: LoadParams, points: list[dict], outcome: Optional[dict]) -> dict:
+def timeline(p: LoadParams, points: list[dict], outcome: dict | None) -> dict:
     """The run over time in the report's chart format (``gauntlet.charts``): p95, rps and errors per
     second, the stop condition's breach and trip marked."""
     def series(name: str, unit: str, key: str, scale: float = 1.0) -> dict:
@@ -223,16 +223,16 @@ def timeline(p: LoadParams, points: list[dict], outcome: Optional[dict]) -> dict
             "markers": markers, "ended_by": (outcome or {}).get("ended_by")}
 
 
-def write_timeline(run: Run, p: LoadParams, out: Path, outcome: Optional[dict]) -> Path:
+def write_timeline(run: Run, p: LoadParams, out: Path, outcome: dict | None) -> Path:
     """``timeline-load-<profile>.json`` in the run folder: the report draws it as a chart."""
     path = run.dir / f"timeline-load-{p.profile}.json"
     write_atomic(path, json.dumps(timeline(p, figures_.read_series(out / "series.jsonl"), outcome), indent=1))
     return path
 
 
-def run_profile(env: Environment, run: Run, name: str, *, workers: int = 0, progress: Optional[Progress] = None,
-                environments_dir: Optional[Path] = None, remote: Optional[str] = None,
-                beside: Optional[str] = None, stop: Optional[threading.Event] = None) -> list[CheckResult]:
+def run_profile(env: Environment, run: Run, name: str, *, workers: int = 0, progress: Progress | None = None,
+                environments_dir: Path | None = None, remote: str | None = None,
+                beside: str | None = None, stop: threading.Event | None = None) -> list[CheckResult]:
     """Run load profile ``name`` of ``env`` and record its SLO checks into ``run``; the checks.
 
     ``remote`` (``HOST:PORT``): start only Locust's master there and wait for ``workers``

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 SHAPES = ("steady", "step", "spike", "soak")
 
@@ -47,7 +46,7 @@ def plan(shape: str, users: int, spawn_rate: float, duration_s: float, steps: in
     return (Stage(duration_s, users, gentle),)
 
 
-def target_at(stages: tuple[Stage, ...], t: float) -> Optional[tuple[int, float]]:
+def target_at(stages: tuple[Stage, ...], t: float) -> tuple[int, float] | None:
     """(users, spawn_rate) at ``t`` seconds, or None once the plan is over (the run ends)."""
     for stage in stages:
         if t < stage.until_s:

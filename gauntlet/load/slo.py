@@ -15,8 +15,6 @@ Details: ``measured`` holds all the run's figures; ``figures`` the ones worth a 
 
 from __future__ import annotations
 
-from typing import Optional
-
 from gauntlet.catalogue import LOAD_KINDS, matches
 from gauntlet.environment import Environment, Slo
 from gauntlet.ledger import NOT_EVIDENCE, CheckResult
@@ -44,7 +42,7 @@ def _limit(metric: str, value: float) -> str:
     return f"{value:g}" if metric == "rps" else f"{value:g} ms"
 
 
-def context(figures: Figures, elapsed_s: Optional[float]) -> str:
+def context(figures: Figures, elapsed_s: float | None) -> str:
     took = f" in {elapsed_s:.0f} s" if elapsed_s is not None else ""
     return f"({_count(figures.requests)} requests{took}, {show('error_rate', figures.error_rate)} errors)"
 
@@ -104,9 +102,9 @@ def stopped_claims(env: Environment, name: str, metric: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(hit or [c for slo in slos for c in claims_of(env, name, slo)]))
 
 
-def evaluate(env: Environment, name: str, figures: Optional[Figures], outcome: Optional[dict], *,
-             failures: Optional[list[dict]] = None, problem: Optional[str] = None,
-             duration_s: float = 0.0, details: Optional[dict] = None) -> list[CheckResult]:
+def evaluate(env: Environment, name: str, figures: Figures | None, outcome: dict | None, *,
+             failures: list[dict] | None = None, problem: str | None = None,
+             duration_s: float = 0.0, details: dict | None = None) -> list[CheckResult]:
     """The checks of one load run of profile ``name``.
 
     ``outcome`` is the guard's ``outcome.json`` (how the run ended, the stop
@@ -148,7 +146,7 @@ def evaluate(env: Environment, name: str, figures: Optional[Figures], outcome: O
     return results
 
 
-def not_evidence(env: Environment, name: str, why: str, details: Optional[dict] = None) -> list[CheckResult]:
+def not_evidence(env: Environment, name: str, why: str, details: dict | None = None) -> list[CheckResult]:
     """The profile's SLO checks as skipped: figures that cannot prove their claims (``during:`` evidence
     outside a fault window)."""
     return [_result(env, name, slo, "skipped", f"{NOT_EVIDENCE}: {why}", 0.0, details or {})

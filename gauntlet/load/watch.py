@@ -10,13 +10,13 @@ condition's observations. Pure Python, so it is tested without Locust.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Mapping, Optional
 
 TICK_SLACK_S = 0.05  # a 1 s tick may wake a few ms early: 2.998 s of breach is 3 s
 
 
-def percentile(histogram: Mapping[int, int], count: int, q: float) -> Optional[float]:
+def percentile(histogram: Mapping[int, int], count: int, q: float) -> float | None:
     """The ``q`` percentile of a response-time histogram, computed as Locust does
     (``calculate_response_time_percentile``); None when it holds no request."""
     if count <= 0:
@@ -51,10 +51,10 @@ class Point:
     failures: int
     rps: float
     fail_per_s: float
-    error_rate: Optional[float]
-    p50_ms: Optional[float]
-    p95_ms: Optional[float]
-    p99_ms: Optional[float]
+    error_rate: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
 
     @property
     def window_requests(self) -> int:
@@ -121,18 +121,18 @@ class StopWatch:
     request is no evidence either way and leaves the streak as it is.
     """
 
-    def __init__(self, error_rate: Optional[float], p95_ms: Optional[float], for_s: int) -> None:
+    def __init__(self, error_rate: float | None, p95_ms: float | None, for_s: int) -> None:
         self.error_rate, self.p95_ms, self.for_s = error_rate, p95_ms, for_s
-        self.since: Optional[float] = None
+        self.since: float | None = None
 
-    def breach(self, point: Point) -> Optional[tuple[str, float, float]]:
+    def breach(self, point: Point) -> tuple[str, float, float] | None:
         if self.error_rate is not None and point.error_rate is not None and point.error_rate > self.error_rate:
             return "error_rate", point.error_rate, self.error_rate
         if self.p95_ms is not None and point.p95_ms is not None and point.p95_ms > self.p95_ms:
             return "p95_ms", point.p95_ms, self.p95_ms
         return None
 
-    def observe(self, point: Point) -> Optional[Trip]:
+    def observe(self, point: Point) -> Trip | None:
         if point.error_rate is None:  # no request finished in this window
             return None
         breach = self.breach(point)
@@ -157,7 +157,7 @@ def shares(total: int, workers: int) -> list[int]:
 class Budget:
     """Requests this process may still start; :meth:`take` before each one."""
 
-    def __init__(self, allowed: Optional[int]) -> None:
+    def __init__(self, allowed: int | None) -> None:
         self.allowed = allowed  # None: not known yet (a worker before the master's share), nothing may start
         self.taken = 0
 

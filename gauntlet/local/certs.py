@@ -62,7 +62,7 @@ def _needs_renewal(cert: EdgeCert, now: dt.datetime) -> bool:
 def ensure() -> Path:
     """Create the CA and the edge certificates unless present and current; returns the CA bundle."""
     ca = _load_ca()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     good, expired = edge_cert(), edge_cert(expired=True)
     if _needs_renewal(good, now):
         _issue(ca, good, now - dt.timedelta(days=1), now + _VALIDITY)

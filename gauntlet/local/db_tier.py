@@ -40,7 +40,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import httpx
 import jinja2
@@ -49,8 +49,8 @@ from psycopg import sql
 
 from gauntlet.exceptions import LocalStackError
 from gauntlet.local import processes
-from gauntlet.local.install import HAPROXY, apt_install
 from gauntlet.local.faults import FAULTS
+from gauntlet.local.install import HAPROXY, apt_install
 from gauntlet.paths import ROOT, state_dir
 
 HOST = "127.0.0.1"
@@ -94,7 +94,7 @@ def tier_dir() -> Path:
     return state_dir() / "db"
 
 
-def _server_user() -> Optional[str]:
+def _server_user() -> str | None:
     return "postgres" if os.geteuid() == 0 else None
 
 
@@ -192,7 +192,7 @@ def _as_server_user() -> dict[str, Any]:
     return {"user": user, "group": user, "extra_groups": []} if user else {}
 
 
-def _run(argv: list[str], what: str, timeout: float = 60.0, log: Optional[Path] = None) -> None:
+def _run(argv: list[str], what: str, timeout: float = 60.0, log: Path | None = None) -> None:
     """Run a PostgreSQL tool as the server's user; its output appended to ``log`` (else kept for the error)."""
     ids = _as_server_user()
     if log is not None:
@@ -218,7 +218,7 @@ def _write(path: Path, text: str, mode: int = 0o600) -> None:
     _chown(path)
 
 
-def postmaster_pid(node: str) -> Optional[int]:
+def postmaster_pid(node: str) -> int | None:
     """The pid of the node's postmaster, if it runs (``postmaster.pid``, checked against its command line)."""
     try:
         pid = int((_data_dir(node) / "postmaster.pid").read_text().split("\n", 1)[0])
@@ -252,7 +252,7 @@ def frozen(node: str) -> bool:
         return False
 
 
-def _signal_server(node: str, sig: signal.Signals) -> Optional[int]:
+def _signal_server(node: str, sig: signal.Signals) -> int | None:
     pid = postmaster_pid(node)
     if pid is None:
         return None
@@ -296,7 +296,7 @@ def admin(node: str, autocommit: bool = True) -> psycopg.Connection:
                            autocommit=autocommit, connect_timeout=3, application_name="gauntlet-db-tier")
 
 
-def _in_recovery(node: str) -> Optional[bool]:
+def _in_recovery(node: str) -> bool | None:
     """Whether the node is a standby (None: it does not answer)."""
     if postmaster_pid(node) is None or frozen(node):
         return None
@@ -366,7 +366,7 @@ def _timeline(node: str) -> tuple[int, str]:
     return int(fields.get("Latest checkpoint's TimeLineID", "0").strip() or 0), f"{int(high, 16):08x}{int(low or '0', 16):08x}"
 
 
-def _roles() -> tuple[Optional[str], Optional[str]]:
+def _roles() -> tuple[str | None, str | None]:
     """(primary, standby) among the nodes that run and answer."""
     seen = {node: _in_recovery(node) for node in NODES}
     primary = next((n for n, recovering in seen.items() if recovering is False), None)
@@ -450,7 +450,7 @@ def _running_any() -> bool:
     return any(postmaster_pid(n) for n in NODES) or running_endpoint_pid() is not None
 
 
-def running_endpoint_pid() -> Optional[int]:
+def running_endpoint_pid() -> int | None:
     return processes.running_pid(_endpoint_pid_file(), str(_endpoint_conf()))
 
 
@@ -476,7 +476,7 @@ def down() -> None:
     _state_file().unlink(missing_ok=True)
 
 
-def _read_state() -> Optional[dict]:
+def _read_state() -> dict | None:
     try:
         return json.loads(_state_file().read_text())
     except (OSError, ValueError):
@@ -521,7 +521,7 @@ def fail_over(progress: Progress = _quiet) -> dict:
 # --------------------------------------------------------------------------- status
 
 
-def replication(primary: Optional[str]) -> list[dict]:
+def replication(primary: str | None) -> list[dict]:
     """What the primary's ``pg_stat_replication`` says of its standbys."""
     if primary is None:
         return []

@@ -518,7 +518,7 @@ def register_nodes(nodes: Iterable[Node] = NODES, progress: Progress = print) ->
                 core.create_node(node_manifest(node))
             except ApiException as exc:
                 if exc.status != 409:
-                    raise LocalStackError(f"cannot create node {node.name}: {exc.status} {exc.reason}: {exc.body}")
+                    raise LocalStackError(f"cannot create node {node.name}: {exc.status} {exc.reason}: {exc.body}") from exc
 
 
 def _forget_node_leases(progress: Progress) -> None:

@@ -33,7 +33,7 @@ def test_every_probe_answers_json(account, configuration):
         "distribution": distribution,
         "lb": lb,
         "listeners": listeners,
-        "listener_certificates": [elbv2.listener_certificates(l["ListenerArn"], configuration) for l in listeners],
+        "listener_certificates": [elbv2.listener_certificates(listener["ListenerArn"], configuration) for listener in listeners],
         "targets": elbv2.describe_target_health(lb["LoadBalancerArn"], configuration),
         "tags": elbv2.describe_tags(lb["LoadBalancerArn"], configuration),
         "certificate": acm.describe_certificate(made["certificates"]["alb"], configuration),

@@ -13,9 +13,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import yaml
@@ -136,7 +136,7 @@ def server(request) -> Iterator[str]:
 def test_http_only_site_is_a_known_risk_with_its_observation(env_dir, server, shipped_claim):
     """castle: "The only supported protocol for the service is HTTP." The report shows it as a violated known risk,
     with what was seen: a page over plain HTTP and nothing on HTTPS."""
-    env = {"name": "castle-loopback", "description": "castle's www tier on loopback", 
+    env = {"name": "castle-loopback", "description": "castle's www tier on loopback",
            "endpoints": [{"name": "www", "url": server, "role": "edge", "http2": False, "timeout_s": 2}],
            "cdn": {"provider": "none"},
            "claims": [shipped_claim("castle-http-only", "conformance:edge")]}

@@ -25,7 +25,7 @@ from sslyze.plugins.http_headers_plugin import HttpHeadersScanResult, StrictTran
 from gauntlet.edge import tls
 from gauntlet.exceptions import TargetUnreachable
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 HOST = "goproxy.gauntlet.localhost"
 
 

@@ -20,7 +20,7 @@ def test_decoding_agrees_with_go(go_decodes):
         except ValueError:
             return "error"
 
-    assert {c: ours(c) for c in CASES} == dict(zip(CASES, go_decodes(CASES)))
+    assert {c: ours(c) for c in CASES} == dict(zip(CASES, go_decodes(CASES), strict=True))
 
 
 def test_the_time_is_kept_as_written_for_the_time_check():

@@ -25,7 +25,7 @@ CASES = [
 def test_time_is_accepted_exactly_where_go_accepts_it(go_decodes):
     go = go_decodes([json.dumps({"Version": "v1.0.0", "Time": t}) for t in CASES])
     ours = ['ok "v1.0.0"' if problem(t) is None else "error" for t in CASES]
-    assert dict(zip(CASES, ours)) == dict(zip(CASES, go))
+    assert dict(zip(CASES, ours, strict=True)) == dict(zip(CASES, go, strict=True))
 
 
 @pytest.mark.parametrize("text", ["2023-06-08 11:20:31Z", "2023-06-08T11:20:31"])

@@ -20,7 +20,7 @@ def rows() -> list[dict[str, str]]:
     lines = README.read_text().split("## Rule table", 1)[1].splitlines()
     table = [line for line in lines if line.startswith("|")]
     header = [cell.strip() for cell in table[0].strip("|").split("|")]
-    return [dict(zip(header, (cell.strip() for cell in line.strip("|").split("|")))) for line in table[2:]]
+    return [dict(zip(header, (cell.strip() for cell in line.strip("|").split("|")), strict=False)) for line in table[2:]]
 
 
 def ticked(cell: str) -> list[str]:

@@ -43,7 +43,7 @@ class Target(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, behaviour: Callable[["Handler"], None]) -> None:
+    def __init__(self, behaviour: Callable[[Handler], None]) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.behaviour = behaviour
         self.requests: list[tuple[float, str, str, dict[str, str]]] = []

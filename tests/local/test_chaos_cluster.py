@@ -9,6 +9,7 @@ issue's "done when") are the ``seeds`` tests at the end. Run under
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -209,7 +210,7 @@ def test_athens_pod_loss_recovers_with_a_measured_time_to_recovery(throwaway, en
     assert faults == ["terminate-one-athens-pod", "terminate-all-athens-pods-but-one"]
     timeline = json.loads((run / "timeline-athens-pod-loss.json").read_text())
     assert timeline["time_to_recovery_s"] == check["details"]["time_to_recovery_s"]
-    steps = [b[0] - a[0] for a, b in zip(timeline["series"][0]["points"], timeline["series"][0]["points"][1:])]
+    steps = [b[0] - a[0] for a, b in itertools.pairwise(timeline["series"][0]["points"])]
     assert max(steps) <= 1.0, "the steady state is sampled at least once a second"
     journal = json.loads((run / "chaos" / "athens-pod-loss" / "journal.json").read_text())
     assert journal["status"] == "completed" and not journal["deviated"]
@@ -222,7 +223,7 @@ SCALE_AND_WAIT = {
     "extensions": [{"name": "gauntlet", "checks": ["chaos.scale-down.waits"], "tier": "cluster", "targets": ["athens"]}],
     "controls": [{"name": "gauntlet-guard", "provider": {"type": "python", "module": "gauntlet.chaos.control"}}],
     "configuration": {"kubeconfig": "", "kube_context": "", "kube_api_server": "", "gauntlet_env": "chaoslocal",
-                      "athens_namespace": NS, "athens_selector": "", "athens_replicas": 3},
+                      "athens_namespace": NS, "athens_selector": "", "athens_replicas": 3, "gauntlet_confirm": None},
     "steady-state-hypothesis": {"title": "Athens runs its replicas", "probes": [
         {"type": "probe", "name": "athens-ready", "tolerance": True,
          "provider": {"type": "python", "module": "gauntlet.chaos.probes", "func": "pods_ready",

@@ -15,8 +15,8 @@ import pytest
 
 import gauntlet.local as local
 from gauntlet import paths
-from gauntlet.cloud.session import CALL_LOG_ENV, LOOPBACK_ONLY_ENV, READ_ONLY_PREFIXES
 from gauntlet.catalogue import catalogue
+from gauntlet.cloud.session import CALL_LOG_ENV, LOOPBACK_ONLY_ENV, READ_ONLY_PREFIXES
 from gauntlet.environment import load_environment
 from gauntlet.local import cloud_tier
 
@@ -83,7 +83,7 @@ def cloud_claims() -> list[str]:
 
 def test_every_cloud_profile_has_its_failures_here():
     assert set(FAILS) == {name for name, fault in local.FAULTS.items() if fault.tier == "cloud"}
-    for name, (checks, _) in FAILS.items():
+    for name, (_checks, _) in FAILS.items():
         assert local.FAULTS[name].claims_in(load_environment("local", paths.ROOT / "environments")), name
 
 

@@ -121,7 +121,9 @@ def test_kubectl_shows_nodes_in_three_zones_and_the_seed_workloads_ready(healthy
                             timeout=60)
     assert listed.returncode == 0, listed.stderr
     items = json.loads(listed.stdout)["items"]
-    nodes = [i for i in items if i["kind"] == "Node"]
+    own = {node.name for node in kube_cluster.NODES}
+    nodes = [i for i in items if i["kind"] == "Node" and i["metadata"]["name"] in own]  # not another checkout's
+    assert len(nodes) == len(own), sorted(own - {n["metadata"]["name"] for n in nodes})
     ready_nodes = [n for n in nodes if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"])]
     assert len(ready_nodes) == len(nodes) >= 6, [n["metadata"]["name"] for n in nodes]
     assert {n["metadata"]["labels"][ZONE] for n in nodes} == {"us-east-1a", "us-east-1b", "us-east-1c"}

@@ -41,7 +41,7 @@ def _lb_server_states() -> dict[str, str]:
     """HAProxy's view of the replicas, from its stats CSV: server name -> UP/DOWN/..."""
     csv = httpx.get(f"http://127.0.0.1:{PORTS['lb stats']}/stats;csv", timeout=2).text.splitlines()
     header = csv[0].lstrip("# ").split(",")
-    rows = [dict(zip(header, line.split(","))) for line in csv[1:] if line]
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in csv[1:] if line]
     return {r["svname"]: r["status"] for r in rows if r["pxname"] == "replicas" and r["svname"].startswith("replica")}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from kubernetes import client as k8s
 
@@ -15,7 +14,7 @@ __all__ = ["RESTARTED_AT", "rollout_restart"]
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 
-def refuse_unless_allowed(ns: str, configuration: Optional[Configuration]) -> None:
+def refuse_unless_allowed(ns: str, configuration: Configuration | None) -> None:
     """The chaos policy, when the configuration carries it (``chaos_allowed``, ``chaos_namespaces``)."""
     configuration = configuration or {}
     if configuration.get("chaos_allowed") is False:
@@ -25,13 +24,13 @@ def refuse_unless_allowed(ns: str, configuration: Optional[Configuration]) -> No
         raise ActionRefused(f"namespace {ns}: not among the namespaces the chaos policy allows ({', '.join(allowed) or 'none'})")
 
 
-def rollout_restart(name: str, ns: str, configuration: Optional[Configuration] = None,
-                    secrets: Optional[Secrets] = None) -> dict:
+def rollout_restart(name: str, ns: str, configuration: Configuration | None = None,
+                    secrets: Secrets | None = None) -> dict:
     """Stamp the pod template with the restart time: the Deployment controller replaces every pod
     under its rolling-update strategy. Returns the stamp and the new generation."""
     refuse_unless_allowed(ns, configuration)
     target = cluster(configuration, secrets)
-    stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    stamp = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
     answer = call(target, f"PATCH Deployment {ns}/{name} (rollout restart)",
                   k8s.AppsV1Api(target.api).patch_namespaced_deployment, name, ns, body,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
 
 from gauntlet.kubernetes.client import Configuration, Secrets, cluster
 from gauntlet.kubernetes.errors import Deviation
@@ -31,13 +31,13 @@ def rollout_status(deployment: dict) -> dict:
             "progressing": {k: progressing.get(k) for k in ("status", "reason", "message")}}
 
 
-def deployment_rollout_status(name: str, ns: str, configuration: Optional[Configuration] = None,
-                              secrets: Optional[Secrets] = None) -> dict:
+def deployment_rollout_status(name: str, ns: str, configuration: Configuration | None = None,
+                              secrets: Secrets | None = None) -> dict:
     return rollout_status(read_workload(name, ns, "Deployment", configuration, secrets))
 
 
-def deployment_ready(name: str, ns: str, min_ready: Optional[int] = None, raise_on_unready: bool = True,
-                     configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+def deployment_ready(name: str, ns: str, min_ready: int | None = None, raise_on_unready: bool = True,
+                     configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """``readyReplicas`` against ``min_ready`` (default: ``spec.replicas``); raises :class:`Deviation` below it
     unless ``raise_on_unready`` is False."""
     deployment = read_workload(name, ns, "Deployment", configuration, secrets)
@@ -50,10 +50,10 @@ def deployment_ready(name: str, ns: str, min_ready: Optional[int] = None, raise_
     return result
 
 
-def watch_rollout(name: str, ns: str, min_ready: int, generation: Optional[int] = None, services: Sequence[str] = (),
-                  url: Optional[str] = None, verify: Union[bool, str, ssl.SSLContext] = True, interval_s: float = 1.0,
-                  timeout_s: float = 300.0, raise_on_dip: bool = True, tracker: Optional[ReadyTracker] = None,
-                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+def watch_rollout(name: str, ns: str, min_ready: int, generation: int | None = None, services: Sequence[str] = (),
+                  url: str | None = None, verify: bool | str | ssl.SSLContext = True, interval_s: float = 1.0,
+                  timeout_s: float = 300.0, raise_on_dip: bool = True, tracker: ReadyTracker | None = None,
+                  configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """Sample a Deployment's rollout every ``interval_s`` until it completes (at ``generation`` or later) or
     ``timeout_s`` passes: Ready pods (not terminating), ready endpoints of each of ``services``, and the
     status of ``GET url`` when given. Between samples, watches see every change (:mod:`gauntlet.kubernetes.tracking`);

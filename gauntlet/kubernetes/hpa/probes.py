@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from kubernetes import client as k8s
 
 from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
@@ -11,8 +9,8 @@ from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
 __all__ = ["hpas_targeting", "metric_kinds"]
 
 
-def hpas_targeting(kind: str, name: str, ns: str, configuration: Optional[Configuration] = None,
-                   secrets: Optional[Secrets] = None) -> list[dict]:
+def hpas_targeting(kind: str, name: str, ns: str, configuration: Configuration | None = None,
+                   secrets: Secrets | None = None) -> list[dict]:
     """The autoscalers of ``ns`` whose ``scaleTargetRef`` is this workload."""
     target = cluster(configuration, secrets)
     answer = call(target, f"LIST horizontalpodautoscalers in namespace {ns}",

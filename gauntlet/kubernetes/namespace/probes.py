@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from kubernetes import client as k8s
 
 from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
@@ -15,14 +13,14 @@ __all__ = ["READINESS_GATE_INJECT_LABEL", "namespace_has_label", "namespace_labe
 READINESS_GATE_INJECT_LABEL = ("elbv2.k8s.aws/pod-readiness-gate-inject", "enabled")
 
 
-def namespace_labels(ns: str, configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+def namespace_labels(ns: str, configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     target = cluster(configuration, secrets)
     answer = call(target, f"GET Namespace {ns}", k8s.CoreV1Api(target.api).read_namespace, ns)
     return dict((answer.get("metadata") or {}).get("labels") or {})
 
 
-def namespace_has_label(ns: str, key: str, value: Optional[str] = None, raise_on_missing: bool = True,
-                        configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> bool:
+def namespace_has_label(ns: str, key: str, value: str | None = None, raise_on_missing: bool = True,
+                        configuration: Configuration | None = None, secrets: Secrets | None = None) -> bool:
     """Whether ``ns`` carries ``key`` (with ``value`` when given); raises :class:`Deviation` when not,
     unless ``raise_on_missing`` is False."""
     labels = namespace_labels(ns, configuration, secrets)

@@ -10,7 +10,7 @@ the cluster's network plugin enforces the policies is not visible in the API.
 from __future__ import annotations
 
 import ipaddress
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from kubernetes import client as k8s
 
@@ -20,8 +20,8 @@ from gauntlet.kubernetes.selectors import matches, selector_string
 __all__ = ["ingress_sources", "isolates_ingress", "policies_selecting"]
 
 
-def policies_selecting(pod_labels: Mapping[str, str], ns: str, configuration: Optional[Configuration] = None,
-                       secrets: Optional[Secrets] = None) -> list[dict]:
+def policies_selecting(pod_labels: Mapping[str, str], ns: str, configuration: Configuration | None = None,
+                       secrets: Secrets | None = None) -> list[dict]:
     """The NetworkPolicies of ``ns`` whose ``podSelector`` picks pods labelled ``pod_labels``."""
     target = cluster(configuration, secrets)
     answer = call(target, f"LIST networkpolicies in namespace {ns}",

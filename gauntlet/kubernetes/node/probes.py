@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from kubernetes import client as k8s
 
 from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
@@ -14,7 +12,7 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 
 
-def nodes(configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict[str, dict]:
+def nodes(configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict[str, dict]:
     """Node name -> ``{zone, ready, simulated, labels}``."""
     target = cluster(configuration, secrets)
     answer = call(target, "LIST nodes", k8s.CoreV1Api(target.api).list_node)

@@ -7,7 +7,6 @@ Read once per process and group version: manifests are then validated offline ag
 from __future__ import annotations
 
 import functools
-from typing import Optional
 
 from gauntlet.kubernetes.client import Cluster, Configuration, Secrets, call, cluster
 
@@ -30,12 +29,12 @@ def _document(target: Cluster, url: str) -> dict:
     return (_get(target, url).get("components") or {}).get("schemas") or {}
 
 
-def group_versions(configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> list[str]:
+def group_versions(configuration: Configuration | None = None, secrets: Secrets | None = None) -> list[str]:
     """The OpenAPI paths of the group versions the cluster serves: ``api/v1``, ``apis/apps/v1``, ..."""
     return sorted(p for p in _index(cluster(configuration, secrets)) if p == "api/v1" or p.count("/") == 2)
 
 
-def schemas_of(path: str, configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+def schemas_of(path: str, configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """``components.schemas`` of one group version's document (``apis/apps/v1``); {} when it is not served."""
     target = cluster(configuration, secrets)
     url = _index(target).get(path)

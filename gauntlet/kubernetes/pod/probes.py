@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from kubernetes import client as k8s
 
@@ -17,8 +16,8 @@ __all__ = ["ALB_GATE_PREFIX", "became_ready_after_gates", "list_pods", "pod_env"
 ALB_GATE_PREFIX = "target-health.elbv2.k8s.aws/"
 
 
-def list_pods(ns: str, label_selector: str, configuration: Optional[Configuration] = None,
-              secrets: Optional[Secrets] = None) -> list[dict]:
+def list_pods(ns: str, label_selector: str, configuration: Configuration | None = None,
+              secrets: Secrets | None = None) -> list[dict]:
     """The pods of ``ns`` matching ``label_selector``, as the API returns them, sorted by name."""
     target = cluster(configuration, secrets)
     answer = call(target, f"LIST pods in namespace {ns} ({label_selector or 'all'})",
@@ -26,7 +25,7 @@ def list_pods(ns: str, label_selector: str, configuration: Optional[Configuratio
     return sorted(answer.get("items") or [], key=lambda p: p["metadata"]["name"])
 
 
-def _time(value: Optional[str]) -> Optional[float]:
+def _time(value: str | None) -> float | None:
     if not value:
         return None
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
@@ -74,7 +73,7 @@ def became_ready_after_gates(summary: dict) -> list[str]:
 
 
 def pods_ready(ns: str, label_selector: str, min_ready: int, raise_on_too_few: bool = True,
-               configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+               configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """Ready pods (not terminating) matching the selector; raises :class:`Deviation` below ``min_ready``
     unless ``raise_on_too_few`` is False (a Chaos Toolkit tolerance either way)."""
     pods = [pod_summary(p) for p in list_pods(ns, label_selector, configuration, secrets)]
@@ -89,8 +88,8 @@ def pods_ready(ns: str, label_selector: str, min_ready: int, raise_on_too_few: b
 # --------------------------------------------------------------------------- in the pod (testinfra)
 
 
-def _host(name: str, ns: str, container: Optional[str], configuration: Optional[Configuration],
-          secrets: Optional[Secrets]):
+def _host(name: str, ns: str, container: str | None, configuration: Configuration | None,
+          secrets: Secrets | None):
     """A testinfra host for ``kubectl exec`` into the pod; :class:`NotChecked` when nothing can be exec'd into."""
     import testinfra
 
@@ -121,8 +120,8 @@ def _run(host, what: str, command: str) -> str:
     return result.stdout
 
 
-def pod_processes(name: str, ns: str, comm: Optional[str] = None, container: Optional[str] = None,
-                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> list[dict]:
+def pod_processes(name: str, ns: str, comm: str | None = None, container: str | None = None,
+                  configuration: Configuration | None = None, secrets: Secrets | None = None) -> list[dict]:
     """Processes running in the container (``/proc``, read by ``kubectl exec``), those named ``comm`` if given."""
     host = _host(name, ns, container, configuration, secrets)
     listing = _run(host, f"exec into pod {ns}/{name}",
@@ -137,8 +136,8 @@ def pod_processes(name: str, ns: str, comm: Optional[str] = None, container: Opt
     return found
 
 
-def pod_env(name: str, ns: str, variable: str, container: Optional[str] = None,
-            configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Optional[str]:
+def pod_env(name: str, ns: str, variable: str, container: str | None = None,
+            configuration: Configuration | None = None, secrets: Secrets | None = None) -> str | None:
     """The value of an environment variable of the container's main process (None when unset)."""
     host = _host(name, ns, container, configuration, secrets)
     out = _run(host, f"exec into pod {ns}/{name}", f"tr '\\0' '\\n' < /proc/1/environ | grep '^{variable}=' || true")
@@ -146,8 +145,8 @@ def pod_env(name: str, ns: str, variable: str, container: Optional[str] = None,
     return line.partition("=")[2] if line else None
 
 
-def pod_file_text(name: str, ns: str, path: str, container: Optional[str] = None,
-                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> Optional[str]:
+def pod_file_text(name: str, ns: str, path: str, container: str | None = None,
+                  configuration: Configuration | None = None, secrets: Secrets | None = None) -> str | None:
     """A file's text in the container (None when it does not exist)."""
     host = _host(name, ns, container, configuration, secrets)
     handle = host.file(path)

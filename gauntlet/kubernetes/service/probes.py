@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
 
 from kubernetes import client as k8s
 
@@ -15,8 +15,8 @@ __all__ = ["ingresses_routing_to", "service_endpoints", "services_selecting"]
 PUBLIC_TYPES = ("LoadBalancer", "NodePort")
 
 
-def services_selecting(pod_labels: Mapping[str, str], ns: str, configuration: Optional[Configuration] = None,
-                       secrets: Optional[Secrets] = None) -> list[dict]:
+def services_selecting(pod_labels: Mapping[str, str], ns: str, configuration: Configuration | None = None,
+                       secrets: Secrets | None = None) -> list[dict]:
     """``{name, type, ports, selector}`` of each Service of ``ns`` whose selector picks pods labelled ``pod_labels``."""
     target = cluster(configuration, secrets)
     answer = call(target, f"LIST services in namespace {ns}", k8s.CoreV1Api(target.api).list_namespaced_service, ns)
@@ -32,7 +32,7 @@ def services_selecting(pod_labels: Mapping[str, str], ns: str, configuration: Op
 
 
 def service_endpoints(service: str, ns: str, min_ready: int = 1, raise_on_too_few: bool = True,
-                      configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+                      configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """The Service's endpoints from its EndpointSlices: ``ready`` (receive traffic) and ``not_ready`` pod names.
 
     Raises :class:`Deviation` with fewer than ``min_ready`` ready endpoints unless ``raise_on_too_few`` is False.
@@ -53,8 +53,8 @@ def service_endpoints(service: str, ns: str, min_ready: int = 1, raise_on_too_fe
     return result
 
 
-def ingresses_routing_to(services: Iterable[str], ns: str, configuration: Optional[Configuration] = None,
-                         secrets: Optional[Secrets] = None) -> list[dict]:
+def ingresses_routing_to(services: Iterable[str], ns: str, configuration: Configuration | None = None,
+                         secrets: Secrets | None = None) -> list[dict]:
     """``{ingress, class, service, host, path}`` for each Ingress rule (or default backend) of ``ns`` sending to one of ``services``."""
     wanted = set(services)
     target = cluster(configuration, secrets)

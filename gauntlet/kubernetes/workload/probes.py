@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from kubernetes import client as k8s
 
@@ -21,7 +20,7 @@ _READERS = {
 
 
 def read_workload(name: str, ns: str, kind: str = "Deployment",
-                  configuration: Optional[Configuration] = None, secrets: Optional[Secrets] = None) -> dict:
+                  configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """The workload object as the API returns it (``metadata``, ``spec``, ``status``)."""
     if kind not in _READERS:
         raise ValueError(f"unknown workload kind {kind!r}: expected one of {sorted(_READERS)}")
@@ -38,14 +37,14 @@ def pod_template(workload: dict) -> dict:
     return spec.get("template") or {}
 
 
-def pod_selector(workload: dict) -> Optional[dict]:
+def pod_selector(workload: dict) -> dict | None:
     """The label selector of the workload's pods; a CronJob has none of its own (None)."""
     spec = workload.get("spec") or {}
     return spec.get("selector")
 
 
-def workload_pods(objects: list[dict], configuration: Optional[Configuration] = None,
-                  secrets: Optional[Secrets] = None) -> list[dict]:
+def workload_pods(objects: list[dict], configuration: Configuration | None = None,
+                  secrets: Secrets | None = None) -> list[dict]:
     """The pods of these workload objects (their selectors, in their namespaces), each once, by name."""
     from gauntlet.kubernetes.pod.probes import list_pods
     from gauntlet.kubernetes.selectors import selector_string
@@ -60,8 +59,8 @@ def workload_pods(objects: list[dict], configuration: Optional[Configuration] = 
     return [found[name] for name in sorted(found)]
 
 
-def replica_sets(name: str, ns: str, configuration: Optional[Configuration] = None,
-                 secrets: Optional[Secrets] = None) -> list[dict]:
+def replica_sets(name: str, ns: str, configuration: Configuration | None = None,
+                 secrets: Secrets | None = None) -> list[dict]:
     """``{name, revision, replicas, ready}`` of each ReplicaSet the Deployment ``name`` owns."""
     from gauntlet.kubernetes.selectors import selector_string
 
@@ -96,7 +95,7 @@ def readiness_lead_s(template: dict) -> int:
 _SLEEP = re.compile(r"(?:^|[\s;&|(])sleep\s+([0-9]+)(?:s)?(?:$|[\s;&|)])")
 
 
-def pre_stop_seconds(container: dict) -> tuple[bool, Optional[int]]:
+def pre_stop_seconds(container: dict) -> tuple[bool, int | None]:
     """(has a preStop hook, its delay in seconds when it can be read: ``sleep.seconds`` or ``sleep N`` in exec)."""
     hook = (container.get("lifecycle") or {}).get("preStop")
     if not hook:

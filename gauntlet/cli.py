@@ -388,7 +388,8 @@ def _show_status(status: dict, as_json: bool) -> None:
     for name, component in status["components"].items():
         health = "[green]healthy[/]" if component["healthy"] else "[red]down[/]"
         out.print(f"{name:<{width}} {component['address']:<28} {health}  pid {component['pid'] or '-'}")
-    out.print(f"edge: {status.get('edge_url')}   CA bundle: {status.get('ca_bundle')}   faults: {', '.join(status.get('faults') or []) or 'none'}")
+    faults = ", ".join(status.get("faults") or []) or "none"
+    out.print(f"edge: {status.get('edge_url')}   CA bundle: {status.get('ca_bundle')}   faults: {faults}")
     if status.get("components", {}).get("moto", {}).get("pid"):
         cloud = status["cloud"]
         out.print(f"cloud: {cloud['endpoint_url']}   profile {cloud['profile']} ({cloud['credentials_file']})")

@@ -592,7 +592,8 @@ class History(Model):
 class Notify(Model):
     """Where the gate's verdict is announced (Slack-compatible JSON)."""
 
-    webhook_url: Annotated[str, Field(min_length=1, description="URL, or ${VAR} naming the variable that holds it (webhook URLs are secrets).")]
+    webhook_url: Annotated[str, Field(min_length=1,
+                                      description="URL, or ${VAR} naming the variable that holds it (webhook URLs are secrets).")]
     on: tuple[Literal["pass", "fail", "not-checked"], ...] = ("fail", "not-checked")
 
 

@@ -170,7 +170,8 @@ def _wanted_claims(config: pytest.Config, declared: set[str]) -> set[str] | None
     wanted = {v for v in value.split(",") if v}
     unknown = sorted(wanted - declared)
     if unknown:
-        raise pytest.UsageError(f"--claims: unknown claim {unknown[0]!r} for environment {config.getoption('--env')!r}: expected one of {sorted(declared)}")
+        raise pytest.UsageError(f"--claims: unknown claim {unknown[0]!r} for environment {config.getoption('--env')!r}: "
+                                f"expected one of {sorted(declared)}")
     return wanted
 
 

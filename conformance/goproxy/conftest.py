@@ -44,7 +44,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     ``probe_module``: each module of it once; ``mixed_case_probe``: those with an upper-case letter."""
     env = environment_of(metafunc.config)
     if env.goproxy is None:
-        absent = [pytest.param(None, marks=pytest.mark.skip(reason=f"environment {env.name} serves no Go module proxy (no goproxy section)"))]
+        reason = f"environment {env.name} serves no Go module proxy (no goproxy section)"
+        absent = [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
         for name in {"target", *_PROBES} & set(metafunc.fixturenames):
             metafunc.parametrize(name, absent, ids=["no-goproxy"])
         return

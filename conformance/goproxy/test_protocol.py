@@ -111,7 +111,8 @@ def test_latest_is_optional_but_never_an_error(goproxy, probe_module):
     assert is_valid_semver(latest), f"{answer.describe()}: expected JSON with a semantic Version, found {latest!r}"
     listing = goproxy.list(probe_module)
     listed = _listed(listing) if listing.status == 200 else []
-    assert not listed or latest in listed or is_pseudo(latest), f"{answer.describe()}: @latest is {latest}, which {listing.url} {listed} does not hold"
+    assert not listed or latest in listed or is_pseudo(latest), (
+        f"{answer.describe()}: @latest is {latest}, which {listing.url} {listed} does not hold")
 
 
 def _go_pick(goproxy: GoproxyClient, module: str, listed: list[str]) -> tuple[str | None, str | None]:

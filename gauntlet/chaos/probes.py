@@ -242,7 +242,8 @@ def measure_lb_servers_up(stats_url: str, backend: str, min_up: int,
     rows = list(csv.DictReader(io.StringIO(answer.text.lstrip("# "))))
     servers = {r["svname"]: r["status"] for r in rows if r.get("pxname") == backend and r.get("svname") not in ("FRONTEND", "BACKEND")}
     up = sorted(name for name, status in servers.items() if status.startswith("UP"))
-    detail = f"load balancer backend {backend}: {len(up)} of {len(servers)} servers UP ({', '.join(f'{n} {s}' for n, s in sorted(servers.items()))})"
+    listed = ", ".join(f"{n} {s}" for n, s in sorted(servers.items()))
+    detail = f"load balancer backend {backend}: {len(up)} of {len(servers)} servers UP ({listed})"
     return Measurement(len(up) >= int(min_up), float(len(up)), "servers", detail)
 
 

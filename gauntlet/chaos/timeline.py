@@ -4,8 +4,8 @@
 only ``observe``s) in a thread, every :data:`INTERVAL_S`, all probes of a tick at once.
 Each sample records, per probe, whether its condition held and the number behind it
 (:mod:`gauntlet.chaos.probes` ``measure_*``, called in this process with the run's
-configuration: the same cluster, endpoints and account as the Chaos Toolkit process). It also watches the stop condition: while the method runs, a steady state lost
-for longer than the policy's deadline calls ``on_deadline`` once.
+configuration: the same cluster, endpoints and account as the Chaos Toolkit process). It also
+watches the stop condition: while the method runs, a steady state lost for longer than the policy's deadline calls ``on_deadline`` once.
 
 The pure functions below turn samples and fault times into the figures:
 :func:`recoveries` (fault injected -> steady state true again and staying so) and

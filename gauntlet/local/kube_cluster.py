@@ -287,7 +287,8 @@ _READY_UNLESS_GATED = """- lastTransitionTime: {{ $now | Quote }}
   {{ if .spec.readinessGates }}
   status: "False"
   reason: ReadinessGatesNotReady
-  message: {{ printf "corresponding condition of pod readiness gate %q does not exist." (index .spec.readinessGates 0).conditionType | Quote }}
+  message: {{ printf "corresponding condition of pod readiness gate %q does not exist."
+    (index .spec.readinessGates 0).conditionType | Quote }}
   {{ else }}
   status: "True"
   {{ end }}

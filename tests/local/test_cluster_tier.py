@@ -136,7 +136,8 @@ def test_kubectl_shows_nodes_in_three_zones_and_the_seed_workloads_ready(healthy
         ready = [p for p in by_app.get(app, []) if p["status"]["phase"] == "Running"
                  and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"]["conditions"])]
         assert len(ready) == count, f"{app}: {len(ready)} Running and Ready pods, expected {count}"
-    job = subprocess.run([*kubectl, "get", "job", "-n", "artifacthub", "db-migrator", "-o", "json"], capture_output=True, text=True, timeout=60)
+    job = subprocess.run([*kubectl, "get", "job", "-n", "artifacthub", "db-migrator", "-o", "json"],
+                         capture_output=True, text=True, timeout=60)
     assert job.returncode == 0 and json.loads(job.stdout)["status"].get("succeeded") == 1, job.stdout[-500:] + job.stderr
     table = subprocess.run([*kubectl, "get", "nodes,pods", "-A", "-L", ZONE], capture_output=True, text=True, timeout=60)
     assert table.returncode == 0 and "us-east-1c" in table.stdout and "hub-" in table.stdout, table.stderr

@@ -23,7 +23,7 @@ from gauntlet.database import clients as db_clients
 from gauntlet.database.clients import ClientProbes
 from gauntlet.environment import Environment
 from gauntlet.ledger import CheckResult
-from gauntlet.report import Run, write_atomic
+from gauntlet.run_folder import Run, write_atomic
 
 
 def _db_figures(info: dict | None) -> dict:

@@ -56,7 +56,7 @@ from gauntlet.database.clients import ClientProbes, Settings
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult
-from gauntlet.report import Run, write_atomic
+from gauntlet.run_folder import Run, write_atomic
 
 Progress = Callable[[str], None]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from gauntlet import paths, report
+from gauntlet import paths, run_folder
 from gauntlet.chaos import experiments, timeline
 from gauntlet.chaos.probes import Measurement
 from gauntlet.chaos.record import Finished, record
@@ -51,7 +51,7 @@ def env():
 
 
 def test_a_recovered_fault_is_a_check_with_its_time_to_recovery_and_a_timeline_file(env, tmp_path):
-    run = report.new_run(env, "chaos", "gauntlet chaos local", reports=tmp_path)
+    run = run_folder.new_run(env, "chaos", "gauntlet chaos local", reports=tmp_path)
     exp = experiments.load("athens-pod-loss")
     result = record(env, run, finished(exp, sampled(1, 1, 0, 0, 1, 1), [fault("kill", 1.5), {"event": "rollbacks-start", "t": T0 + 5}]))
     assert result.id == f"chaos:{exp.name}" and result.claims == ("claim",) and result.duration_s == 9.0
@@ -65,7 +65,7 @@ def test_a_recovered_fault_is_a_check_with_its_time_to_recovery_and_a_timeline_f
 
 
 def test_a_refusal_by_the_guard_before_any_action_is_the_interruption_the_verdict_sees(env, tmp_path):
-    run = report.new_run(env, "chaos", "gauntlet chaos local", reports=tmp_path)
+    run = run_folder.new_run(env, "chaos", "gauntlet chaos local", reports=tmp_path)
     exp = experiments.load("athens-pod-loss")
     result = record(env, run, finished(exp, sampled(1, 1), [{"event": "refused", "reason": "not this cluster", "t": T0}]))
     assert result.outcome == "skipped" and "refused by the guard before an action: not this cluster" in result.message

@@ -153,17 +153,24 @@ def record(env: Environment, run: Run, done: Finished) -> CheckResult:
 
 
 def _measure(done: Finished) -> Measured:
+    """The faults and each one's recovery, the invariant breaches, and the figures of what ran beside."""
     samples = done.sampler.snapshot()
     faults = faults_of(done.events)
     recov = timeline.recoveries([(s.t, s.ok) for s in samples], faults)
     load, series = _load_figures(done.loader, done, faults, recov) if done.loader is not None else (None, [])
-    db, client_breaches, db_series, db_markers = None, [], [], []
-    if done.beside is not None:
-        served_again = next((r.recovered_at for r in recov), None)
-        end = samples[-1].t if samples else done.t0 + done.duration_s
-        db, client_breaches, db_series, db_markers = _db_clients(done.beside, served_again, end, done.t0)
+    db, client_breaches, db_series, db_markers = _client_probes(done, samples, recov)
     return Measured(samples, faults, recov, _time_to_recovery(recov), timeline.invariant_breaches(samples, done.exp.invariants, done.t0),
                     load, db, client_breaches, series + db_series, _markers(done, faults, recov) + db_markers)
+
+
+def _client_probes(done: Finished, samples: list[timeline.Sample], recov: list[timeline.Recovery]
+                   ) -> tuple[dict | None, list[str], list[dict], list[tuple[float, str]]]:
+    """What :func:`_db_clients` makes of the client probes, timed from the database serving again; nothing when none ran."""
+    if done.beside is None:
+        return None, [], [], []
+    served_again = next((r.recovered_at for r in recov), None)
+    end = samples[-1].t if samples else done.t0 + done.duration_s
+    return _db_clients(done.beside, served_again, end, done.t0)
 
 
 def _time_to_recovery(recov: list[timeline.Recovery]) -> float | None:

@@ -104,7 +104,7 @@ def _db_summary(info: dict) -> str:
 
 @dataclass(frozen=True)
 class Finished:
-    """What a finished experiment left behind, as :func:`gauntlet.chaos.session` gathered it."""
+    """What a finished experiment left behind, as :mod:`gauntlet.chaos.session` gathered it."""
 
     exp: Experiment
     targets: list  # the plan: what each action hit
@@ -115,7 +115,7 @@ class Finished:
     events: list[dict]
     journal: dict
     fallback: bool  # gauntlet played the rollbacks Chaos Toolkit did not
-    interrupted: str | None  # by a signal, or by the stop condition when it was not the sampler's
+    interrupted: str | None  # a signal, or why Chaos Toolkit was interrupted (the stop condition has its own field)
     stop_condition: str | None
     loader: LoadBeside | None
     duration_s: float

@@ -20,7 +20,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from gauntlet import console, environment, history, ledger, notify, paths, report, runner
+from gauntlet import console, environment, history, ledger, notify, paths, report, run_folder, runner
 from gauntlet.catalogue import catalogue, matches_any
 from gauntlet.children import Interrupted, check_fan_out, shielded, signals_interrupt
 from gauntlet.exceptions import ConfigError, GauntletError, RunError, SafetyRefusal
@@ -78,11 +78,11 @@ def _conclude(document: dict, as_json: bool, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _with_run(env: environment.Environment, kind: str, body: Callable[[report.Run], None]) -> dict:
+def _with_run(env: environment.Environment, kind: str, body: Callable[[run_folder.Run], None]) -> dict:
     """Run ``body`` in a new run folder; the report is written also when interrupted (``interrupted``) or when
     ``body`` fails (``error``)."""
-    run = report.new_run(env, kind, "gauntlet " + shlex.join(sys.argv[1:]))
-    status: report.Status = "interrupted"
+    run = run_folder.new_run(env, kind, "gauntlet " + shlex.join(sys.argv[1:]))
+    status: run_folder.Status = "interrupted"
     try:
         body(run)
         status = "complete"
@@ -337,7 +337,7 @@ def history_(env: str = typer.Argument(..., help="Environment name."),
 def report_(run: str | None = typer.Argument(None, help="Run folder name; default: the latest."),
             as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """Rebuild and show a run's report (an unfinished run is marked interrupted)."""
-    found = report.find_run(run)
+    found = run_folder.find_run(run)
     document = report.rebuild(found, environment.load_environment(found.meta["environment"]))
     _conclude(document, as_json, 0)
 

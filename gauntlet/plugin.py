@@ -22,7 +22,8 @@ from gauntlet.catalogue import OBSERVES, matches_any
 from gauntlet.environment import Endpoint, Environment, Workload, load_environment
 from gauntlet.exceptions import GauntletError, NotChecked, TargetUnreachable
 from gauntlet.ledger import UNREACHABLE, CheckResult, Outcome
-from gauntlet.report import Run, finish, new_run
+from gauntlet.report import finish
+from gauntlet.run_folder import Run, new_run
 
 #: The check's attribution, set at collection: claims, kinds, scope, subject; and its cause, set by the report.
 CLAIMS_PROPERTY, KINDS_PROPERTY, SCOPE_PROPERTY, CAUSE_PROPERTY = (

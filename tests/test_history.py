@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gauntlet import history, report
+from gauntlet import history, report, run_folder
 from gauntlet.environment import load_environment
 from gauntlet.ledger import CheckResult
 
@@ -21,7 +21,7 @@ def load_check(outcome: str, p95: float, rps: float) -> CheckResult:
 
 
 def run_once(env, *results: CheckResult) -> dict:
-    run = report.new_run(env, "load", "gauntlet load sample --profile smoke")
+    run = run_folder.new_run(env, "load", "gauntlet load sample --profile smoke")
     run.add_ran("load:smoke")
     for result in results:
         run.record(result)
@@ -60,7 +60,7 @@ def test_recent_lists_runs_newest_first_with_verdicts_and_figures(env):
 
 def test_other_kinds_are_not_comparable(env):
     run_once(env, load_check("passed", 100, 50))
-    run = report.new_run(env, "conformance", "c")
+    run = run_folder.new_run(env, "conformance", "c")
     assert report.finish(run, env, "complete")["previous"] is None
 
 

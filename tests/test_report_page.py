@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from gauntlet import report
+from gauntlet import report, run_folder
 from gauntlet.environment import load_environment
 from gauntlet.ledger import CheckResult
 
@@ -42,7 +42,7 @@ def browser():
 def run_with_charts(write_env, env_data):
     write_env(env_data)
     env = load_environment("sample")
-    run = report.new_run(env, "chaos", "gauntlet chaos sample athens-replica-crash --load smoke")
+    run = run_folder.new_run(env, "chaos", "gauntlet chaos sample athens-replica-crash --load smoke")
     run.add_ran("conformance:goproxy", "load:smoke")
     run.record(CheckResult("conformance/goproxy/test_protocol.py::test_list[edge]", "conformance", ("sample-protocol",), "passed"))
     run.record(CheckResult("load:smoke:p95", "load", ("sample-fast",), "failed", "p95 812 ms > 500 ms",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from gauntlet.environment import Environment
 from gauntlet.ledger import CheckResult
-from gauntlet.report import Run
+from gauntlet.run_folder import Run
 
 Progress = Callable[[str], None]
 

@@ -50,13 +50,13 @@ from gauntlet.chaos.process import (
     wait_ignoring_interrupts,
     write_journal,
 )
-from gauntlet.chaos.record import record
+from gauntlet.chaos.record import Finished, record
 from gauntlet.children import Interrupted, signals_interrupt
 from gauntlet.database.clients import ClientProbes, Settings
 from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult
-from gauntlet.report import Run, write_atomic
+from gauntlet.run_folder import Run, write_atomic
 
 Progress = Callable[[str], None]
 
@@ -371,9 +371,9 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
                                                                        " (bounded by its duration)"))
             join_ignoring_interrupts(loader, progress)
         signalled = child.signalled if child and child.signalled not in (None, "stop condition") else None
-        result = record(env, run, exp, pre.targets, pre.emulated, claims, sampler, t0, events, journal, fallback,
-                        _why(interrupted) if interrupted else signalled, stop_reason[0] if stop_reason else None,
-                        loader, time.monotonic() - started, beside)
+        result = record(env, run, Finished(exp, pre.targets, pre.emulated, claims, sampler, t0, events, journal, fallback,
+                                           _why(interrupted) if interrupted else signalled,
+                                           stop_reason[0] if stop_reason else None, loader, time.monotonic() - started, beside))
     if interrupted:
         raise interrupted
     return result

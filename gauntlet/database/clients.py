@@ -179,7 +179,7 @@ class ClientProbes:
         self._status_thread.start()
 
     def _write_status(self) -> None:
-        from gauntlet.report import write_atomic
+        from gauntlet.run_folder import write_atomic
 
         while not self._stop.wait(0.1):
             with self._lock:

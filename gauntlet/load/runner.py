@@ -39,7 +39,7 @@ from gauntlet.load import figures as figures_
 from gauntlet.load import slo
 from gauntlet.load.params import LoadParams, resolve
 from gauntlet.redact import redact_data
-from gauntlet.report import Run, write_atomic
+from gauntlet.run_folder import Run, write_atomic
 
 LOCUSTFILES = {"goproxy": "load/goproxy.py", "web": "load/web.py", "artifacthub": "load/artifacthub.py"}
 SHAPE_FILE = "load/shape.py"

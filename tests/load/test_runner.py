@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from gauntlet import paths, report
+from gauntlet import paths, run_folder
 from gauntlet.environment import load_environment
 from gauntlet.load.params import LoadParams, StopParams
 from gauntlet.load.runner import commands, progress_line, timeline
@@ -60,7 +60,7 @@ def test_the_gate_runs_load_profiles_and_notes_those_that_need_a_chaos_experimen
     env_data["claims"][2]["evidence"] = ["load.p95@failover"]
     write_env(env_data)
     env = load_environment("sample")
-    run = report.new_run(env, "gate", "gauntlet gate sample")
+    run = run_folder.new_run(env, "gate", "gauntlet gate sample")
     ran = []
     run_evidence(env, run, ["load:smoke", "load:failover"], load_runner=lambda env, run, name, **kw: ran.append(name))
     assert ran == ["smoke"]
@@ -100,13 +100,13 @@ def test_negative_workers_are_refused(write_env, env_data):
     write_env(env_data)
     env = load_environment("sample")
     with pytest.raises(ConfigError, match="--workers: expected 0 or more"):
-        run_profile(env, report.new_run(env, "load", "x"), "smoke", workers=-1)
+        run_profile(env, run_folder.new_run(env, "load", "x"), "smoke", workers=-1)
 
 
 def test_a_profile_that_cannot_run_is_noted_and_the_gate_goes_on(write_env, env_data):
     write_env(env_data)  # the sample's goproxy profile names no module set
     env = load_environment("sample")
-    run = report.new_run(env, "gate", "gauntlet gate sample")
+    run = run_folder.new_run(env, "gate", "gauntlet gate sample")
     run_evidence(env, run, ["load:smoke"])
     assert "cannot run: environment 'sample': load_profiles.smoke.modules" in run.meta["unavailable"]["load:smoke"]
 

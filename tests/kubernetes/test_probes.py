@@ -118,6 +118,19 @@ def test_a_dip_only_the_watches_saw_between_samples_breaks_the_rollout(fake_api,
                          configuration=fake_config)["below_min_ready"] == []
 
 
+def test_a_rollout_that_never_reaches_its_generation_did_not_complete(fake_api, fake_config, object_list):
+    deployment = _deployment(3, 3, replicas=3, updatedReplicas=3, readyReplicas=3, availableReplicas=3)
+    deployment["spec"] = {"replicas": 3, "selector": {"matchLabels": {"app": "hub"}}}
+    fake_api.answer("/apis/apps/v1/namespaces/castle/deployments/www", deployment)
+    fake_api.answer("/api/v1/namespaces/castle/pods", object_list("Pod", [pod("a"), pod("b"), pod("c")]))
+    result = watch_rollout("www", "castle", 2, generation=4, tracker=SeenByWatches(None), raise_on_dip=False,
+                           interval_s=0.1, timeout_s=0.3, configuration=fake_config)
+    assert not result["completed"] and result["rollout_s"] is None, "generation 3 complete is not the rollout to 4"
+    with pytest.raises(Deviation, match="completed False"):
+        watch_rollout("www", "castle", 2, generation=4, tracker=SeenByWatches(None), interval_s=0.1, timeout_s=0.3,
+                      configuration=fake_config)
+
+
 def test_metric_kinds():
     hpa = {"spec": {"metrics": [{"type": "Resource", "resource": {"name": "cpu"}},
                                 {"type": "Pods", "pods": {"metric": {"name": "http_requests_per_second"}}}]}}

@@ -75,7 +75,7 @@ def watch_rollout(name: str, ns: str, min_ready: int, generation: int | None = N
                                  raise_on_dip, own, configuration, secrets)
     samples, status, generation = _sample_rollout(name, ns, min_ready, generation, services, url, verify, interval_s,
                                                   timeout_s, tracker, configuration, secrets)
-    rollout_s = samples[-1]["t"] if status.get("complete") and not status.get("failed") else None
+    rollout_s = samples[-1]["t"] if _completed(status, generation) and not status.get("failed") else None
     worst, no_endpoints = _worst(samples, services, tracker)
     http_failures = _http_failures(samples)
     result = {
@@ -124,14 +124,18 @@ def _sample_rollout(name: str, ns: str, min_ready: int, generation: int | None, 
             sample["updated"] = status["updatedReplicas"]
             samples.append(sample)
             tracker.raise_if_failed()
-            done = status["complete"] and (status["generation"] or 0) >= generation
-            if done or status["failed"] or t >= timeout_s:
+            if _completed(status, generation) or status["failed"] or t >= timeout_s:
                 break
             time.sleep(max(0.0, interval_s - (time.monotonic() - started - t)))
     finally:
         if client is not None:
             client.close()
     return samples, status, generation
+
+
+def _completed(status: dict, generation: int | None) -> bool:
+    """The rollout is complete at the generation waited for (an older generation complete is not this rollout)."""
+    return bool(status.get("complete")) and (status.get("generation") or 0) >= (generation or 0)
 
 
 def _worst(samples: list[dict], services: Sequence[str], tracker: ReadyTracker) -> tuple[dict, dict[str, list[float]]]:

@@ -200,6 +200,7 @@ class Child:
                     if sink is not None:
                         sink(line.rstrip("\n"))
             finally:
+                stream.close()  # type: ignore[union-attr]
                 if handle is not None:
                     handle.close()
 

@@ -334,7 +334,8 @@ def history_(env: str = typer.Argument(..., help="Environment name."),
 
 
 @app.command("report")
-def report_(run: str | None = typer.Argument(None, help="Run folder name; default: the latest."),
+def report_(run: str | None = typer.Argument(None, help="Run folder name; default: the one reports/latest points at "
+                                                         "(the run last finished or rebuilt)."),
             as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """Rebuild and show a run's report (an unfinished run is marked interrupted)."""
     found = run_folder.find_run(run)

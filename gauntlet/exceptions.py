@@ -17,7 +17,8 @@ The hierarchy keeps "you configured it wrong" apart from "the target deviated"
         └── TargetUnreachable  the target itself gave no answer at all: refused, timed out, DNS
 
 Checks turn :class:`NotChecked` into a skip (the claim says ``not-checked``, with the
-reason) and every :class:`TargetError` into a failure with its message; a
+reason), and so does a chaos run that meets one (:func:`gauntlet.chaos.verdict.not_checked`);
+every :class:`TargetError` is a failure with its message; a
 :class:`TargetUnreachable` also marks the result ``cause: unreachable``, which makes a
 component that is down a finding rather than a violation of the service (:mod:`gauntlet.ledger`).
 The cloud and Kubernetes probes add their own kinds (:mod:`gauntlet.cloud.errors`,

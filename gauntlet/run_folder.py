@@ -148,7 +148,8 @@ def new_run(env: Environment, kind: str, command: str, reports: Path | None = No
 
 
 def find_run(name: str | None = None, reports: Path | None = None) -> Run:
-    """A run folder by name (or path), or the newest one."""
+    """A run folder by name (or path), or the one ``reports/latest`` points at: the run last finished or rebuilt
+    (``gauntlet report OLD`` repoints it), not necessarily the newest."""
     reports = reports or paths.reports_dir()
     if name is None:
         latest = reports / "latest"

@@ -22,7 +22,7 @@ import httpx
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from gauntlet.exceptions import GauntletError
+from gauntlet.exceptions import GauntletError, TargetError
 
 HTTP_TIMEOUT_S = 2.0
 
@@ -35,6 +35,7 @@ class Measurement:
     value: float | None
     unit: str
     detail: str
+    not_checked: bool = False  # the question could not be asked (NotChecked: 401, 403, API unreachable)
 
 
 def _settle(m: Measurement, raise_on_unavailable: bool) -> bool:
@@ -57,7 +58,7 @@ def measure_pods_ready(namespace: str, label_selector: str, min_ready: int,
     what = f"pods {label_selector} in {namespace}"
     try:
         seen = list_ready(namespace, label_selector, int(min_ready), raise_on_too_few=False, configuration=configuration)
-    except GauntletError as exc:
+    except TargetError as exc:  # NotChecked goes on: the question was not asked, nothing was seen lost
         return Measurement(False, None, "pods", f"{what}: {exc}")
     detail = f"{what}: {seen['ready']} Ready of {seen['pods']}, expected at least {min_ready}"
     return Measurement(seen["ready"] >= int(min_ready), float(seen["ready"]), "pods", detail)
@@ -96,7 +97,7 @@ def measure_replica_sets_ready(namespace: str, label_selector: str, min_sets: in
     what = f"ReplicaSets of {label_selector} in {namespace}"
     try:
         pods = list_pods(namespace, label_selector, configuration)
-    except GauntletError as exc:
+    except TargetError as exc:  # NotChecked goes on: the question was not asked, nothing was seen lost
         return Measurement(False, None, "replica-sets", f"{what}: {exc}")
     # name#uid: a ReplicaSet created again by its Deployment keeps its name (same template), not its uid
     holding = sorted({f"{o['name']}#{o.get('uid', '')[:8]}" for p in pods
@@ -119,7 +120,7 @@ def measure_service_ready(namespace: str, service: str, min_ready: int = 1,
     what = f"Service {namespace}/{service}"
     try:
         seen = service_endpoints(service, namespace, int(min_ready), raise_on_too_few=False, configuration=configuration)
-    except GauntletError as exc:
+    except TargetError as exc:  # NotChecked goes on: the question was not asked, nothing was seen lost
         return Measurement(False, None, "endpoints", f"{what}: {exc}")
     detail = f"{what}: {len(seen['ready'])} ready endpoints, expected at least {min_ready}"
     return Measurement(len(seen["ready"]) >= int(min_ready), float(len(seen["ready"])), "endpoints", detail)
@@ -142,7 +143,7 @@ def measure_traffic_only_after_gates(namespace: str, label_selector: str, servic
         pods = [pod_summary(p) for p in list_pods(namespace, label_selector, configuration)]
         serving = set(service_endpoints(service, namespace, 0, raise_on_too_few=False, configuration=configuration)["ready"]
                       ) if service else set()
-    except GauntletError as exc:
+    except TargetError as exc:  # NotChecked goes on: the question was not asked, nothing was seen lost
         return Measurement(False, None, "pods", f"{what}: {exc}")
     bad = []
     for pod in pods:
@@ -262,7 +263,7 @@ def measure_rds_available(db_instance_identifier: str, multi_az: bool = True,
 
     try:
         db = rds.describe_db_instance(db_instance_identifier, configuration, secrets)
-    except GauntletError as exc:
+    except TargetError as exc:  # NotChecked goes on: the question was not asked, nothing was seen lost
         return Measurement(False, None, "", f"RDS instance {db_instance_identifier}: {exc}")
     status, zone, standby = db.get("DBInstanceStatus"), db.get("AvailabilityZone"), db.get("SecondaryAvailabilityZone")
     ok = status == "available" and (bool(db.get("MultiAZ")) or not multi_az)

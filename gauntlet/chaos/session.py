@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from gauntlet.chaos import experiments, guards, kube, targets, timeline
+from gauntlet.chaos import experiments, guards, kube, targets, timeline, verdict
 from gauntlet.chaos.control import EVENTS_ENV, RUN_ENV
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.chaos.load_beside import LoadBeside, join_ignoring_interrupts
@@ -54,7 +54,7 @@ from gauntlet.chaos.record import Finished, record
 from gauntlet.children import Interrupted, signals_interrupt
 from gauntlet.database.clients import ClientProbes, Settings
 from gauntlet.environment import Environment
-from gauntlet.exceptions import ConfigError
+from gauntlet.exceptions import ConfigError, NotChecked
 from gauntlet.ledger import CheckResult
 from gauntlet.run_folder import Run, write_atomic
 
@@ -184,8 +184,16 @@ def preflight(env: Environment, exp: Experiment, confirm: str | None, *, resolve
     configuration = load_configuration(exp.data.get("configuration") or {}, dict(values))
     pre = Preflight(env, exp, values, configuration, child_env, not_checked=not_checked, emulated=emulated)
     if resolve and not not_checked:
-        pre.targets = targets.plan(exp.method, exp.rollbacks, configuration)
+        _plan(pre)
     return pre
+
+
+def _plan(pre: Preflight) -> None:
+    """The targets of the experiment's actions; a question the API refused (401, 403) makes the run not-checked."""
+    try:
+        pre.targets = targets.plan(pre.exp.method, pre.exp.rollbacks, pre.configuration)
+    except NotChecked as exc:
+        pre.not_checked = str(exc)
 
 
 def dry_run(env: Environment, exp: Experiment, confirm: str | None) -> dict:
@@ -266,7 +274,10 @@ class ChaosRun:
             return self
         self._lock = EnvLock(self.env.name, self.exp.name, self.command).acquire()
         try:
-            self.pre.targets = targets.plan(self.exp.method, self.exp.rollbacks, self.pre.configuration)
+            _plan(self.pre)
+            if self.pre.not_checked:
+                self.__exit__()
+                return self
             targets.check(self.env, self.pre.targets)
             self._lock.record_breaks([c for t in self.pre.targets for c in t.breaks])
         except BaseException:
@@ -371,6 +382,7 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
                                                                        " (bounded by its duration)"))
             join_ignoring_interrupts(loader, progress)
         signalled = child.signalled if child and child.signalled not in (None, "stop condition") else None
+        signalled = signalled or verdict.not_checked(sampler.snapshot(), journal)
         result = record(env, run, Finished(exp, pre.targets, pre.emulated, claims, sampler, t0, events, journal, fallback,
                                            _why(interrupted) if interrupted else signalled,
                                            stop_reason[0] if stop_reason else None, loader, time.monotonic() - started, beside))

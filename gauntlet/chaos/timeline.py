@@ -25,6 +25,7 @@ from chaoslib import substitute
 
 from gauntlet.chaos import probes as gauntlet_probes
 from gauntlet.chaos.probes import Measurement
+from gauntlet.exceptions import NotChecked
 
 #: Seconds between two samples: at least one a second, as the issue asks; two so a 1 s blip shows.
 INTERVAL_S = 0.5
@@ -111,6 +112,8 @@ class Sampler(threading.Thread):
         for name, future in futures.items():
             try:
                 values[name] = future.result(timeout=10)
+            except NotChecked as exc:
+                values[name] = Measurement(False, None, "", f"{name}: {exc}", not_checked=True)
             except Exception as exc:  # a probe that crashes is a probe that did not see the steady state
                 values[name] = Measurement(False, None, "", f"{name}: {type(exc).__name__}: {exc}")
         ok = all(values[s.name].ok for s in self.specs if s.steady)

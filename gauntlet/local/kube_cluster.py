@@ -42,6 +42,7 @@ from gauntlet.exceptions import LocalStackError
 from gauntlet.local import kube_build, kube_workloads, processes
 from gauntlet.local.faults import FAULTS
 from gauntlet.paths import cache_dir, state_dir
+from gauntlet.waiting import until
 
 HOST = "127.0.0.1"
 CONTEXT = "gauntlet-local"
@@ -437,15 +438,16 @@ def _probe_client() -> httpx.Client:
 
 
 def _wait_healthy(name: str, proc: subprocess.Popen | None, client: httpx.Client) -> None:
-    deadline = time.monotonic() + _STARTED_WITHIN_S
-    while not _healthy(name, client):
+    def healthy() -> bool:
+        if _healthy(name, client):
+            return True
         if proc is not None and proc.poll() is not None:
             raise LocalStackError(f"{name} exited at start (code {proc.returncode}): see {_log(name)}\n"
                                   + processes.tail(_log(name)))
-        if time.monotonic() > deadline:
-            raise LocalStackError(f"{name} not healthy within {_STARTED_WITHIN_S:.0f} s ({health_url(name)}): "
-                                  f"see {_log(name)}\n" + processes.tail(_log(name)))
-        time.sleep(0.2)
+        return False
+
+    until(healthy, _STARTED_WITHIN_S, 0.2, lambda: f"{name} not healthy within {_STARTED_WITHIN_S:.0f} s ({health_url(name)}): "
+          f"see {_log(name)}\n" + processes.tail(_log(name)), error=LocalStackError)
 
 
 # --------------------------------------------------------------------------- nodes
@@ -562,18 +564,18 @@ def wait_nodes_ready(nodes: Iterable[Node] = NODES, timeout: float = _NODES_READ
     from kubernetes import client
 
     names = {n.name for n in nodes}
-    deadline = time.monotonic() + timeout
+    missing: list[str] = []
     with api_client() as api:
         core, coordination = client.CoreV1Api(api), client.CoordinationV1Api(api)
-        while True:
+
+        def all_ready() -> bool:
+            nonlocal missing
             ready = _nodes_ready(core, coordination, renewed_after)
             missing = sorted(n for n in names if not ready.get(n))
-            if not missing:
-                return
-            if time.monotonic() > deadline:
-                raise LocalStackError(f"nodes not Ready within {timeout:.0f} s: {', '.join(missing)}; "
-                                      f"see {_log('kwok')}")
-            time.sleep(0.5)
+            return not missing
+
+        until(all_ready, timeout, 0.5, lambda: f"nodes not Ready within {timeout:.0f} s: {', '.join(missing)}; see {_log('kwok')}",
+              error=LocalStackError)
 
 
 # --------------------------------------------------------------------------- up / down / status

@@ -29,6 +29,7 @@ import yaml
 
 from gauntlet import paths
 from gauntlet.exceptions import LocalStackError
+from gauntlet.waiting import until
 
 MANIFESTS_DIR = paths.ROOT / "fixtures" / "manifests"
 FIELD_MANAGER = "gauntlet-local"
@@ -316,23 +317,28 @@ def wait_injection(core, docs: Sequence[Doc], within_s: float = _INJECTION_WITHI
     relevant = {_namespace_of(d) for d in docs if d["kind"] == "TargetGroupBinding"}
     relevant |= {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"
                  and INJECT_LABEL in d["metadata"].get("labels", {})}
-    workloads = [d for d in docs if pod_template(d) is not None and _namespace_of(d) in relevant]
-    deadline = time.monotonic() + within_s
-    for doc in workloads:
-        want = expected_gates(docs, doc)
-        while True:
+    pending = [d for d in docs if pod_template(d) is not None and _namespace_of(d) in relevant]
+    found, want = "", set[str]()
+
+    def injected() -> bool:
+        """The workloads in turn, each until its pod gets the gates expected (one deadline for them all)."""
+        nonlocal found, want
+        while pending:
+            doc = pending[0]
+            want = expected_gates(docs, doc)
             try:
                 got: set[str] | str = injected_gates(core, doc)
             except LocalStackError as exc:
                 got = str(exc)
-            if got == want:
-                break
-            if time.monotonic() > deadline:
+            if got != want:
                 found = got if isinstance(got, str) else f"a pod of {_ref(doc)} gets {sorted(got) or 'no gates'}"
-                raise LocalStackError(
-                    f"readiness-gate injection: {found}, expected {sorted(want) or 'no gates'} (MutatingAdmissionPolicy "
-                    "elbv2-pod-readiness-gate-inject; see fixtures/manifests/00-aws-load-balancer-controller.yaml)")
-            time.sleep(0.2)
+                return False
+            pending.pop(0)
+        return True
+
+    until(injected, within_s, 0.2, lambda: f"readiness-gate injection: {found}, expected {sorted(want) or 'no gates'} "
+          "(MutatingAdmissionPolicy elbv2-pod-readiness-gate-inject; see fixtures/manifests/00-aws-load-balancer-controller.yaml)",
+          error=LocalStackError)
 
 
 def injected_gates(core, doc: Doc) -> set[str]:
@@ -356,14 +362,13 @@ def _wait_established(api, name: str, within_s: float = 30.0) -> None:
     from kubernetes import client
 
     extensions = client.ApiextensionsV1Api(api)
-    deadline = time.monotonic() + within_s
-    while True:
+
+    def established() -> bool:
         crd = extensions.read_custom_resource_definition(name)
-        if any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or []):
-            return
-        if time.monotonic() > deadline:
-            raise LocalStackError(f"CustomResourceDefinition {name} not Established within {within_s:.0f} s")
-        time.sleep(0.2)
+        return any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or [])
+
+    until(established, within_s, 0.2, lambda: f"CustomResourceDefinition {name} not Established within {within_s:.0f} s",
+          error=LocalStackError)
 
 
 def _delete_changed_namespaces(core, wanted: dict[str, str], progress: Progress) -> None:
@@ -384,18 +389,22 @@ def _delete_changed_namespaces(core, wanted: dict[str, str], progress: Progress)
             progress(f"recreating namespace {name}: its manifests or fault profiles changed")
             core.delete_namespace(name)
             doomed.append(name)
-    deadline = time.monotonic() + _NAMESPACE_GONE_WITHIN_S
-    for name in doomed:
-        while True:
-            try:
-                core.read_namespace(name)
-            except ApiException as exc:
-                if exc.status == 404:
-                    break
-                raise
-            if time.monotonic() > deadline:
-                raise LocalStackError(f"namespace {name} still terminating after {_NAMESPACE_GONE_WITHIN_S:.0f} s")
-            time.sleep(0.25)
+
+    def gone(name: str) -> bool:
+        try:
+            core.read_namespace(name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return True
+            raise
+        return False
+
+    def all_gone() -> bool:
+        doomed[:] = [name for name in doomed if not gone(name)]
+        return not doomed
+
+    until(all_gone, _NAMESPACE_GONE_WITHIN_S, 0.25,
+          lambda: f"namespace {doomed[0]} still terminating after {_NAMESPACE_GONE_WITHIN_S:.0f} s", error=LocalStackError)
 
 
 # --------------------------------------------------------------------------- waiting and reading
@@ -465,22 +474,21 @@ def wait_available(docs: Sequence[Doc], within_s: float = _AVAILABLE_WITHIN_S, p
     every CronJob present and every PDB observed with its pods healthy."""
     from gauntlet.local.kube_cluster import api_client
 
-    started = time.monotonic()
-    said = started
+    pending: dict[str, str] = {}
+    said = time.monotonic()
     with api_client() as api:
-        while True:
+
+        def available() -> bool:
+            nonlocal pending, said
             pending = _pending(api, docs)
-            if not pending:
-                return
-            now = time.monotonic()
-            if now - started > within_s:
-                raise LocalStackError(f"seed workloads not available within {within_s:.0f} s: "
-                                      + "; ".join(f"{ref}: {why}" for ref, why in pending.items()))
-            if now - said > 5:
+            if pending and time.monotonic() - said > 5:
                 progress(f"waiting for {len(pending)} seed workload(s): " + "; ".join(
                     f"{ref}: {why}" for ref, why in list(pending.items())[:3]))
-                said = now
-            time.sleep(0.5)
+                said = time.monotonic()
+            return not pending
+
+        until(available, within_s, 0.5, lambda: f"seed workloads not available within {within_s:.0f} s: "
+              + "; ".join(f"{ref}: {why}" for ref, why in pending.items()), error=LocalStackError)
 
 
 def summary(namespaces_: Iterable[str] = ("athens", "castle", "artifacthub")) -> dict[str, str]:

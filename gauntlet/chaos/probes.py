@@ -135,7 +135,8 @@ def service_ready(namespace: str, service: str, min_ready: int = 1, raise_on_una
 def measure_traffic_only_after_gates(namespace: str, label_selector: str, service: str | None = None,
                                      require_gate: bool = True, configuration: Configuration | None = None,
                                      secrets: Secrets | None = None) -> Measurement:
-    from gauntlet.kubernetes.pod.probes import ALB_GATE_PREFIX, became_ready_after_gates, list_pods, pod_summary
+    from gauntlet.kubernetes.alb import READINESS_GATE_PREFIX
+    from gauntlet.kubernetes.pod.probes import became_ready_after_gates, list_pods, pod_summary
     from gauntlet.kubernetes.service.probes import service_endpoints
 
     what = f"pods {label_selector} in {namespace}"
@@ -149,10 +150,10 @@ def measure_traffic_only_after_gates(namespace: str, label_selector: str, servic
     for pod in pods:
         if pod["terminating"] or not (pod["ready"] or pod["name"] in serving):
             continue
-        gates = [g for g in pod["readiness_gates"] if g.startswith(ALB_GATE_PREFIX)]
+        gates = [g for g in pod["readiness_gates"] if g.startswith(READINESS_GATE_PREFIX)]
         if not gates:
             if require_gate:
-                bad.append(f"{pod['name']} takes traffic without a {ALB_GATE_PREFIX}* readiness gate")
+                bad.append(f"{pod['name']} takes traffic without a {READINESS_GATE_PREFIX}* readiness gate")
             continue
         if pod["name"] in serving and not pod["ready"]:
             bad.append(f"{pod['name']} is a ready endpoint of {service} while not Ready")

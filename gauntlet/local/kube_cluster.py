@@ -268,8 +268,6 @@ def _dump(doc: dict) -> str:
     return yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False)
 
 
-#: The readiness gate the AWS load balancer controller injects and sets: "target-health.elbv2.k8s.aws/<tgb>".
-READINESS_GATE_PREFIX = "target-health.elbv2.k8s.aws/"
 #: How long after Running the "load balancer" reports a target healthy (health checks passing).
 TARGET_HEALTHY_AFTER_MS = 5000
 

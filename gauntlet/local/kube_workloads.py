@@ -29,6 +29,7 @@ import yaml
 
 from gauntlet import paths
 from gauntlet.exceptions import LocalStackError
+from gauntlet.kubernetes.alb import INJECT_LABEL, INJECT_VALUE, READINESS_GATE_PREFIX
 from gauntlet.waiting import until
 
 MANIFESTS_DIR = paths.ROOT / "fixtures" / "manifests"
@@ -36,8 +37,6 @@ FIELD_MANAGER = "gauntlet-local"
 HASH_ANNOTATION = "gauntlet.dev/manifests-sha256"
 FAULTS_ANNOTATION = "gauntlet.dev/faults"
 SELECTOR_ANNOTATION = "gauntlet.dev/service-selector"
-INJECT_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
-READINESS_GATE_PREFIX = "target-health.elbv2.k8s.aws/"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 #: The zone ``all-pods-one-zone`` pins every seed pod to (castle's own zone).
 ONE_ZONE = "us-east-1a"
@@ -294,7 +293,7 @@ def expected_gates(docs: Sequence[Doc], template_doc: Doc) -> set[str]:
     namespace = template_doc["metadata"]["namespace"]
     labels = (pod_template(template_doc) or {}).get("metadata", {}).get("labels", {})
     ns_doc = next((d for d in docs if d["kind"] == "Namespace" and d["metadata"]["name"] == namespace), None)
-    if ns_doc is None or ns_doc["metadata"].get("labels", {}).get(INJECT_LABEL) != "enabled":
+    if ns_doc is None or ns_doc["metadata"].get("labels", {}).get(INJECT_LABEL) != INJECT_VALUE:
         return set()
     services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service" and _namespace_of(d) == namespace}
     gates = set()

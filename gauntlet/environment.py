@@ -493,6 +493,8 @@ class StopCondition(Model):
 
 #: Bounds of a load profile: beyond them a typo, not a plan (a distributed run of 100 000 users is already huge).
 MAX_USERS, MAX_SPAWN_RATE, MAX_REQUESTS = 100_000, 10_000, 1_000_000_000
+#: The load users: each kind is the Locust user of ``load/<kind>.py`` (:data:`gauntlet.load.runner.LOCUSTFILES`).
+UserKind = Literal["goproxy", "web", "artifacthub"]
 
 
 class LoadProfile(Model):
@@ -503,7 +505,7 @@ class LoadProfile(Model):
     request bounds beyond :data:`MAX_USERS`, :data:`MAX_SPAWN_RATE`, :data:`MAX_REQUESTS`.
     """
 
-    user: Literal["goproxy", "web", "artifacthub"]
+    user: UserKind
     endpoint: Annotated[str, Field(pattern=NAME)]
     shape: Literal["steady", "step", "spike", "soak"] = "steady"
     users: Annotated[int, Field(ge=1, le=MAX_USERS)]

@@ -29,6 +29,7 @@ from gauntlet import paths
 from gauntlet.catalogue import LOAD_KINDS, PATTERN, catalogue
 from gauntlet.exceptions import ConfigError
 from gauntlet.goproxy.sumdb import database
+from gauntlet.urls import is_loopback_host
 
 CLAIM_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 NAME = r"^[a-z0-9]+([-.][a-z0-9]+)*$"
@@ -459,7 +460,7 @@ class Database(Model):
     def _credentials_and_target(self) -> Database:
         if self.password is not None and self.passfile is not None:
             raise ValueError("expected password (${VAR}) or passfile, not both")
-        if self.failover == "local-tier" and self.host not in ("127.0.0.1", "localhost", "::1"):
+        if self.failover == "local-tier" and not is_loopback_host(self.host):
             raise ValueError(f"failover local-tier drives the local stack's database tier: expected a loopback host, got {self.host!r}")
         return self
 

@@ -58,6 +58,7 @@ from gauntlet.environment import Environment
 from gauntlet.exceptions import ConfigError, WaitTimeout
 from gauntlet.ledger import CheckResult
 from gauntlet.report import Run, write_atomic
+from gauntlet.urls import is_loopback
 from gauntlet.waiting import until
 
 Progress = Callable[[str], None]
@@ -131,8 +132,6 @@ AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE
 
 def _aws_child_env(values: dict[str, Any]) -> dict[str, str]:
     """The AWS variables of the Chaos Toolkit process: the environment's endpoint, credentials file, profile."""
-    from gauntlet.cloud.session import is_loopback
-
     out = {name: "" for name in AWS_VARIABLES}  # unset below what the operator's shell had
     endpoint = values.get("aws_endpoint_url")
     if endpoint:

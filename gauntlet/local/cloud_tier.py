@@ -42,11 +42,12 @@ import trustme
 
 from gauntlet import paths
 from gauntlet.cloud import acm, elbv2, rds
-from gauntlet.cloud.session import GLOBAL_REGION, is_loopback
+from gauntlet.cloud.session import GLOBAL_REGION
 from gauntlet.environment import Aws, load_environment
 from gauntlet.exceptions import LocalStackError
 from gauntlet.local import processes
 from gauntlet.local.faults import FAULTS
+from gauntlet.urls import is_loopback
 from gauntlet.waiting import until
 
 HOST = "127.0.0.1"

@@ -616,8 +616,9 @@ def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
     progress(f"applying the seed workloads from {kube_workloads.MANIFESTS_DIR} "
              f"({', '.join(faults) or 'no fault profile'})")
     _state_file().unlink(missing_ok=True)
-    docs = kube_workloads.apply(faults, progress)
-    kube_workloads.wait_available(docs, progress=progress)
+    with api_client() as api:
+        docs = kube_workloads.apply(api, tier_dir() / "discovery.json", faults, progress)
+        kube_workloads.wait_available(api, docs, progress=progress)
     _state_file().write_text(json.dumps({"faults": faults}))
     progress(f"cluster tier up in {time.monotonic() - started_at:.1f} s: kubectl --kubeconfig {kubeconfig_path()}")
     return status()

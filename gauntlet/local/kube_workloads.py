@@ -1,4 +1,5 @@
-"""The cluster tier's seed workloads: ``fixtures/manifests/`` applied with the Kubernetes Python client.
+"""The cluster tier's seed workloads: ``fixtures/manifests/`` applied with the Kubernetes Python client
+(an ``ApiClient`` of the cluster that :mod:`gauntlet.local.kube_cluster` starts, passed in).
 
 - :func:`render` reads the manifests (plain YAML, one file per seed target plus the AWS Load
   Balancer Controller's parts) and applies the cluster-tier fault profiles to the documents.
@@ -201,12 +202,10 @@ def _ref(doc: Doc) -> str:
 # --------------------------------------------------------------------------- applying
 
 
-def _dynamic(api) -> Any:
+def _dynamic(api, discovery_cache: Path) -> Any:
     from kubernetes.dynamic import DynamicClient
 
-    from gauntlet.local.kube_cluster import tier_dir
-
-    return DynamicClient(api, cache_file=str(tier_dir() / "discovery.json"))
+    return DynamicClient(api, cache_file=str(discovery_cache))
 
 
 def _resource(dyn, doc: Doc):
@@ -237,38 +236,36 @@ def _message(exc) -> str:
         return str(exc.body)
 
 
-def apply(faults: Iterable[str] = (), progress: Progress = print) -> list[Doc]:
-    """Server-side apply the seed workloads with these fault profiles; return what was applied.
+def apply(api, discovery_cache: Path, faults: Iterable[str] = (), progress: Progress = print) -> list[Doc]:
+    """Server-side apply the seed workloads with these fault profiles through ``api`` (the API discovery
+    cached in ``discovery_cache``); return what was applied.
 
     Namespaces whose rendering changed are recreated (pods of the previous profile must not survive).
     Does not wait for the workloads to become available: :func:`wait_available` does.
     """
     from kubernetes import client
 
-    from gauntlet.local.kube_cluster import api_client
-
     faults = sorted(set(faults))
     docs = render(faults)
     wanted = {ns: digest(docs, ns) for ns in namespaces(docs)}
-    with api_client() as api:
-        dyn, core = _dynamic(api), client.CoreV1Api(api)
-        for doc in (d for d in docs if _namespace_of(d) is None):
-            _apply_one(dyn, doc)
-            if doc["kind"] == "CustomResourceDefinition":
-                _wait_established(api, doc["metadata"]["name"])
-        _delete_changed_namespaces(core, wanted, progress)
-        injection_checked = False
-        for doc in (d for d in docs if _namespace_of(d) is not None):
-            if doc["kind"] == "Namespace":
-                doc = copy.deepcopy(doc)
-                doc["metadata"].setdefault("annotations", {}).update(
-                    {HASH_ANNOTATION: wanted[doc["metadata"]["name"]], FAULTS_ANNOTATION: ",".join(faults)})
-            elif doc["kind"] == "TargetGroupBinding":
-                doc = _with_service_selector(core, doc)
-            elif _KIND_ORDER[doc["kind"]] >= _KIND_ORDER["Deployment"] and not injection_checked:
-                wait_injection(core, docs)
-                injection_checked = True
-            _apply_one(dyn, doc)
+    dyn, core = _dynamic(api, discovery_cache), client.CoreV1Api(api)
+    for doc in (d for d in docs if _namespace_of(d) is None):
+        _apply_one(dyn, doc)
+        if doc["kind"] == "CustomResourceDefinition":
+            _wait_established(api, doc["metadata"]["name"])
+    _delete_changed_namespaces(core, wanted, progress)
+    injection_checked = False
+    for doc in (d for d in docs if _namespace_of(d) is not None):
+        if doc["kind"] == "Namespace":
+            doc = copy.deepcopy(doc)
+            doc["metadata"].setdefault("annotations", {}).update(
+                {HASH_ANNOTATION: wanted[doc["metadata"]["name"]], FAULTS_ANNOTATION: ",".join(faults)})
+        elif doc["kind"] == "TargetGroupBinding":
+            doc = _with_service_selector(core, doc)
+        elif _KIND_ORDER[doc["kind"]] >= _KIND_ORDER["Deployment"] and not injection_checked:
+            wait_injection(core, docs)
+            injection_checked = True
+        _apply_one(dyn, doc)
     return docs
 
 
@@ -468,44 +465,20 @@ def _pending(api, docs: Sequence[Doc]) -> dict[str, str]:
     return pending
 
 
-def wait_available(docs: Sequence[Doc], within_s: float = _AVAILABLE_WITHIN_S, progress: Progress = print) -> None:
+def wait_available(api, docs: Sequence[Doc], within_s: float = _AVAILABLE_WITHIN_S, progress: Progress = print) -> None:
     """Wait until every Deployment is rolled out and available (HPA minimum reached), every Job complete,
     every CronJob present and every PDB observed with its pods healthy."""
-    from gauntlet.local.kube_cluster import api_client
-
     pending: dict[str, str] = {}
     said = time.monotonic()
-    with api_client() as api:
 
-        def available() -> bool:
-            nonlocal pending, said
-            pending = _pending(api, docs)
-            if pending and time.monotonic() - said > 5:
-                progress(f"waiting for {len(pending)} seed workload(s): " + "; ".join(
-                    f"{ref}: {why}" for ref, why in list(pending.items())[:3]))
-                said = time.monotonic()
-            return not pending
+    def available() -> bool:
+        nonlocal pending, said
+        pending = _pending(api, docs)
+        if pending and time.monotonic() - said > 5:
+            progress(f"waiting for {len(pending)} seed workload(s): " + "; ".join(
+                f"{ref}: {why}" for ref, why in list(pending.items())[:3]))
+            said = time.monotonic()
+        return not pending
 
-        until(available, within_s, 0.5, lambda: f"seed workloads not available within {within_s:.0f} s: "
-              + "; ".join(f"{ref}: {why}" for ref, why in pending.items()), error=LocalStackError)
-
-
-def summary(namespaces_: Iterable[str] = ("athens", "castle", "artifacthub")) -> dict[str, str]:
-    """``kind namespace/name`` -> a short state ('3/3 ready', 'complete', 'schedule 1,31 * * * *')."""
-    from kubernetes import client
-
-    from gauntlet.local.kube_cluster import api_client
-
-    out: dict[str, str] = {}
-    with api_client() as api:
-        apps, batch = client.AppsV1Api(api), client.BatchV1Api(api)
-        for namespace in namespaces_:
-            for d in apps.list_namespaced_deployment(namespace).items:
-                out[f"Deployment {namespace}/{d.metadata.name}"] = \
-                    f"{d.status.ready_replicas or 0}/{d.spec.replicas} ready"
-            for j in batch.list_namespaced_job(namespace).items:
-                done = any(c.type == "Complete" and c.status == "True" for c in j.status.conditions or [])
-                out[f"Job {namespace}/{j.metadata.name}"] = "complete" if done else "running"
-            for c in batch.list_namespaced_cron_job(namespace).items:
-                out[f"CronJob {namespace}/{c.metadata.name}"] = f"schedule {c.spec.schedule}"
-    return out
+    until(available, within_s, 0.5, lambda: f"seed workloads not available within {within_s:.0f} s: "
+          + "; ".join(f"{ref}: {why}" for ref, why in pending.items()), error=LocalStackError)

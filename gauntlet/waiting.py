@@ -16,7 +16,7 @@ from gauntlet.exceptions import WaitTimeout
 T = TypeVar("T")
 
 
-def until(predicate: Callable[[], T], within_s: float, every_s: float, describe: str | Callable[[], str], *,
+def until(predicate: Callable[[], T | None], within_s: float, every_s: float, describe: str | Callable[[], str], *,
           error: Callable[[str], Exception] = WaitTimeout) -> T:
     """Call ``predicate`` every ``every_s`` until it returns a truthy value, and return that value; raise
     ``error(message)`` once it has returned falsy values for ``within_s``. An exception of ``predicate`` ends

@@ -29,6 +29,7 @@ from gauntlet import paths
 from gauntlet.catalogue import LOAD_KINDS, PATTERN, catalogue
 from gauntlet.exceptions import ConfigError
 from gauntlet.goproxy.sumdb import database
+from gauntlet.urls import is_loopback_host
 
 CLAIM_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 NAME = r"^[a-z0-9]+([-.][a-z0-9]+)*$"
@@ -459,7 +460,7 @@ class Database(Model):
     def _credentials_and_target(self) -> Database:
         if self.password is not None and self.passfile is not None:
             raise ValueError("expected password (${VAR}) or passfile, not both")
-        if self.failover == "local-tier" and self.host not in ("127.0.0.1", "localhost", "::1"):
+        if self.failover == "local-tier" and not is_loopback_host(self.host):
             raise ValueError(f"failover local-tier drives the local stack's database tier: expected a loopback host, got {self.host!r}")
         return self
 
@@ -493,6 +494,8 @@ class StopCondition(Model):
 
 #: Bounds of a load profile: beyond them a typo, not a plan (a distributed run of 100 000 users is already huge).
 MAX_USERS, MAX_SPAWN_RATE, MAX_REQUESTS = 100_000, 10_000, 1_000_000_000
+#: The load users: each kind is the Locust user of ``load/<kind>.py`` (:data:`gauntlet.load.runner.LOCUSTFILES`).
+UserKind = Literal["goproxy", "web", "artifacthub"]
 
 
 class LoadProfile(Model):
@@ -503,7 +506,7 @@ class LoadProfile(Model):
     request bounds beyond :data:`MAX_USERS`, :data:`MAX_SPAWN_RATE`, :data:`MAX_REQUESTS`.
     """
 
-    user: Literal["goproxy", "web", "artifacthub"]
+    user: UserKind
     endpoint: Annotated[str, Field(pattern=NAME)]
     shape: Literal["steady", "step", "spike", "soak"] = "steady"
     users: Annotated[int, Field(ge=1, le=MAX_USERS)]

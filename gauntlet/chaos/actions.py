@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections import Counter
 from typing import Any
 
@@ -36,6 +35,7 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from gauntlet.chaos import kube
+from gauntlet.waiting import until
 
 #: Label a drain puts on the node it cordons; the rollback uncordons exactly those.
 CORDON_LABEL = "gauntlet.dev/chaos-cordoned"
@@ -188,20 +188,18 @@ def drain_node(namespace: str, label_selector: str, node: str | None = None, tim
     pending = {f"{p.metadata.namespace}/{p.metadata.name}": p for p in pods}
     refused: Counter = Counter()
     evicted = []
-    deadline = time.monotonic() + float(timeout_s)
-    while pending:
+
+    def all_evicted() -> bool:
         for key, pod in list(pending.items()):
-            status = _evict(core, pod)
-            if status == 429:
+            if _evict(core, pod) == 429:
                 refused[key] += 1
             else:
                 evicted.append(key)
                 del pending[key]
-        if pending:
-            if time.monotonic() > deadline:
-                raise ActivityFailed(f"drain of {name}: {', '.join(sorted(pending))} still refused by a PodDisruptionBudget "
-                                     f"after {timeout_s} s")
-            time.sleep(EVICTION_RETRY_S)
+        return not pending
+
+    until(all_evicted, float(timeout_s), EVICTION_RETRY_S, lambda: f"drain of {name}: {', '.join(sorted(pending))} still refused "
+          f"by a PodDisruptionBudget after {timeout_s} s", error=ActivityFailed)
     return {"node": name, "evicted": sorted(evicted), "refused_by_pdb": dict(refused)}
 
 

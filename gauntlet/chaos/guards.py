@@ -25,6 +25,7 @@ from pathlib import Path
 from gauntlet.chaos import kube
 from gauntlet.environment import Environment
 from gauntlet.exceptions import SafetyRefusal
+from gauntlet.urls import is_loopback, same_origin
 
 REACHABLE_WITHIN_S = 5.0
 
@@ -65,7 +66,7 @@ def check_kube_target(env: Environment, kubeconfig: Path | None = None, context:
         raise SafetyRefusal(f"{env.name}: {path} points at context {target.current_context!r}, the environment names "
                             f"{wanted_context!r}: switch with `kubectl --kubeconfig {path} config use-context {wanted_context}`")
     server = target.server(wanted_context)
-    if not kube.same_server(server, wanted_server):
+    if not same_origin(server, wanted_server):
         raise SafetyRefusal(f"{env.name}: context {wanted_context!r} in {path} points at {server}, the environment names "
                             f"the API server {wanted_server}")
     _reachable(env, path, wanted_context, wanted_server)
@@ -120,8 +121,6 @@ def check_db_tier(env: Environment) -> dict:
 def cloud_not_checked(env: Environment) -> str | None:
     """Why the AWS experiment cannot run here (the local moto tier is down), or None; refuses a non-loopback
     endpoint that claims to be the local emulator."""
-    from gauntlet.cloud.session import is_loopback
-
     aws = env.aws
     if aws is None:
         return "the environment names no AWS account"

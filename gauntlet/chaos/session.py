@@ -29,6 +29,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,11 @@ from gauntlet.chaos.record import Finished, record
 from gauntlet.children import Interrupted, signals_interrupt
 from gauntlet.database.clients import ClientProbes, Settings
 from gauntlet.environment import Environment
-from gauntlet.exceptions import ConfigError, NotChecked
+from gauntlet.exceptions import ConfigError, NotChecked, WaitTimeout
 from gauntlet.ledger import CheckResult
 from gauntlet.run_folder import Run, write_atomic
+from gauntlet.urls import is_loopback
+from gauntlet.waiting import until
 
 Progress = Callable[[str], None]
 
@@ -129,8 +132,6 @@ AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE
 
 def _aws_child_env(values: dict[str, Any]) -> dict[str, str]:
     """The AWS variables of the Chaos Toolkit process: the environment's endpoint, credentials file, profile."""
-    from gauntlet.cloud.session import is_loopback
-
     out = {name: "" for name in AWS_VARIABLES}  # unset below what the operator's shell had
     endpoint = values.get("aws_endpoint_url")
     if endpoint:
@@ -345,9 +346,9 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
                 clients.start()
             if loader is not None:
                 loader.start(progress)
-                waited = time.monotonic() + LOAD_START_S
-                while len(loader.points()) < LEAD_S and time.monotonic() < waited and loader.thread.is_alive():  # type: ignore[union-attr]
-                    time.sleep(0.25)
+                with suppress(WaitTimeout):
+                    until(lambda: len(loader.points()) >= LEAD_S or not loader.thread.is_alive(),  # type: ignore[union-attr]
+                          LOAD_START_S, 0.25, f"{LEAD_S:g} s of load before the experiment")
             time.sleep(max(0.0, LEAD_S - (time.monotonic() - started)))
             merged = {**os.environ, **pre.child_env, RUN_ENV: str(run.dir), EVENTS_ENV: str(events_path),
                       "GAUNTLET_ENV": env.name, "PYTHONUNBUFFERED": "1",
@@ -415,13 +416,13 @@ def _watch(child: ChaosProcess, sampler: timeline.Sampler, events_path: Path) ->
 def _tail(sampler: timeline.Sampler, deadline_s: float, clients: ClientProbes | None = None) -> None:
     """Keep sampling after the experiment until every probe, observed ones included (a replica back in the load
     balancer's pool), held for TAIL_STEADY_S, and the client probes succeed again; at most the deadline."""
-    limit = time.monotonic() + deadline_s
-    while time.monotonic() < limit:
-        samples = sampler.snapshot()
-        recent = [s for s in samples if s.t >= time.time() - TAIL_STEADY_S]
+
+    def steady() -> bool:
+        recent = [s for s in sampler.snapshot() if s.t >= time.time() - TAIL_STEADY_S]
         settled = clients is None or bool(clients.error or clients.skipped) or clients.recovered(time.time() - TAIL_STEADY_S)
-        if len(recent) >= 2 and all(m.ok for s in recent for m in s.values.values()) and settled:
-            return
-        time.sleep(timeline.INTERVAL_S)
+        return len(recent) >= 2 and all(m.ok for s in recent for m in s.values.values()) and settled
+
+    with suppress(WaitTimeout):
+        until(steady, deadline_s, timeline.INTERVAL_S, f"the steady state held {TAIL_STEADY_S:g} s after the experiment")
 
 

@@ -33,6 +33,7 @@ from gauntlet.environment import BODY_BYTES, Endpoint, body_kind
 from gauntlet.exceptions import TargetError, TargetUnreachable
 from gauntlet.goproxy.module import escape
 from gauntlet.transport import CAP_EXTENSION, DEADLINE, AnswerTooLarge
+from gauntlet.urls import same_origin
 
 #: A request's deadline when the caller gives none: this many times its read timeout.
 DEADLINE_PER_TIMEOUT = 3
@@ -137,11 +138,6 @@ class PerThread:
             client.close()
 
 
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc
-
-
 class GoproxyClient:
     """GET requests of the GOPROXY protocol against one base URL; paths and versions are case-encoded here."""
 
@@ -166,7 +162,7 @@ class GoproxyClient:
 
     def _one(self, url: str) -> Fetched:
         headers, extensions = {}, {}
-        if self.server_name and _origin(url) == _origin(self.base_url):
+        if self.server_name and same_origin(url, self.base_url):
             headers["Host"] = self.server_name
             extensions["sni_hostname"] = self.server_name
         return request(self.http(), "GET", url, headers=headers, extensions=extensions, timeout=self.timeout,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from typing import get_args
 
 import pytest
 
 from gauntlet import paths, run_folder
-from gauntlet.environment import load_environment
+from gauntlet.environment import UserKind, load_environment
 from gauntlet.load.params import LoadParams, StopParams
-from gauntlet.load.runner import commands, progress_line, timeline
+from gauntlet.load.runner import LOCUSTFILES, commands, progress_line, timeline
 from gauntlet.runner import run_evidence
 
 P = LoadParams(environment="local", profile="smoke", user="goproxy", host="https://127.0.0.1:8443", ca_bundle=None,
@@ -27,6 +29,12 @@ def test_one_process_runs_the_users_file_and_the_shape_headless(tmp_path):
     assert argv[argv.index("--gauntlet-profile") + 1] == "smoke" and argv[argv.index("--gauntlet-out") + 1] == str(tmp_path)
     assert argv[argv.index("--csv") + 1] == str(tmp_path / "locust") and "--csv-full-history" in argv
     assert argv[argv.index("--html") + 1] == str(tmp_path / "locust.html")
+
+
+@pytest.mark.parametrize("kind", get_args(UserKind))
+def test_every_user_kind_has_its_locustfile_whose_user_declares_the_kind(kind):
+    text = (paths.ROOT / LOCUSTFILES[kind]).read_text()
+    assert re.search(rf'^    kind = "{kind}"$', text, re.MULTILINE), f"{LOCUSTFILES[kind]}: no User class with kind = {kind!r}"
 
 
 def test_workers_are_locusts_own_master_and_worker_processes_on_loopback(tmp_path):

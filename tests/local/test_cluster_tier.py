@@ -17,6 +17,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from gauntlet.kubernetes.alb import INJECT_LABEL, READINESS_GATE_PREFIX
 from gauntlet.local import FAULTS, kube_cluster, kube_workloads
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -109,7 +110,7 @@ def target_group_gate(kube_api: client.ApiClient) -> str:
     bindings = client.CustomObjectsApi(kube_api).list_namespaced_custom_object(
         "elbv2.k8s.aws", "v1beta1", "artifacthub", "targetgroupbindings")["items"]
     assert len(bindings) == 1, bindings
-    return kube_workloads.READINESS_GATE_PREFIX + bindings[0]["metadata"]["name"]
+    return READINESS_GATE_PREFIX + bindings[0]["metadata"]["name"]
 
 
 # --------------------------------------------------------------------------- the healthy tier
@@ -324,7 +325,7 @@ def test_up_again_changes_nothing(healthy: dict, core, apps) -> None:
 def _no_readiness_gate_label(present: bool, core, apps, kube_api) -> list[str]:
     differs = []
     labels = core.read_namespace("artifacthub").metadata.labels or {}
-    if (kube_workloads.INJECT_LABEL in labels) is present:
+    if (INJECT_LABEL in labels) is present:
         differs.append(f"namespace artifacthub labels: {labels}")
     gate = target_group_gate(kube_api)
     for pod in pods(core, "artifacthub", "app.kubernetes.io/name=hub"):

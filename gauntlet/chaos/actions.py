@@ -26,7 +26,6 @@ they are idempotent and also right after an interruption.
 
 from __future__ import annotations
 
-import os
 import signal
 from collections import Counter
 from typing import Any
@@ -35,6 +34,7 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from gauntlet.chaos import kube
+from gauntlet.children import signal_group
 from gauntlet.waiting import until
 
 #: Label a drain puts on the node it cordons; the rollback uncordons exactly those.
@@ -260,7 +260,7 @@ def kill_local_replica(replica: str = "replica-2", configuration: Configuration 
                        secrets: Secrets | None = None) -> dict:
     """SIGKILL the replica's process group (master and workers): it crashes without a goodbye."""
     pid = local_replica_pid(replica)
-    os.killpg(pid, signal.SIGKILL)
+    signal_group(pid, signal.SIGKILL)
     return {"replica": replica, "pid": pid, "signal": "SIGKILL"}
 
 

@@ -74,11 +74,12 @@ def check_kube_target(env: Environment, kubeconfig: Path | None = None, context:
 
 
 def _reachable(env: Environment, path: Path, context: str, server: str) -> None:
-    from kubernetes import client, config
+    from kubernetes import client
+
+    from gauntlet.kubernetes.client import new_client
 
     try:
-        api = config.new_client_from_config(config_file=str(path), context=context)
-        with api:
+        with new_client(path, context) as api:
             client.VersionApi(api).get_code(_request_timeout=REACHABLE_WITHIN_S)
     except Exception as exc:  # refused, timed out, TLS, 401: every one means "do not act"
         reason = getattr(exc, "reason", None) or str(exc).splitlines()[0][:200]

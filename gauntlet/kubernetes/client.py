@@ -145,10 +145,21 @@ def cluster(configuration: Configuration | None = None, secrets: Secrets | None 
     if os.environ.get(LOOPBACK_ONLY_ENV, "") not in ("", "0", "false") and not is_loopback(server):
         raise NotChecked(f"context {chosen} points at {server}: not contacted, only loopback is allowed here "
                          f"(${LOOPBACK_ONLY_ENV})")
-    settings.retries = 1
-    made = Cluster(k8s.ApiClient(configuration=settings), chosen, server, timeout)
+    made = Cluster(_client(settings), chosen, server, timeout)
     with _lock:
         return _clusters.setdefault(key, made)
+
+
+def new_client(kubeconfig: Path, context: str) -> k8s.ApiClient:
+    """A new API client for ``context`` of ``kubeconfig``, not cached: the caller closes it (the local stack's
+    set-up, the chaos guard's reachability check). :class:`NotChecked` when the kubeconfig is unusable."""
+    settings, _ = _load(str(kubeconfig), context)
+    return _client(settings)
+
+
+def _client(settings: k8s.Configuration) -> k8s.ApiClient:
+    settings.retries = 1
+    return k8s.ApiClient(configuration=settings)
 
 
 def _status_message(exc: ApiException) -> str:

@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import trustme
@@ -43,6 +44,9 @@ from gauntlet.local import kube_build, kube_workloads, processes
 from gauntlet.local.faults import FAULTS
 from gauntlet.paths import cache_dir, state_dir
 from gauntlet.waiting import until
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
 
 HOST = "127.0.0.1"
 CONTEXT = "gauntlet-local"
@@ -452,11 +456,11 @@ def _wait_healthy(name: str, proc: subprocess.Popen | None, client: httpx.Client
 # --------------------------------------------------------------------------- nodes
 
 
-def api_client():
-    """A Kubernetes Python client for the ``gauntlet-local`` context."""
-    from kubernetes import config
+def api_client() -> ApiClient:
+    """A new Kubernetes Python client for the ``gauntlet-local`` context (the caller closes it)."""
+    from gauntlet.kubernetes.client import new_client
 
-    return config.new_client_from_config(config_file=str(kubeconfig_path()), context=CONTEXT)
+    return new_client(kubeconfig_path(), CONTEXT)
 
 
 def node_manifest(node: Node) -> dict:

@@ -18,12 +18,12 @@ import uuid
 import httpx
 import pytest
 
+from gauntlet.answers import Fetched
 from gauntlet.edge.client import get, until_served, with_query
 from gauntlet.edge.headers import age, freshness
 from gauntlet.edge.providers import Provider
 from gauntlet.edge.targets import Resource
 from gauntlet.environment import Cdn
-from gauntlet.goproxy.client import Fetched
 
 SLACK_S = 2  # Age has one-second resolution; the edge and this host may round differently
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from gauntlet.answers import Fetched
 from gauntlet.goproxy import info as revinfo
 from gauntlet.goproxy.archive import module_path, retractions, zip_problems
-from gauntlet.goproxy.client import Fetched, GoproxyClient
+from gauntlet.goproxy.client import GoproxyClient
 from gauntlet.goproxy.module import escape, go_latest, is_canonical, is_pseudo, is_valid_semver, retracted_by
 from gauntlet.goproxy.protocol import artefact_path
 from gauntlet.goproxy.rfc3339 import problem as time_problem

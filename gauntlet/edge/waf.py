@@ -10,8 +10,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from gauntlet.answers import Fetched
 from gauntlet.exceptions import TargetUnreachable
-from gauntlet.goproxy.client import Fetched
 
 Get = Callable[[], Fetched]
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from chaoslib.types import Configuration, Secrets
+
 from gauntlet.cloud.errors import CloudCallFailed
-from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable, pages
+from gauntlet.cloud.session import call, client, jsonable, pages
 from gauntlet.exceptions import ResourceMissing
 
 #: Actions that let the holder pull an image.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 
-from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.errors import ActionRefused
 
 __all__ = ["RESTARTED_AT", "rollout_restart"]

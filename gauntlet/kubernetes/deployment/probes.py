@@ -6,7 +6,9 @@ import ssl
 import time
 from collections.abc import Sequence
 
-from gauntlet.kubernetes.client import Configuration, Secrets, cluster
+from chaoslib.types import Configuration, Secrets
+
+from gauntlet.kubernetes.client import cluster
 from gauntlet.kubernetes.errors import Deviation
 from gauntlet.kubernetes.tracking import ReadyTracker
 from gauntlet.kubernetes.workload.probes import read_workload

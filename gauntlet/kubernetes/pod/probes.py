@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 
-from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.errors import Deviation
 
 __all__ = ["ALB_GATE_PREFIX", "became_ready_after_gates", "list_pods", "pod_env", "pod_file_text", "pod_processes",
@@ -104,8 +106,9 @@ def _host(name: str, ns: str, container: str | None, configuration: Configuratio
     if (pod.get("status") or {}).get("phase") != "Running":
         raise NotChecked(f"pod {ns}/{name} is {pod.get('status', {}).get('phase')}, not Running: nothing to exec into")
     kwargs = {"namespace": ns, "context": target.context}
-    if (configuration or {}).get("kubeconfig"):
-        kwargs["kubeconfig"] = configuration["kubeconfig"]
+    values: dict[str, Any] = configuration or {}  # resolved values: text (chaoslib's type is the unresolved form)
+    if values.get("kubeconfig"):
+        kwargs["kubeconfig"] = values["kubeconfig"]
     if container:
         kwargs["container"] = container
     return testinfra.get_host(f"kubectl://{name}", **kwargs)

@@ -16,6 +16,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -78,7 +79,7 @@ def _conclude(document: dict, as_json: bool, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _with_run(env: environment.Environment, kind: str, body: Callable[[report.Run], None]) -> dict:
+def _with_run(env: environment.Environment, kind: str, body: Callable[[report.Run], object]) -> dict:
     """Run ``body`` in a new run folder; the report is written also when interrupted (``interrupted``) or when
     ``body`` fails (``error``)."""
     run = report.new_run(env, kind, "gauntlet " + shlex.join(sys.argv[1:]))
@@ -255,7 +256,7 @@ def chaos(env: str = typer.Argument(..., help="Environment name."),
 def _chaos_list(env: environment.Environment, as_json: bool) -> None:
     from gauntlet.chaos import experiments, lock
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for exp in experiments.load_all():
         why = exp.applies_to(env)
         rows.append({"name": exp.name, "title": exp.title, "tier": exp.tier, "checks": list(exp.checks),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from gauntlet.catalogue import OBSERVES, matches_any
 from gauntlet.environment import Endpoint, Environment, Workload, load_environment
 from gauntlet.exceptions import GauntletError, NotChecked, TargetUnreachable
 from gauntlet.ledger import UNREACHABLE, CheckResult, Outcome
-from gauntlet.report import Run, finish, new_run
+from gauntlet.report import Run, Status, finish, new_run
 
 #: The check's attribution, set at collection: claims, kinds, scope, subject; and its cause, set by the report.
 CLAIMS_PROPERTY, KINDS_PROPERTY, SCOPE_PROPERTY, CAUSE_PROPERTY = (
@@ -204,17 +205,17 @@ class ClaimsReporter:
             run.add_ran(*suites)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        claims = dict(report.user_properties).get(CLAIMS_PROPERTY)
+        props: dict[str, Any] = dict(report.user_properties)  # values the plugin set itself (claims, kinds, scope...)
+        claims = props.get(CLAIMS_PROPERTY)
         if not claims:
             return
         state = self.partial.setdefault(report.nodeid, {"outcome": "passed", "message": "", "duration": 0.0})
         state["duration"] += report.duration
         outcome, message = _phase_outcome(report)
         if outcome is not None and state["outcome"] in ("passed", "skipped"):
-            state.update(outcome=outcome, message=message, cause=dict(report.user_properties).get(CAUSE_PROPERTY, ""))
+            state.update(outcome=outcome, message=message, cause=props.get(CAUSE_PROPERTY, ""))
         if report.when == "teardown":
             del self.partial[report.nodeid]
-            props = dict(report.user_properties)
             scope, subject, address = props[SCOPE_PROPERTY]
             details = {k: v for k, v in report.user_properties if k not in _OWN}
             result = CheckResult(id=report.nodeid, evidence="conformance", claims=tuple(claims), outcome=state["outcome"],
@@ -235,7 +236,7 @@ class ClaimsReporter:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.run is not None and self.owns_run:
-            status = "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "complete"
+            status: Status = "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "complete"
             if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED):
                 self.run.add_error(f"pytest ended with exit code {int(exitstatus)} ({pytest.ExitCode(exitstatus).name})")
             finish(self.run, environment_of(self.config), status)

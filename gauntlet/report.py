@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import jinja2
 import markupsafe
@@ -150,7 +150,7 @@ def new_run(env: Environment, kind: str, command: str, reports: Path | None = No
                               "GAUNTLET_REPORTS_DIR to a folder gauntlet may write") from None
     else:
         raise ConfigError(f"{reports}: 999 runs named {base} already: cannot create another")
-    meta = {"id": folder.name, "environment": env.name, "kind": kind, "command": redact(command),
+    meta: dict[str, Any] = {"id": folder.name, "environment": env.name, "kind": kind, "command": redact(command),
             "started": started.isoformat(timespec="seconds"), "finished": None, "status": "running", "ran": [], "unavailable": {}}
     write_atomic(folder / RUN_FILE, json.dumps(meta, indent=2))
     return Run(folder)

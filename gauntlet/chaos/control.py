@@ -64,7 +64,7 @@ def before_experiment_control(context: dict, configuration: dict | None = None, 
     from gauntlet.chaos import guards
     from gauntlet.chaos.experiments import EXTENSION
 
-    ext = next((e for e in context.get("extensions") or () if e.get("name") == EXTENSION), {})
+    ext: dict = next((e for e in context.get("extensions") or () if e.get("name") == EXTENSION), {})
     tier = ext.get("tier")
     if tier == "database":  # failed over by RDS (the AWS API) or on the local database tier
         tier = "cloud" if (configuration or {}).get("db_failover") == "rds" else "database"

@@ -127,7 +127,7 @@ def cloud_not_checked(env: Environment) -> str | None:
         return "the environment names no AWS account"
     endpoint = str(aws.endpoint_url).rstrip("/") if aws.endpoint_url else None
     if aws.emulator == "moto":
-        if not is_loopback(endpoint):
+        if endpoint is None or not is_loopback(endpoint):
             raise SafetyRefusal(f"{env.name}: aws.emulator is moto but aws.endpoint_url {endpoint} is not loopback")
         from gauntlet.local import cloud_tier
 

@@ -92,7 +92,7 @@ def _live_workloads(exp: Experiment, env: Environment, values: dict[str, Any], d
                 dep = kube.apps(values).read_namespaced_deployment(name, workload.namespace,
                                                                    _request_timeout=kube.REQUEST_TIMEOUT_S)
             except Exception as exc:
-                why = f"{exc.status} {exc.reason}" if hasattr(exc, "status") else str(exc)
+                why = f"{exc.status} {exc.reason}" if hasattr(exc, "status") and hasattr(exc, "reason") else str(exc)
                 raise ConfigError(f"{env.name}: deployment {workload.namespace}/{name} cannot be read ({why}): "
                                   "is it deployed?") from None
             labels = dict((dep.spec.selector.match_labels or {}) if dep.spec.selector else {})

@@ -386,7 +386,7 @@ class _Provisioner:
                 rules.insert(0, _rate_rule(limit=2000, priority=0))
             acl = waf.create_web_acl(Name=name, Scope=scope, DefaultAction={"Allow": {}}, Rules=rules,
                                      VisibilityConfig=_visibility(name))["Summary"]
-            if use == "alb":
+            if use == "alb" and lb is not None:
                 waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=lb["LoadBalancerArn"])
             acls[use] = acl["ARN"]
         self.out["web_acls"] = acls

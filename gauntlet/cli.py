@@ -16,6 +16,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import typer
@@ -343,7 +344,7 @@ def report_(run: str | None = typer.Argument(None, help="Run folder name; defaul
     _conclude(document, as_json, 0)
 
 
-def _local():
+def _local() -> ModuleType:
     import gauntlet.local as local  # the local stack's modules, only for the commands that use them
 
     return local

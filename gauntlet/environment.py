@@ -865,14 +865,14 @@ class _Loader(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # stub: peek_event unannotated
             anchored = self.anchors.get(event.anchor)
             self._count(getattr(anchored, "gauntlet_size", 1), event.start_mark)
             return super().compose_node(parent, index)  # type: ignore[arg-type, return-value]  # stub: index node|int, never None
         if self._depth >= MAX_DEPTH:
             where = _field(tuple(self._path[:4])) + ("…" if len(self._path) > 4 else "")
             raise _Refused(None, None, f"{where}: nested deeper than {MAX_DEPTH} levels",
-                           self.peek_event().start_mark)
+                           self.peek_event().start_mark)  # type: ignore[no-untyped-call]  # as above
         pushed = isinstance(index, (yaml.Node, int))
         if pushed:
             self._path.append(str(index.value) if isinstance(index, yaml.Node) else index)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ checks that are evidence for no claim are deselected, and a line says how many.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """gauntlet's errors in a check, in any phase: :class:`NotChecked` is a skip with its reason (the claim
     says not-checked); any other is a failure with its one-line message, never a traceback; one from a
     subject that gave no answer at all says so (``cause: unreachable``)."""
@@ -241,7 +241,7 @@ class ClaimsReporter:
                 self.run.add_error(f"pytest ended with exit code {int(exitstatus)} ({pytest.ExitCode(exitstatus).name})")
             finish(self.run, environment_of(self.config), status)
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.run is not None and self.owns_run:
             terminalreporter.write_line(f"gauntlet report: {self.run.dir / 'index.html'}")
 

@@ -25,12 +25,15 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaoslib.exceptions import InterruptExecution
 
 from gauntlet import redact
 from gauntlet.exceptions import GauntletError
+
+if TYPE_CHECKING:  # for the annotation only: the functions import the environment module where they use it
+    from gauntlet.environment import Environment
 
 #: Set by ``gauntlet chaos`` for the Chaos Toolkit process: the checks before the run are done, the lock is held.
 RUN_ENV = "GAUNTLET_CHAOS_RUN"
@@ -48,7 +51,7 @@ def _event(**data: Any) -> None:
         handle.flush()
 
 
-def _environment(configuration: dict | None):
+def _environment(configuration: dict | None) -> Environment:
     from gauntlet.environment import load_environment
 
     if _state["env"] is None:
@@ -106,9 +109,10 @@ def _register_kube_secrets(configuration: dict | None) -> None:
     """The tokens of the kubeconfig chaostoolkit-kubernetes will use (read_kubeconfig registers them): masked
     wherever an answer quotes them."""
     from gauntlet.chaos import kube
+    from gauntlet.kubernetes.client import read_kubeconfig
 
     try:
-        kube.read_kubeconfig(Path(kube.settings(configuration)[0]))
+        read_kubeconfig(Path(kube.settings(configuration)[0]))
     except (OSError, ValueError):
         pass  # no kubeconfig to read: nothing of it can leak
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from gauntlet.chaos import kube
 from gauntlet.environment import Environment
 from gauntlet.exceptions import SafetyRefusal
+from gauntlet.kubernetes.client import default_kubeconfig
 
 REACHABLE_WITHIN_S = 5.0
 
@@ -45,7 +46,7 @@ def check_policy(env: Environment, confirm: str | None, flag: str = "--confirm "
 def kubeconfig_of(env: Environment) -> Path:
     """The kubeconfig a run against ``env`` uses: the environment's, else ``$KUBECONFIG`` or ``~/.kube/config``."""
     assert env.kubernetes is not None
-    return env.kubernetes.kubeconfig_path or kube.default_kubeconfig()
+    return env.kubernetes.kubeconfig_path or default_kubeconfig()
 
 
 def check_kube_target(env: Environment, kubeconfig: Path | None = None, context: str | None = None) -> Path:

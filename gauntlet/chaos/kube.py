@@ -73,7 +73,7 @@ def settings(configuration: Configuration | None = None) -> tuple[str, str | Non
     return os.path.expanduser(str(kubeconfig)), context
 
 
-def api_client(configuration: Configuration | None = None):
+def api_client(configuration: Configuration | None = None) -> Any:
     """The ``ApiClient`` of :func:`gauntlet.kubernetes.client.cluster` for exactly this kubeconfig and context
     (refused when ``kube_api_server`` is given and the context points elsewhere)."""
     from gauntlet.kubernetes.client import cluster
@@ -83,13 +83,13 @@ def api_client(configuration: Configuration | None = None):
     return cluster({k: v for k, v in pinned.items() if v is not None}).api
 
 
-def core(configuration: Configuration | None = None):
+def core(configuration: Configuration | None = None) -> Any:
     from kubernetes import client
 
     return client.CoreV1Api(api_client(configuration))
 
 
-def apps(configuration: Configuration | None = None):
+def apps(configuration: Configuration | None = None) -> Any:
     from kubernetes import client
 
     return client.AppsV1Api(api_client(configuration))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from gauntlet.chaos import timeline, verdict
 from gauntlet.chaos.experiments import Experiment
@@ -169,7 +170,10 @@ def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated:
         phases = load_info["phases"]
         message += "; load errors before/during/after: " + "/".join(
             f"{phases[p]['failures']} of {phases[p]['requests']}" for p in ("before", "during", "after"))
-    rel = lambda p: str(p.relative_to(run.dir))  # noqa: E731
+
+    def rel(path: Path) -> str:
+        return str(path.relative_to(run.dir))
+
     details = {
         "experiment": exp.name, "title": exp.title, "tier": exp.tier, "status": journal.get("status"),
         "deviated": bool(journal.get("deviated")), "time_to_recovery_s": ttr,

@@ -58,5 +58,5 @@ def image_tags(name: str, configuration: Configuration | None = None, secrets: S
     return sorted({tag for image in images for tag in image.get("imageTags") or []})
 
 
-def _as_list(value) -> list:
+def _as_list(value: object) -> list:
     return value if isinstance(value, list) else [value] if value is not None else []

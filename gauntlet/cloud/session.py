@@ -203,12 +203,12 @@ def client(service: str, configuration: Configuration | None = None, secrets: Se
         return _clients.setdefault(key, made)
 
 
-def _action(model) -> str:
+def _action(model: Any) -> str:
     """The IAM action of an operation: ``rds:DescribeDBInstances``."""
     return f"{model.service_model.signing_name}:{model.name}"
 
 
-def _read_only(model, context=None, **_: Any) -> None:
+def _read_only(model: Any, context: dict | None = None, **_: Any) -> None:
     """``before-call``: log the operation when asked to, and refuse anything but a read."""
     log = os.environ.get(CALL_LOG_ENV)
     if log:
@@ -220,7 +220,7 @@ def _read_only(model, context=None, **_: Any) -> None:
         raise ReadOnlyViolation(f"{_action(model)}: refused before sending: the cloud checks only describe, list and get")
 
 
-def _stay_on_loopback(request, **_: Any) -> None:
+def _stay_on_loopback(request: Any, **_: Any) -> None:
     """``before-send``: a loopback client never leaves loopback."""
     if not is_loopback(request.url):
         raise ReadOnlyViolation(f"refused to send {request.method} {urlsplit(request.url).netloc}: this AWS client may "

@@ -231,7 +231,7 @@ class _Provisioner:
         self.zones = [f"{aws.region}{z}" for z in "abc"]
         self.out: dict[str, Any] = {"region": aws.region}
 
-    def client(self, service: str, region: str | None = None):
+    def client(self, service: str, region: str | None = None) -> Any:
         return boto3.client(service, region_name=region or self.region, endpoint_url=self.endpoint_url,
                             aws_access_key_id=ACCESS_KEY[0], aws_secret_access_key=ACCESS_KEY[1])
 

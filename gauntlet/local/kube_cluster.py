@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import trustme
@@ -451,7 +452,7 @@ def _wait_healthy(name: str, proc: subprocess.Popen | None, client: httpx.Client
 # --------------------------------------------------------------------------- nodes
 
 
-def api_client():
+def api_client() -> Any:
     """A Kubernetes Python client for the ``gauntlet-local`` context."""
     from kubernetes import config
 
@@ -541,7 +542,7 @@ def _forget_node_leases(progress: Progress) -> None:
                     raise
 
 
-def _nodes_ready(core, coordination, renewed_after: float | None) -> dict[str, bool]:
+def _nodes_ready(core: Any, coordination: Any, renewed_after: float | None) -> dict[str, bool]:
     """Node name -> Ready (and, with renewed_after, its lease renewed by the running kwok since then)."""
     renewed: dict[str, float] = {}
     if renewed_after is not None:

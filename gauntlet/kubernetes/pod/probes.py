@@ -91,7 +91,7 @@ def pods_ready(ns: str, label_selector: str, min_ready: int, raise_on_too_few: b
 
 
 def _host(name: str, ns: str, container: str | None, configuration: Configuration | None,
-          secrets: Secrets | None):
+          secrets: Secrets | None) -> Any:
     """A testinfra host for ``kubectl exec`` into the pod; :class:`NotChecked` when nothing can be exec'd into."""
     import testinfra
 
@@ -114,7 +114,7 @@ def _host(name: str, ns: str, container: str | None, configuration: Configuratio
     return testinfra.get_host(f"kubectl://{name}", **kwargs)
 
 
-def _run(host, what: str, command: str) -> str:
+def _run(host: Any, what: str, command: str) -> str:
     from gauntlet.exceptions import NotChecked
 
     result = host.run(command)

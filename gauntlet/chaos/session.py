@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from chaoslib.types import Configuration
 
 from gauntlet.chaos import experiments, guards, kube, targets, timeline
 from gauntlet.chaos.control import EVENTS_ENV, RUN_ENV
@@ -221,7 +222,7 @@ def _db_clients(env: Environment, exp: Experiment, out: Path) -> ClientProbes | 
     return ClientProbes(settings, out / "db-clients.json")
 
 
-def _sampler_specs(exp: Experiment, configuration: dict) -> list[timeline.ProbeSpec]:
+def _sampler_specs(exp: Experiment, configuration: Configuration) -> list[timeline.ProbeSpec]:
     specs = [timeline.probe_spec(p, configuration, None, steady=True, invariant=p.get("name") in exp.invariants)
              for p in exp.probes]
     ext = next(e for e in exp.data["extensions"] if e.get("name") == experiments.EXTENSION)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chaoslib import substitute
+from chaoslib.types import Activity, Configuration, Secrets
 
 from gauntlet.chaos import probes as gauntlet_probes
 from gauntlet.chaos.probes import Measurement
@@ -45,7 +46,7 @@ class ProbeSpec:
     call: Callable[[], Measurement]
 
 
-def probe_spec(activity: dict, configuration: dict, secrets: dict | None, *, steady: bool, invariant: bool) -> ProbeSpec:
+def probe_spec(activity: Activity, configuration: Configuration, secrets: Secrets | None, *, steady: bool, invariant: bool) -> ProbeSpec:
     """A sampler probe from a hypothesis probe of :mod:`gauntlet.chaos.probes`, through its ``measure_*``."""
     provider = activity.get("provider") or {}
     arguments = dict(substitute(provider.get("arguments") or {}, configuration, secrets or {}))

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from chaoslib.types import Configuration
+from chaoslib.types import Configuration, Journal
 
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.children import Child
@@ -125,10 +125,10 @@ def fallback_rollbacks(exp: Experiment, configuration: Configuration, progress: 
 
 
 def write_journal(exp: Experiment, out: Path, events: list[dict], configuration: Configuration,
-             progress: Progress) -> tuple[dict, bool]:
+             progress: Progress) -> tuple[Journal, bool]:
     """Chaos Toolkit's journal; when it wrote none or ended before its rollbacks, gauntlet's, with them played."""
     path = out / "journal.json"
-    journal: dict | None = None
+    journal: Journal | None = None
     try:
         journal = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

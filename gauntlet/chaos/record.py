@@ -14,6 +14,8 @@ import json
 import re
 from pathlib import Path
 
+from chaoslib.types import Journal
+
 from gauntlet.chaos import timeline, verdict
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.chaos.load_beside import LoadBeside
@@ -102,7 +104,7 @@ def _db_summary(info: dict) -> str:
 
 
 def record(env: Environment, run: Run, exp: Experiment, targets: list, emulated: str | None, claims: tuple[str, ...], sampler: timeline.Sampler,
-            t0: float, events: list[dict], journal: dict, fallback: bool, interrupted: str | None,
+            t0: float, events: list[dict], journal: Journal, fallback: bool, interrupted: str | None,
             stop_condition: str | None, loader: LoadBeside | None, duration_s: float,
             beside: tuple[ClientProbes, dict[str, bool], dict] | None = None) -> CheckResult:
     samples = sampler.snapshot()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
@@ -11,8 +11,8 @@ from kubernetes import client as k8s
 from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.errors import Deviation
 
-__all__ = ["ALB_GATE_PREFIX", "became_ready_after_gates", "list_pods", "pod_env", "pod_file_text", "pod_processes",
-           "pod_summary", "pods_ready"]
+__all__ = ["ALB_GATE_PREFIX", "PodSummary", "became_ready_after_gates", "list_pods", "pod_env", "pod_file_text",
+           "pod_processes", "pod_summary", "pods_ready"]
 
 #: The condition type of the readiness gate the AWS Load Balancer Controller sets: "...<TargetGroupBinding>".
 ALB_GATE_PREFIX = "target-health.elbv2.k8s.aws/"
@@ -33,14 +33,46 @@ def _time(value: str | None) -> float | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def pod_summary(pod: dict) -> dict:
+class ConditionSummary(TypedDict):
+    """One condition of a pod: its status, since when (``lastTransitionTime``), and why."""
+
+    status: str | None
+    since: str | None
+    reason: str | None
+    message: str | None
+
+
+class ContainerSummary(TypedDict):
+    name: str
+    ready: bool
+    restarts: int
+    waiting: str | None  # the reason it waits (CrashLoopBackOff...)
+    last_terminated: str | None  # the reason its last run ended (OOMKilled...)
+
+
+class PodSummary(TypedDict):
+    """What :func:`pod_summary` says of a pod."""
+
+    name: str
+    node: str | None
+    phase: str | None
+    terminating: bool
+    ready: bool
+    conditions: dict[str, ConditionSummary]  # by condition type
+    readiness_gates: list[str]
+    containers: list[ContainerSummary]
+
+
+def pod_summary(pod: dict) -> PodSummary:
     """What the checks judge of one pod: node, phase, Ready, its readiness gates and their conditions."""
     status = pod.get("status") or {}
-    conditions = {c["type"]: {"status": c.get("status"), "since": c.get("lastTransitionTime"),
-                              "reason": c.get("reason"), "message": c.get("message")}
-                  for c in status.get("conditions") or ()}
+    conditions: dict[str, ConditionSummary] = {
+        c["type"]: {"status": c.get("status"), "since": c.get("lastTransitionTime"), "reason": c.get("reason"),
+                    "message": c.get("message")}
+        for c in status.get("conditions") or ()}
+    ready = conditions.get("Ready")
     gates = [g["conditionType"] for g in (pod.get("spec") or {}).get("readinessGates") or ()]
-    containers = []
+    containers: list[ContainerSummary] = []
     for c in status.get("containerStatuses") or ():
         state = c.get("state") or {}
         waiting = (state.get("waiting") or {}).get("reason")
@@ -52,16 +84,17 @@ def pod_summary(pod: dict) -> dict:
         "node": (pod.get("spec") or {}).get("nodeName"),
         "phase": status.get("phase"),
         "terminating": bool(pod["metadata"].get("deletionTimestamp")),
-        "ready": conditions.get("Ready", {}).get("status") == "True",
+        "ready": ready is not None and ready.get("status") == "True",
         "conditions": conditions,
         "readiness_gates": gates,
         "containers": containers,
     }
 
 
-def became_ready_after_gates(summary: dict) -> list[str]:
+def became_ready_after_gates(summary: PodSummary) -> list[str]:
     """The readiness gates of a Ready pod that were not True when it became Ready (empty: all were)."""
-    ready_since = _time(summary["conditions"].get("Ready", {}).get("since"))
+    ready = summary["conditions"].get("Ready")
+    ready_since = _time(ready.get("since")) if ready is not None else None
     late = []
     for gate in summary["readiness_gates"]:
         condition = summary["conditions"].get(gate)

@@ -1,11 +1,12 @@
 # gauntlet: the two commands of the README, and what they need.
 #   make run   set-up, then the main job on the embedded local stack
 #   make test  set-up, then the harness's own tests
+#   make check lint, types and the unit tests that need no local stack (minutes; run it before make test)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup run test clean
+.PHONY: setup run test check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +14,7 @@ $(BIN)/python:
 CACHE  := $(or $(GAUNTLET_CACHE_DIR),$(HOME)/.cache/gauntlet)
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
-	$(BIN)/pip install --quiet -c requirements.lock -e .
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	-GOBIN=$(CACHE)/bin GOTOOLCHAIN=local go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.7
 	touch $@
 
@@ -34,6 +35,11 @@ run: setup
 # the cluster tier builds its binaries once, ~10 min on a fresh machine).
 test: setup
 	$(BIN)/python -m pytest
+
+check: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -m "not local_stack and not cluster and not slow"
 
 clean:
 	rm -rf $(VENV) reports/[0-9]* reports/latest

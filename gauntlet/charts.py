@@ -50,7 +50,8 @@ def line_chart(title: str, series: Sequence[dict], markers: Iterable[dict] = (),
         legend.append(f'<span style="color:{colour}">■ {escape(s["name"])} ({escape(s.get("unit", ""))}, max {y_hi:g})</span>')
     for m in markers:
         px = x(m["t"])
-        parts.append(f'<line class="marker" x1="{px:.1f}" y1="12" x2="{px:.1f}" y2="{HEIGHT - PAD}" stroke="#9a6700" stroke-dasharray="4 3"/>')
+        parts.append(f'<line class="marker" x1="{px:.1f}" y1="12" x2="{px:.1f}" y2="{HEIGHT - PAD}" '
+                     'stroke="#9a6700" stroke-dasharray="4 3"/>')
         parts.append(f'<text x="{px + 3:.1f}" y="24" font-size="11" fill="#9a6700">{escape(m["label"])}</text>')
     parts.append("</svg>")
     return (f'<figure class="chart"><figcaption>{escape(title)}</figcaption>{"".join(parts)}'

@@ -23,12 +23,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, overload
 
 from gauntlet import redact
+from gauntlet.exceptions import WaitTimeout
+from gauntlet.waiting import until
 
 Sink = Callable[[str], None]
 #: Longest wait, after the group was killed, for its processes to be gone.
@@ -200,6 +202,7 @@ class Child:
                     if sink is not None:
                         sink(line.rstrip("\n"))
             finally:
+                stream.close()  # type: ignore[union-attr]
                 if handle is not None:
                     handle.close()
 
@@ -234,9 +237,8 @@ class Child:
             self.wait(grace_s)
         self.send(signal.SIGKILL)
         self.wait(KILL_WAIT_S)
-        deadline = time.monotonic() + KILL_WAIT_S
-        while group_alive(self.proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        with suppress(WaitTimeout):
+            until(lambda: not group_alive(self.proc.pid), KILL_WAIT_S, 0.05, f"process group {self.proc.pid} to be gone")
         self.finish()
         return self.proc.returncode
 

@@ -22,7 +22,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from gauntlet import console, environment, history, ledger, notify, paths, report, runner
+from gauntlet import console, environment, history, ledger, notify, paths, report, run_folder, runner
 from gauntlet.catalogue import catalogue, matches_any
 from gauntlet.children import Interrupted, check_fan_out, shielded, signals_interrupt
 from gauntlet.exceptions import ConfigError, GauntletError, RunError, SafetyRefusal
@@ -80,11 +80,11 @@ def _conclude(document: dict, as_json: bool, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _with_run(env: environment.Environment, kind: str, body: Callable[[report.Run], object]) -> dict:
+def _with_run(env: environment.Environment, kind: str, body: Callable[[run_folder.Run], object]) -> dict:
     """Run ``body`` in a new run folder; the report is written also when interrupted (``interrupted``) or when
     ``body`` fails (``error``)."""
-    run = report.new_run(env, kind, "gauntlet " + shlex.join(sys.argv[1:]))
-    status: report.Status = "interrupted"
+    run = run_folder.new_run(env, kind, "gauntlet " + shlex.join(sys.argv[1:]))
+    status: run_folder.Status = "interrupted"
     try:
         body(run)
         status = "complete"
@@ -336,10 +336,11 @@ def history_(env: str = typer.Argument(..., help="Environment name."),
 
 
 @app.command("report")
-def report_(run: str | None = typer.Argument(None, help="Run folder name; default: the latest."),
+def report_(run: str | None = typer.Argument(None, help="Run folder name; default: the one reports/latest points at "
+                                                         "(the run last finished or rebuilt)."),
             as_json: bool = JsonOption, environments_dir: Path | None = DirOption) -> None:
     """Rebuild and show a run's report (an unfinished run is marked interrupted)."""
-    found = report.find_run(run)
+    found = run_folder.find_run(run)
     document = report.rebuild(found, environment.load_environment(found.meta["environment"]))
     _conclude(document, as_json, 0)
 
@@ -390,7 +391,8 @@ def _show_status(status: dict, as_json: bool) -> None:
     for name, component in status["components"].items():
         health = "[green]healthy[/]" if component["healthy"] else "[red]down[/]"
         out.print(f"{name:<{width}} {component['address']:<28} {health}  pid {component['pid'] or '-'}")
-    out.print(f"edge: {status.get('edge_url')}   CA bundle: {status.get('ca_bundle')}   faults: {', '.join(status.get('faults') or []) or 'none'}")
+    faults = ", ".join(status.get("faults") or []) or "none"
+    out.print(f"edge: {status.get('edge_url')}   CA bundle: {status.get('ca_bundle')}   faults: {faults}")
     if status.get("components", {}).get("moto", {}).get("pid"):
         cloud = status["cloud"]
         out.print(f"cloud: {cloud['endpoint_url']}   profile {cloud['profile']} ({cloud['credentials_file']})")

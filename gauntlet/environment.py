@@ -30,6 +30,7 @@ from gauntlet import paths
 from gauntlet.catalogue import LOAD_KINDS, PATTERN, catalogue
 from gauntlet.exceptions import ConfigError
 from gauntlet.goproxy.sumdb import database
+from gauntlet.urls import is_loopback_host
 
 CLAIM_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 NAME = r"^[a-z0-9]+([-.][a-z0-9]+)*$"
@@ -460,7 +461,7 @@ class Database(Model):
     def _credentials_and_target(self) -> Database:
         if self.password is not None and self.passfile is not None:
             raise ValueError("expected password (${VAR}) or passfile, not both")
-        if self.failover == "local-tier" and self.host not in ("127.0.0.1", "localhost", "::1"):
+        if self.failover == "local-tier" and not is_loopback_host(self.host):
             raise ValueError(f"failover local-tier drives the local stack's database tier: expected a loopback host, got {self.host!r}")
         return self
 
@@ -494,6 +495,8 @@ class StopCondition(Model):
 
 #: Bounds of a load profile: beyond them a typo, not a plan (a distributed run of 100 000 users is already huge).
 MAX_USERS, MAX_SPAWN_RATE, MAX_REQUESTS = 100_000, 10_000, 1_000_000_000
+#: The load users: each kind is the Locust user of ``load/<kind>.py`` (:data:`gauntlet.load.runner.LOCUSTFILES`).
+UserKind = Literal["goproxy", "web", "artifacthub"]
 
 
 class LoadProfile(Model):
@@ -504,7 +507,7 @@ class LoadProfile(Model):
     request bounds beyond :data:`MAX_USERS`, :data:`MAX_SPAWN_RATE`, :data:`MAX_REQUESTS`.
     """
 
-    user: Literal["goproxy", "web", "artifacthub"]
+    user: UserKind
     endpoint: Annotated[str, Field(pattern=NAME)]
     shape: Literal["steady", "step", "spike", "soak"] = "steady"
     users: Annotated[int, Field(ge=1, le=MAX_USERS)]
@@ -593,7 +596,8 @@ class History(Model):
 class Notify(Model):
     """Where the gate's verdict is announced (Slack-compatible JSON)."""
 
-    webhook_url: Annotated[str, Field(min_length=1, description="URL, or ${VAR} naming the variable that holds it (webhook URLs are secrets).")]
+    webhook_url: Annotated[str, Field(min_length=1,
+                                      description="URL, or ${VAR} naming the variable that holds it (webhook URLs are secrets).")]
     on: tuple[Literal["pass", "fail", "not-checked"], ...] = ("fail", "not-checked")
 
 
@@ -676,13 +680,13 @@ class Environment(Model):
 
     @model_validator(mode="after")
     def _references(self) -> Environment:
+        """What one part of the environment names in another exists there; the first that does not is the error."""
         _check_endpoint_names(self)
         _check_claim_ids(self)
-        _check_evidence(self)
-        if self.database is not None and self.database.failover == "rds" and not (self.aws and self.aws.rds_instances):
-            raise _at(("database", "failover"), "rds fails over the instance of aws.rds_instances, which names none")
-        if self.chaos.allowed and self.kubernetes is None and not self.endpoints:
-            raise _at(("chaos", "allowed"), "chaos is allowed but the environment names no cluster and no endpoint")
+        _check_waivers(self)
+        _check_slos_claimed(self, _check_claims(self))
+        _check_failover(self)
+        _check_chaos_target(self)
         return self
 
     def workloads_of(self, claim: Claim) -> list[Workload]:
@@ -712,6 +716,7 @@ class Environment(Model):
 
 
 def _check_endpoint_names(env: Environment) -> None:
+    """Load profiles, the GOPROXY suite and the live rollout name endpoints of this environment."""
     names = sorted(e.name for e in env.endpoints)
     used: list[tuple[tuple[str | int, ...], str]] = [(("load_profiles", n, "endpoint"), p.endpoint) for n, p in env.load_profiles.items()]
     used += [(("goproxy", "endpoints"), n) for n in (env.goproxy.endpoints if env.goproxy else ())]
@@ -724,10 +729,16 @@ def _check_endpoint_names(env: Environment) -> None:
 
 
 def _check_claim_ids(env: Environment) -> None:
+    """Each claim id is unique."""
     ids = [c.id for c in env.claims]
     for i, claim_id in enumerate(ids):
         if claim_id in ids[:i]:
             raise _at(("claims", i, "id"), f"duplicate claim id {claim_id!r}: each claim id must be unique")
+
+
+def _check_waivers(env: Environment) -> None:
+    """Each waiver waives a claim of this environment."""
+    ids = [c.id for c in env.claims]
     for i, waiver in enumerate(env.waivers):
         if waiver.claim not in ids:
             raise _at(("waivers", i, "claim"), f"expected a claim id of this environment, got {waiver.claim!r}")
@@ -742,33 +753,61 @@ def _unknown_kind(kind: str) -> str:
     return f"unknown check kind {kind!r}: expected a kind or a group of `gauntlet checks`{hint}"
 
 
-def _check_evidence(env: Environment) -> None:
-    """Every pattern names kinds of the catalogue; load kinds name a profile that has their SLO; per-workload
-    kinds come with the workloads; every SLO of a profile is evidence for some claim."""
-    cat = catalogue()
-    refs = {w.ref for w in (env.kubernetes.workloads if env.kubernetes else ())}
-    named: set[tuple[str, str]] = set()  # (profile, metric) of the SLOs claims name
+def _check_claims(env: Environment) -> set[tuple[str, str]]:
+    """Each claim's evidence, then its workloads, claim by claim; the (profile, metric) of the SLOs they name."""
+    named: set[tuple[str, str]] = set()
     for i, claim in enumerate(env.claims):
-        for j, pattern in enumerate(claim.evidence):
-            kind, _, profile = pattern.partition("@")
-            found = cat.matching(kind)
-            if not found:
-                raise _at(("claims", i, "evidence", j), _unknown_kind(kind))
-            loads = [k for k in found if k.evidence == "load"]
-            if profile or loads:
-                named |= _check_load_pattern(env, ("claims", i, "evidence", j), kind, profile, found, loads)
-            if any(k.per_workload for k in found) and not claim.workloads:
-                raise _at(("claims", i, "workloads"), f"{kind} is checked per workload: name the workloads this claim "
-                                                      "speaks about (namespace/name of kubernetes.workloads)")
-        for j, ref in enumerate(claim.workloads):
-            if ref not in refs:
-                raise _at(("claims", i, "workloads", j), f"expected a workload of kubernetes.workloads {sorted(refs)}, got {ref!r}")
-    for name, load in env.load_profiles.items():
-        for j, slo in enumerate(load.slos):
+        named |= _check_evidence(env, i, claim)
+        _check_claim_workloads(env, i, claim)
+    return named
+
+
+def _check_evidence(env: Environment, i: int, claim: Claim) -> set[tuple[str, str]]:
+    """Every pattern of claim ``i`` names kinds of the catalogue; load kinds name a profile that has their SLO;
+    per-workload kinds come with the workloads. The (profile, metric) of the SLOs it names."""
+    named: set[tuple[str, str]] = set()
+    for j, pattern in enumerate(claim.evidence):
+        kind, _, profile = pattern.partition("@")
+        found = catalogue().matching(kind)
+        if not found:
+            raise _at(("claims", i, "evidence", j), _unknown_kind(kind))
+        loads = [k for k in found if k.evidence == "load"]
+        if profile or loads:
+            named |= _check_load_pattern(env, ("claims", i, "evidence", j), kind, profile, found, loads)
+        if any(k.per_workload for k in found) and not claim.workloads:
+            raise _at(("claims", i, "workloads"), f"{kind} is checked per workload: name the workloads this claim "
+                                                  "speaks about (namespace/name of kubernetes.workloads)")
+    return named
+
+
+def _check_claim_workloads(env: Environment, i: int, claim: Claim) -> None:
+    """Each workload claim ``i`` speaks about is one of kubernetes.workloads."""
+    refs = {w.ref for w in (env.kubernetes.workloads if env.kubernetes else ())}
+    for j, ref in enumerate(claim.workloads):
+        if ref not in refs:
+            raise _at(("claims", i, "workloads", j), f"expected a workload of kubernetes.workloads {sorted(refs)}, got {ref!r}")
+
+
+def _check_slos_claimed(env: Environment, named: set[tuple[str, str]]) -> None:
+    """Every SLO of a load profile is evidence for some claim (``named``: the SLOs the claims name)."""
+    for name, profile in env.load_profiles.items():
+        for j, slo in enumerate(profile.slos):
             if (name, slo.metric) not in named:
                 kind = LOAD_KINDS[slo.metric][0]
                 raise _at(("load_profiles", name, "slos", j), f"no claim names {kind}@{name}: an SLO that is evidence for "
                                                               "no claim would be judged for nothing")
+
+
+def _check_failover(env: Environment) -> None:
+    """An RDS failover has an instance to fail over."""
+    if env.database is not None and env.database.failover == "rds" and not (env.aws and env.aws.rds_instances):
+        raise _at(("database", "failover"), "rds fails over the instance of aws.rds_instances, which names none")
+
+
+def _check_chaos_target(env: Environment) -> None:
+    """Chaos allowed has something to act on: a cluster or an endpoint."""
+    if env.chaos.allowed and env.kubernetes is None and not env.endpoints:
+        raise _at(("chaos", "allowed"), "chaos is allowed but the environment names no cluster and no endpoint")
 
 
 def _check_load_pattern(env: Environment, loc: tuple[str | int, ...], kind: str, profile: str,

@@ -9,6 +9,7 @@ The hierarchy keeps "you configured it wrong" apart from "the target deviated"
     ├── RunError               a run could not gather its evidence: pytest ended without running the checks
     │                          (internal error, collection error, nothing collected); the run is marked error (exit 2)
     ├── LocalStackError        the local stack could not be set up or started
+    ├── WaitTimeout            a wait of :func:`gauntlet.waiting.until` ran out of time
     ├── NotChecked             the question could not be asked or answered: no credentials,
     │                          access denied (RBAC, IAM), a control API that does not answer,
     │                          not implemented by an emulator
@@ -17,7 +18,8 @@ The hierarchy keeps "you configured it wrong" apart from "the target deviated"
         └── TargetUnreachable  the target itself gave no answer at all: refused, timed out, DNS
 
 Checks turn :class:`NotChecked` into a skip (the claim says ``not-checked``, with the
-reason) and every :class:`TargetError` into a failure with its message; a
+reason), and so does a chaos run that meets one (:func:`gauntlet.chaos.verdict.not_checked`);
+every :class:`TargetError` is a failure with its message; a
 :class:`TargetUnreachable` also marks the result ``cause: unreachable``, which makes a
 component that is down a finding rather than a violation of the service (:mod:`gauntlet.ledger`).
 The cloud and Kubernetes probes add their own kinds (:mod:`gauntlet.cloud.errors`,
@@ -45,6 +47,10 @@ class RunError(GauntletError):
 
 class LocalStackError(GauntletError):
     """The local stack could not be installed, started or stopped."""
+
+
+class WaitTimeout(GauntletError):
+    """:func:`gauntlet.waiting.until` ran out of time; the message says what it waited for and how long."""
 
 
 class TargetError(GauntletError):

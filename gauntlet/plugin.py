@@ -23,7 +23,8 @@ from gauntlet.catalogue import OBSERVES, matches_any
 from gauntlet.environment import Endpoint, Environment, Workload, load_environment
 from gauntlet.exceptions import GauntletError, NotChecked, TargetUnreachable
 from gauntlet.ledger import UNREACHABLE, CheckResult, Outcome
-from gauntlet.report import Run, Status, finish, new_run
+from gauntlet.report import finish
+from gauntlet.run_folder import Run, Status, new_run
 
 #: The check's attribution, set at collection: claims, kinds, scope, subject; and its cause, set by the report.
 CLAIMS_PROPERTY, KINDS_PROPERTY, SCOPE_PROPERTY, CAUSE_PROPERTY = (
@@ -131,6 +132,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                                     "@pytest.mark.check(\"<area>.<topic>.<rule>\") (see gauntlet checks)")
         mine = tuple(c for c in attributed(item, env) if wanted is None or c in wanted)
         if mine:
+            # A warning inside a check (the target's odd certificate, a library's deprecation) is shown, never the
+            # check's outcome: the harness's own tests run with warnings as errors (pyproject), its checks do not.
+            item.add_marker(pytest.mark.filterwarnings("default"), append=False)
             item.user_properties += [(CLAIMS_PROPERTY, mine), (KINDS_PROPERTY, check_kinds(item)),
                                      (SCOPE_PROPERTY, observed(item))]
             keep.append(item)
@@ -171,7 +175,8 @@ def _wanted_claims(config: pytest.Config, declared: set[str]) -> set[str] | None
     wanted = {v for v in value.split(",") if v}
     unknown = sorted(wanted - declared)
     if unknown:
-        raise pytest.UsageError(f"--claims: unknown claim {unknown[0]!r} for environment {config.getoption('--env')!r}: expected one of {sorted(declared)}")
+        raise pytest.UsageError(f"--claims: unknown claim {unknown[0]!r} for environment {config.getoption('--env')!r}: "
+                                f"expected one of {sorted(declared)}")
     return wanted
 
 

@@ -1,12 +1,9 @@
-"""Run folders: ``reports/<timestamp>-<env>-<kind>/``.
+"""The report of a run: its claims judged, set against the history, and written into its run folder.
 
-A run is written as it goes: ``run.json`` (what and when) and ``checks.jsonl``
-(one line per finished check, appended and flushed), so an interrupted run
-still has its evidence. :func:`finish` judges the claims and writes
-``results.json``, ``junit.xml`` and ``index.html``, each atomically (temporary
-file, then rename), and points ``reports/latest`` at the run. A run ends
-``complete``, ``interrupted`` (a signal), or ``error`` (a runner could not gather
-its evidence: ``run.json``'s ``errors`` say why).
+:func:`finish` is the pipeline: the run folder is closed (:func:`gauntlet.run_folder.close`),
+the claims are judged from the recorded checks, compared with the previous comparable run,
+and written as ``results.json``, ``junit.xml`` and ``index.html`` (with the trends of the
+history), each atomically; then ``reports/latest`` points at the run.
 
 Secrets never reach a run folder: every record is masked on its way in
 (:func:`gauntlet.redact.redact_data`), and :func:`finish` scrubs the files other
@@ -15,187 +12,58 @@ programs wrote there (Locust's report, Chaos Toolkit's journal and log).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import jinja2
 import markupsafe
 
-from gauntlet import charts, history, paths
+from gauntlet import charts, history, run_folder
 from gauntlet.environment import Environment
-from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult, ClaimVerdict, Verdict, describe_finding, judge, passes_gate
-from gauntlet.redact import redact, redact_data, scrub_tree
+from gauntlet.redact import redact_data, scrub_tree
+from gauntlet.run_folder import CHECKS_FILE, Run, Status, write_atomic
 
-Status = Literal["running", "complete", "interrupted", "error"]
-RUN_FILE, CHECKS_FILE, RESULTS_FILE = "run.json", "checks.jsonl", "results.json"
-_META_FIELDS = ("id", "environment", "kind", "status")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-@dataclass(frozen=True)
-class Run:
-    """A run folder and what it is a run of."""
-
-    dir: Path
-
-    @property
-    def meta(self) -> dict:
-        """``run.json``; a ConfigError naming the file when it is not a run record (truncated, foreign)."""
-        path = self.dir / RUN_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise ConfigError(f"{path}: cannot read the run record ({exc})") from None
-        missing = [k for k in _META_FIELDS if not isinstance(data, dict) or not isinstance(data.get(k), str)]
-        if missing:
-            got = f"a {type(data).__name__}" if not isinstance(data, dict) else f"no text field {missing[0]!r}"
-            raise ConfigError(f"{path}: not a gauntlet run record: expected an object with {list(_META_FIELDS)}, got {got}")
-        return data
-
-    def record(self, result: CheckResult) -> None:
-        """Append one finished check, secrets masked; flushed at once so an interruption keeps it."""
-        with open(self.dir / CHECKS_FILE, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(redact_data(result.to_json()), sort_keys=True, default=str) + "\n")
-            handle.flush()
-
-    def results(self) -> list[CheckResult]:
-        """The checks recorded so far. A last line cut short (a write interrupted) is not evidence and is left
-        out (:meth:`cut_short` says so); any other line that is not a check record is a ConfigError naming it."""
-        path = self.dir / CHECKS_FILE
-        lines, cut = self._lines()
-        out = []
-        for number, line in enumerate(lines[:-1] if cut else lines, 1):
-            if not line.strip():
-                continue
-            try:
-                out.append(CheckResult.from_json(json.loads(line)))
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                raise ConfigError(f"{path}:{number}: not a check record ({type(exc).__name__}: {exc})"[:400]) from None
-        return out
-
-    def cut_short(self) -> bool:
-        """Whether ``checks.jsonl`` ends in a line that is not complete JSON and has no newline: a write cut short."""
-        return self._lines()[1]
-
-    def _lines(self) -> tuple[list[str], bool]:
-        path = self.dir / CHECKS_FILE
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return [], False
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the checks ({exc})") from None
-        lines = text.splitlines()
-        if not text or text.endswith("\n"):
-            return lines, False
-        try:
-            json.loads(lines[-1])
-        except ValueError:
-            return lines, True
-        return lines, False
-
-    def add_ran(self, *evidence: str) -> None:
-        """Note evidence sources this run executed."""
-        meta = self.meta
-        meta["ran"] = sorted(set(meta.get("ran", [])) | set(evidence))
-        write_atomic(self.dir / RUN_FILE, json.dumps(meta, indent=2))
-
-    def add_unavailable(self, evidence: str, why: str) -> None:
-        """Note an evidence source this run could not execute, and why."""
-        meta = self.meta
-        meta.setdefault("unavailable", {})[evidence] = redact(why)
-        write_atomic(self.dir / RUN_FILE, json.dumps(meta, indent=2))
-
-    def add_error(self, why: str) -> None:
-        """Note that a runner could not gather its evidence: the run finishes as ``error``, never ``complete``."""
-        meta = self.meta
-        meta["errors"] = [*meta.get("errors", []), redact(why)]
-        write_atomic(self.dir / RUN_FILE, json.dumps(meta, indent=2))
-
-
-def new_run(env: Environment, kind: str, command: str, reports: Path | None = None) -> Run:
-    """Create ``reports/<timestamp>-<env>-<kind>/`` with its ``run.json``."""
-    reports = reports or paths.reports_dir()
-    started = _now()
-    base = f"{started:%Y%m%dT%H%M%SZ}-{env.name}-{kind}"
-    for n in range(1, 1000):
-        folder = reports / (base if n == 1 else f"{base}-{n}")
-        try:
-            folder.mkdir(parents=True)
-            break
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise ConfigError(f"{reports}: cannot create a run folder there ({exc.strerror or exc}): set "
-                              "GAUNTLET_REPORTS_DIR to a folder gauntlet may write") from None
-    else:
-        raise ConfigError(f"{reports}: 999 runs named {base} already: cannot create another")
-    meta: dict[str, Any] = {"id": folder.name, "environment": env.name, "kind": kind, "command": redact(command),
-            "started": started.isoformat(timespec="seconds"), "finished": None, "status": "running", "ran": [], "unavailable": {}}
-    write_atomic(folder / RUN_FILE, json.dumps(meta, indent=2))
-    return Run(folder)
-
-
-def find_run(name: str | None = None, reports: Path | None = None) -> Run:
-    """A run folder by name (or path), or the newest one."""
-    reports = reports or paths.reports_dir()
-    if name is None:
-        latest = reports / "latest"
-        if not latest.exists():
-            raise ConfigError(f"{reports}: no run yet (reports/latest does not exist)")
-        return Run(latest.resolve())
-    folder = Path(name) if Path(name).is_absolute() or os.sep in name else reports / name
-    if not (folder / RUN_FILE).is_file():
-        known = sorted(p.name for p in reports.glob("*") if (p / RUN_FILE).is_file())[-5:]
-        raise ConfigError(f"{folder}: not a run folder (no {RUN_FILE}); recent runs: {known}")
-    return Run(folder)
+RESULTS_FILE = "results.json"
 
 
 def finish(run: Run, env: Environment, status: Status, extra: dict | None = None) -> dict:
-    """Judge the run's claims and write results.json, junit.xml and index.html."""
-    meta = run.meta
-    if status == "complete" and meta.get("errors"):
-        status = "error"
-    if meta["status"] == "running" or status != "complete":
-        meta["status"] = status
-    meta["finished"] = meta.get("finished") or _now().isoformat(timespec="seconds")
-    meta.update(extra or {})
-    write_atomic(run.dir / RUN_FILE, json.dumps(meta, indent=2))
+    """Close the run with ``status``, judge its claims, set them against the history and write the report:
+    results.json and junit.xml (before the history is written: a history store that fails leaves them), then
+    index.html with the trends; the document of results.json."""
+    meta = run_folder.close(run, status, extra)
+    results, verdicts, document = _judged(run, env, meta)
+    store = history.store_path(env.history.path)
+    _compare(document, meta, env, store)
+    write_atomic(run.dir / RESULTS_FILE, json.dumps(document, indent=2))
+    write_atomic(run.dir / "junit.xml", junit_xml(meta, results, verdicts))
+    trend = _remember(document, meta, env, store)
+    write_atomic(run.dir / "index.html", html(document, charts.run_charts(run.dir, trend)))
+    scrub_tree(run.dir)
+    run_folder.point_latest(run)
+    return document
+
+
+def _judged(run: Run, env: Environment, meta: dict) -> tuple[list[CheckResult], list[ClaimVerdict], dict]:
+    """The checks recorded, the claims' verdicts, and results.json's document (secrets masked)."""
     results = run.results()
     verdicts = judge(env, results, ran=meta.get("ran", ()), unavailable=meta.get("unavailable", {}))
-    document = redact_data(_results_document(run, meta, results, verdicts))
-    store = history.store_path(env.history.path)
+    return results, verdicts, redact_data(_results_document(run, meta, results, verdicts))
+
+
+def _compare(document: dict, meta: dict, env: Environment, store: Path) -> None:
+    """Note in ``document`` the previous comparable run (same environment and kind, started before) and the regressions since."""
     previous = next(iter(history.recent(store, env.name, last=1, kind=meta["kind"], before=meta)), None)
     document["regressions"] = history.regressions(document, previous, env.history.tolerance)
     document["previous"] = previous.id if previous else None
-    write_atomic(run.dir / RESULTS_FILE, json.dumps(document, indent=2))
-    write_atomic(run.dir / "junit.xml", junit_xml(meta, results, verdicts))
+
+
+def _remember(document: dict, meta: dict, env: Environment, store: Path) -> dict[str, list[float | None]]:
+    """Add the run to the history; the trend of the last comparable runs, this one included."""
     history.record(document, store)
-    trend = history.trend(history.recent(store, env.name, last=14, kind=meta["kind"]))
-    write_atomic(run.dir / "index.html", html(document, charts.run_charts(run.dir, trend)))
-    scrub_tree(run.dir)
-    _point_latest(run)
-    return document
+    return history.trend(history.recent(store, env.name, last=14, kind=meta["kind"]))
 
 
 def rebuild(run: Run, env: Environment) -> dict:
@@ -216,15 +84,6 @@ def _results_document(run: Run, meta: dict, results: list[CheckResult], verdicts
         "claims": [v.to_json() for v in verdicts],
         "checks": [r.to_json() for r in results],
     }
-
-
-def _point_latest(run: Run) -> None:
-    latest = run.dir.parent / "latest"
-    tmp = run.dir.parent / ".latest.tmp"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(run.dir.name)
-    os.replace(tmp, latest)
 
 
 def junit_xml(meta: dict, results: Iterable[CheckResult], verdicts: Iterable[ClaimVerdict]) -> str:

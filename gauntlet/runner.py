@@ -22,7 +22,7 @@ from gauntlet.children import Child, check_fan_out
 from gauntlet.environment import Claim, Environment, conformance_suites
 from gauntlet.exceptions import ConfigError, RunError, SafetyRefusal
 from gauntlet.redact import redact
-from gauntlet.report import Run
+from gauntlet.run_folder import Run
 
 
 def check_suites(suites: Iterable[str]) -> list[str]:

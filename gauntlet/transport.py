@@ -7,7 +7,7 @@ at most until that deadline, which then raises ``httpx.ReadTimeout`` (or ``Conne
 saying :data:`DEADLINE`. The answer's body is read up to the cap of its kind
 (:meth:`gauntlet.environment.Limits.body_cap`, the kind from the request's path), beyond which
 :class:`AnswerTooLarge` is raised and the connection dropped; the cap is also in the response's
-``gauntlet.body_cap`` extension, for the reader of the decoded body (:func:`gauntlet.goproxy.client.request`).
+``gauntlet.body_cap`` extension, for the reader of the decoded body (:func:`gauntlet.answers.request`).
 """
 
 from __future__ import annotations

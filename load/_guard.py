@@ -40,8 +40,8 @@ from locust import events
 from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 
-from gauntlet.environment import load_environment
-from gauntlet.load.params import LoadParams, UserKind, default_profile, resolve
+from gauntlet.environment import UserKind, load_environment
+from gauntlet.load.params import LoadParams, default_profile, resolve
 from gauntlet.load.watch import Budget, Point, Snapshot, StopWatch, Trip, Windows, shares
 from gauntlet.redact import redact_data
 

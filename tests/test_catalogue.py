@@ -34,7 +34,8 @@ def test_api_answers(workload):
 def test_a_check_declares_its_kind_what_it_observes_and_where(tmp_path):
     cat = build(tmp_path, {"shop/test_api.py": CHECK})
     kind = cat.kinds["shop.api.answers"]
-    assert (kind.source, kind.observes, kind.per_workload, kind.title) == ("conformance:shop", "component", True, "The API answers: rule 1.")
+    assert (kind.source, kind.observes, kind.per_workload, kind.title) == (
+        "conformance:shop", "component", True, "The API answers: rule 1.")
     assert kind.where.endswith("conformance/shop/test_api.py:4") and cat.problems == ()
 
 

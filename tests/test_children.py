@@ -95,6 +95,7 @@ def test_a_child_that_dies_with_its_parent_goes_when_the_parent_is_killed_outrig
     time.sleep(0.3)  # the trampoline has set the death signal and exec'd
     parent.kill()
     parent.wait()
+    parent.stdout.close()  # type: ignore[union-attr]
     deadline = time.monotonic() + 5
     while children.group_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)

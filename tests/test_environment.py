@@ -85,18 +85,24 @@ BAD = [
     ("bad-endpoint-url", _set("endpoints.0.url", "not a url"), "endpoints[0].url", "expected an absolute URL"),
     ("bad-endpoint-role", _set("endpoints.0.role", "gateway"), "endpoints[0].role", "expected 'edge'"),
     ("profile-without-duration", _drop("load_profiles.smoke.duration_s"), "load_profiles.smoke.duration_s", "required field is missing"),
-    ("profile-without-request-bound", _drop("load_profiles.smoke.max_requests"), "load_profiles.smoke.max_requests", "required field is missing"),
-    ("profile-unknown-endpoint", _set("load_profiles.smoke.endpoint", "cdn"), "load_profiles.smoke.endpoint", "expected one of the endpoints ['edge']"),
+    ("profile-without-request-bound", _drop("load_profiles.smoke.max_requests"), "load_profiles.smoke.max_requests",
+     "required field is missing"),
+    ("profile-unknown-endpoint", _set("load_profiles.smoke.endpoint", "cdn"), "load_profiles.smoke.endpoint",
+     "expected one of the endpoints ['edge']"),
     ("profile-zero-users", _set("load_profiles.smoke.users", 0), "load_profiles.smoke.users", "greater than or equal to 1"),
     ("slo-with-a-claim", _set("load_profiles.smoke.slos.0.claim", "sample-fast"), "load_profiles.smoke.slos[0].claim", "unknown field"),
     ("slo-metric-twice", _set("load_profiles.smoke.slos", [{"metric": "p95_ms", "max": 1}, {"metric": "p95_ms", "max": 2}]),
      "load_profiles.smoke.slos[1].metric", "a second p95_ms SLO: a profile has one SLO per metric"),
     ("slo-two-bounds", _set("load_profiles.smoke.slos.0.min", 1), "load_profiles.smoke.slos[0]", "exactly one of min or max"),
     ("slo-unknown-metric", _set("load_profiles.smoke.slos.0.metric", "p42"), "load_profiles.smoke.slos[0].metric", "expected 'rps'"),
-    ("waiver-unknown-claim", _set("waivers", [{"claim": "sample-nope", "reason": "r", "owner": "o", "expires": "2030-01-01"}]), "waivers[0].claim", "expected a claim id of this environment"),
-    ("waiver-bad-date", _set("waivers", [{"claim": "sample-fast", "reason": "r", "owner": "o", "expires": "next week"}]), "waivers[0].expires", "expected a date as YYYY-MM-DD"),
-    ("waiver-without-owner", _set("waivers", [{"claim": "sample-fast", "reason": "r", "expires": "2030-01-01"}]), "waivers[0].owner", "required field is missing"),
-    ("chaos-negative-blast-radius", _set("chaos", {"allowed": True, "max_pods_per_action": -1}), "chaos.max_pods_per_action", "greater than or equal to 0"),
+    ("waiver-unknown-claim", _set("waivers", [{"claim": "sample-nope", "reason": "r", "owner": "o", "expires": "2030-01-01"}]),
+     "waivers[0].claim", "expected a claim id of this environment"),
+    ("waiver-bad-date", _set("waivers", [{"claim": "sample-fast", "reason": "r", "owner": "o", "expires": "next week"}]),
+     "waivers[0].expires", "expected a date as YYYY-MM-DD"),
+    ("waiver-without-owner", _set("waivers", [{"claim": "sample-fast", "reason": "r", "expires": "2030-01-01"}]),
+     "waivers[0].owner", "required field is missing"),
+    ("chaos-negative-blast-radius", _set("chaos", {"allowed": True, "max_pods_per_action": -1}), "chaos.max_pods_per_action",
+     "greater than or equal to 0"),
     ("hpa-min-above-max", _set("kubernetes", {"context": "c", "api_server": "https://127.0.0.1:6443",
                                               "workloads": [{"namespace": "castle", "name": "www", "hpa": {"min": 5, "max": 2}}]}),
      "kubernetes.workloads[0].hpa", "min (5) must not exceed max (2)"),
@@ -199,8 +205,10 @@ def test_every_bundled_environment_loads():
     assert set(names) >= {"athens-production", "athens-staging", "castle", "artifacthub-production", "artifacthub-staging", "local"}
 
 
-@pytest.mark.parametrize("env", load_all(environment.paths.ROOT / "environments") if (environment.paths.ROOT / "environments" / "local.yaml").exists() else [],
-                         ids=lambda e: e.name)
+SHIPPED = environment.paths.ROOT / "environments"
+
+
+@pytest.mark.parametrize("env", load_all(SHIPPED) if (SHIPPED / "local.yaml").exists() else [], ids=lambda e: e.name)
 def test_every_claim_quotes_its_seed(env):
     """A shipped claim's quote must be its seed document's own words (whitespace folded)."""
     if not SEEDS.is_dir():

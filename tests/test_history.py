@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gauntlet import history, report
+from gauntlet import history, report, run_folder
 from gauntlet.environment import load_environment
 from gauntlet.ledger import CheckResult
 
@@ -21,7 +21,7 @@ def load_check(outcome: str, p95: float, rps: float) -> CheckResult:
 
 
 def run_once(env, *results: CheckResult) -> dict:
-    run = report.new_run(env, "load", "gauntlet load sample --profile smoke")
+    run = run_folder.new_run(env, "load", "gauntlet load sample --profile smoke")
     run.add_ran("load:smoke")
     for result in results:
         run.record(result)
@@ -60,7 +60,7 @@ def test_recent_lists_runs_newest_first_with_verdicts_and_figures(env):
 
 def test_other_kinds_are_not_comparable(env):
     run_once(env, load_check("passed", 100, 50))
-    run = report.new_run(env, "conformance", "c")
+    run = run_folder.new_run(env, "conformance", "c")
     assert report.finish(run, env, "complete")["previous"] is None
 
 
@@ -73,12 +73,14 @@ def test_history_command_shows_runs_and_trend(env):
 
     first = run_once(env, load_check("passed", 100, 50))
     second = run_once(env, load_check("failed", 180, 30))
-    proc = subprocess.run([sys.executable, "-m", "gauntlet", "history", "sample", "--json"], capture_output=True, text=True, timeout=60, cwd=paths.ROOT)
+    proc = subprocess.run([sys.executable, "-m", "gauntlet", "history", "sample", "--json"],
+                          capture_output=True, text=True, timeout=60, cwd=paths.ROOT)
     out = json.loads(proc.stdout)
     assert [r["verdicts"]["sample-fast"] for r in out["runs"]] == ["violated", "verified"]
     assert out["trend"]["load:smoke:p95:p95_ms"] == [100.0, 180.0]
     assert [r["regressions"] for r in out["runs"]] == [second["regressions"], []]
-    table = subprocess.run([sys.executable, "-m", "gauntlet", "history", "sample"], capture_output=True, text=True, timeout=60, cwd=paths.ROOT)
+    table = subprocess.run([sys.executable, "-m", "gauntlet", "history", "sample"],
+                           capture_output=True, text=True, timeout=60, cwd=paths.ROOT)
     assert "sample-fast" in table.stdout and "100 → 180" in table.stdout
     flagged = [line for line in table.stdout.splitlines() if line.startswith("regression in ")]
     assert flagged == [f"regression in {second['run']['id']}: {r}" for r in second["regressions"]], table.stdout

@@ -113,6 +113,16 @@ def test_a_kind_no_claim_names_is_deselected_and_counted(checks):
     outcome.stdout.fnmatch_lines(["gauntlet: 2 checks are evidence for no claim of sample: deselected"])
 
 
+def test_a_warning_inside_a_check_never_decides_its_outcome(checks, env_dir):
+    """The checks run with the project's ini (warnings as errors, pyproject.toml): a warning is shown, not a failure."""
+    checks.makeini("[pytest]\nfilterwarnings = error\n")
+    (checks.path / "conformance" / "goproxy" / "test_sample.py").write_text(
+        "import warnings\n\nimport pytest\n\n@pytest.mark.check('goproxy.list.canonical-versions')\n"
+        "def test_warns():\n    warnings.warn('the target sent something odd', DeprecationWarning)\n")
+    outcome = checks.runpytest("--env", "sample", "conformance")
+    outcome.assert_outcomes(passed=1, warnings=1)
+
+
 def test_unknown_environment_is_a_usage_error(checks):
     outcome = checks.runpytest("--env", "nowhere", "conformance")
     assert outcome.ret == pytest.ExitCode.USAGE_ERROR

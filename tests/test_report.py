@@ -1,4 +1,4 @@
-"""The report writer: run folders, atomic writes, interrupted runs, JUnit, HTML, no secrets."""
+"""The report writer: results, JUnit, HTML, interrupted runs, no secrets."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from gauntlet import report
+from gauntlet import report, run_folder
 from gauntlet.environment import load_environment
-from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult
 
 
@@ -25,16 +24,8 @@ def check(outcome: str, claim: str = "sample-protocol", message: str = "") -> Ch
                        outcome=outcome, message=message, kinds=kinds, details=details)
 
 
-def test_run_folder_is_named_by_time_env_and_kind(env):
-    run = report.new_run(env, "conformance", "gauntlet conformance sample")
-    assert run.dir.name.endswith("-sample-conformance")
-    assert run.meta["status"] == "running"
-    second = report.new_run(env, "conformance", "again")
-    assert second.dir != run.dir, "two runs in the same second must not share a folder"
-
-
 def test_finished_run_writes_results_junit_and_html(env):
-    run = report.new_run(env, "conformance", "gauntlet conformance sample")
+    run = run_folder.new_run(env, "conformance", "gauntlet conformance sample")
     run.add_ran("conformance:goproxy")
     run.record(check("failed", message="GET https://edge/x/@v/list: expected 200, got 503"))
     run.record(check("passed", claim="sample-fast"))
@@ -62,7 +53,7 @@ def test_finished_run_writes_results_junit_and_html(env):
 
 def test_partial_coverage_shows_in_the_json_the_junit_and_the_page(env):
     """sample-protocol names goproxy.*: one kind passed and the rest not run is verified, in part, and says so."""
-    run = report.new_run(env, "conformance", "gauntlet conformance sample")
+    run = run_folder.new_run(env, "conformance", "gauntlet conformance sample")
     run.record(check("passed"))
     run.record(CheckResult("conformance/goproxy/test_x.py::test_go", "conformance", ("sample-protocol",), "skipped",
                            "no go binary on PATH", kinds=("goproxy.go-client.download-verifies",)))
@@ -84,10 +75,10 @@ def test_partial_coverage_shows_in_the_json_the_junit_and_the_page(env):
 
 
 def test_interrupted_run_leaves_a_valid_partial_report(env):
-    run = report.new_run(env, "gate", "gauntlet gate sample")
+    run = run_folder.new_run(env, "gate", "gauntlet gate sample")
     run.record(check("passed"))
     # The process dies here: no finish(). The report is rebuilt from what was recorded.
-    document = report.rebuild(report.find_run(run.dir.name), env)
+    document = report.rebuild(run_folder.find_run(run.dir.name), env)
     assert document["run"]["status"] == "interrupted"
     assert next(c for c in document["claims"] if c["id"] == "sample-protocol")["verdict"] == "verified"
     assert json.loads((run.dir / "results.json").read_text())["run"]["status"] == "interrupted"
@@ -95,27 +86,14 @@ def test_interrupted_run_leaves_a_valid_partial_report(env):
 
 
 def test_interrupted_finish_is_marked(env):
-    run = report.new_run(env, "conformance", "c")
+    run = run_folder.new_run(env, "conformance", "c")
     assert report.finish(run, env, "interrupted")["run"]["status"] == "interrupted"
     assert report.rebuild(run, env)["run"]["status"] == "interrupted", "rebuilding keeps the interruption"
 
 
-def test_atomic_write_never_leaves_a_half_file(tmp_path, monkeypatch):
-    target = tmp_path / "results.json"
-    target.write_text('{"old": true}')
-
-    def broken_replace(src, dst):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(report.os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        report.write_atomic(target, '{"new": true}')
-    assert json.loads(target.read_text()) == {"old": True}
-
-
 def test_secrets_never_reach_the_report(env, monkeypatch):
     monkeypatch.setenv("DB_PASSWORD", "hunter2-very-secret")
-    run = report.new_run(env, "conformance", "gauntlet conformance sample --set db.password=hunter2-very-secret")
+    run = run_folder.new_run(env, "conformance", "gauntlet conformance sample --set db.password=hunter2-very-secret")
     run.record(check("failed", message="connect postgres://hub:hunter2-very-secret@db:5432 failed; Authorization: Bearer abc.def"))
     report.finish(run, env, "complete")
     for name in ("run.json", "checks.jsonl", "results.json", "junit.xml", "index.html"):
@@ -124,15 +102,8 @@ def test_secrets_never_reach_the_report(env, monkeypatch):
         assert "abc.def" not in text, f"{name} leaks a bearer token"
 
 
-def test_unknown_run_is_a_clear_error(env):
-    with pytest.raises(ConfigError, match="no run yet"):
-        report.find_run()
-    with pytest.raises(ConfigError, match="not a run folder"):
-        report.find_run("20990101T000000Z-sample-gate")
-
-
 def test_html_escapes_target_text(env):
-    run = report.new_run(env, "conformance", "c")
+    run = run_folder.new_run(env, "conformance", "c")
     run.record(check("failed", message="<script>alert(1)</script> came back"))
     report.finish(run, env, "complete")
     page = (run.dir / "index.html").read_text()

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from gauntlet import report
+from gauntlet import report, run_folder
 from gauntlet.environment import load_environment
 from gauntlet.ledger import CheckResult
 
@@ -42,10 +42,11 @@ def browser():
 def run_with_charts(write_env, env_data):
     write_env(env_data)
     env = load_environment("sample")
-    run = report.new_run(env, "chaos", "gauntlet chaos sample athens-replica-crash --load smoke")
+    run = run_folder.new_run(env, "chaos", "gauntlet chaos sample athens-replica-crash --load smoke")
     run.add_ran("conformance:goproxy", "load:smoke")
     run.record(CheckResult("conformance/goproxy/test_protocol.py::test_list[edge]", "conformance", ("sample-protocol",), "passed"))
-    run.record(CheckResult("load:smoke:p95", "load", ("sample-fast",), "failed", "p95 812 ms > 500 ms", details={"figures": {"p95_ms": 812}}))
+    run.record(CheckResult("load:smoke:p95", "load", ("sample-fast",), "failed", "p95 812 ms > 500 ms",
+                           details={"figures": {"p95_ms": 812}}))
     (run.dir / "timeline-athens-replica-crash.json").write_text(json.dumps({
         "title": "athens-replica-crash", "time_to_recovery_s": 4.2,
         "series": [{"name": "p95", "unit": "ms", "points": [[t, 40 + (300 if 10 <= t <= 14 else 0)] for t in range(30)]},

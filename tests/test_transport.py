@@ -1,5 +1,5 @@
 """The bounded transport: a request ends at its deadline however slowly the answer comes, and an answer ends at
-its cap; both are TargetErrors naming the URL (through :func:`gauntlet.goproxy.client.request`)."""
+its cap; both are TargetErrors naming the URL (through :func:`gauntlet.answers.request`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from gauntlet import transport
+from gauntlet.answers import request
 from gauntlet.environment import Limits
 from gauntlet.exceptions import TargetError, TargetUnreachable
-from gauntlet.goproxy.client import request
 
 
 @pytest.fixture

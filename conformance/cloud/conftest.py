@@ -103,8 +103,10 @@ def certificates(edge: str, request: pytest.FixtureRequest, aws_configuration: C
         arns = [viewer["ACMCertificateArn"]] if viewer.get("ACMCertificateArn") else []
     else:
         lb = request.getfixturevalue("load_balancer")
-        https = [listener for listener in elbv2.describe_listeners(lb["LoadBalancerArn"], aws_configuration) if listener["Protocol"] == "HTTPS"]
-        arns = list(dict.fromkeys(a for listener in https for a in elbv2.listener_certificates(listener["ListenerArn"], aws_configuration)))
+        listeners = elbv2.describe_listeners(lb["LoadBalancerArn"], aws_configuration)
+        https = [listener for listener in listeners if listener["Protocol"] == "HTTPS"]
+        arns = list(dict.fromkeys(arn for listener in https
+                                  for arn in elbv2.listener_certificates(listener["ListenerArn"], aws_configuration)))
     return [acm.describe_certificate(arn, aws_configuration) for arn in arns]
 
 

@@ -54,7 +54,8 @@ def test_certificate_is_renewable_by_acm(certificates, edge, aws, aws_configurat
             f"certificates it issued), found {cert.get('Type')}")
         methods = {o.get("ValidationMethod") for o in cert.get("DomainValidationOptions") or []}
         assert methods == {"DNS"}, (
-            f"{edge}: certificate {arn}: ValidationMethod: expected DNS (renewed without anyone answering an email), found {sorted(map(str, methods))}")
+            f"{edge}: certificate {arn}: ValidationMethod: expected DNS (renewed without anyone answering an email), "
+            f"found {sorted(map(str, methods))}")
         if not aws.hosted_zone:
             continue
         zone = route53.find_hosted_zone(aws.hosted_zone, aws_configuration)

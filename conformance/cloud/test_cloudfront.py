@@ -77,7 +77,8 @@ def test_viewer_certificate_is_from_acm(distribution, aws):
                  f"{'the default *.cloudfront.net certificate' if viewer.get('CloudFrontDefaultCertificate') else viewer}")
     if aws.certificate_arn:
         assert arn == aws.certificate_arn, (
-            f"{_name(distribution)}: ViewerCertificate.ACMCertificateArn: expected {aws.certificate_arn} (aws.certificate_arn), found {arn}")
+            f"{_name(distribution)}: ViewerCertificate.ACMCertificateArn: expected {aws.certificate_arn} (aws.certificate_arn), "
+            f"found {arn}")
     version = viewer.get("MinimumProtocolVersion")
     assert version in TLS_1_2_OR_NEWER, (
         f"{_name(distribution)}: ViewerCertificate.MinimumProtocolVersion: expected TLSv1.2_2021 or newer, found {version!r}")

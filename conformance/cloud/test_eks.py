@@ -17,9 +17,11 @@ def test_node_group_scales_within_the_stated_bounds(node_group, aws):
     scaling, name = node_group.get("scalingConfig", {}), node_group["nodegroupName"]
     found = (scaling.get("minSize"), scaling.get("maxSize"))
     expected = (aws.node_group_size.min, aws.node_group_size.max)
-    assert found == expected, f"node group {name}: scalingConfig min..max: expected {expected[0]}..{expected[1]}, found {found[0]}..{found[1]}"
+    assert found == expected, (f"node group {name}: scalingConfig min..max: expected {expected[0]}..{expected[1]}, "
+                               f"found {found[0]}..{found[1]}")
     desired = scaling.get("desiredSize") or 0
-    assert expected[0] <= desired <= expected[1], f"node group {name}: scalingConfig.desiredSize: expected {expected[0]}..{expected[1]}, found {desired}"
+    assert expected[0] <= desired <= expected[1], (
+        f"node group {name}: scalingConfig.desiredSize: expected {expected[0]}..{expected[1]}, found {desired}")
     assert node_group.get("status") == "ACTIVE", f"node group {name}: status: expected ACTIVE, found {node_group.get('status')}"
 
 

@@ -28,7 +28,8 @@ def test_engine_is_postgresql(db_instance):
 def test_storage_is_encrypted(db_instance):
     """The main datastore holds user accounts and secrets: its storage is encrypted at rest."""
     assert db_instance.get("StorageEncrypted") is True, (
-        f"RDS instance {db_instance['DBInstanceIdentifier']}: StorageEncrypted: expected true, found {db_instance.get('StorageEncrypted')!r}")
+        f"RDS instance {db_instance['DBInstanceIdentifier']}: StorageEncrypted: expected true, "
+        f"found {db_instance.get('StorageEncrypted')!r}")
 
 
 @pytest.mark.check("aws.rds.backups-retained")
@@ -44,14 +45,16 @@ def test_automated_backups_are_retained(db_instance):
 def test_deletion_protection_is_on(db_instance):
     """The production datastore cannot be deleted by one API call."""
     assert db_instance.get("DeletionProtection") is True, (
-        f"RDS instance {db_instance['DBInstanceIdentifier']}: DeletionProtection: expected true, found {db_instance.get('DeletionProtection')!r}")
+        f"RDS instance {db_instance['DBInstanceIdentifier']}: DeletionProtection: expected true, "
+        f"found {db_instance.get('DeletionProtection')!r}")
 
 
 @pytest.mark.check("aws.rds.not-public")
 def test_instance_is_not_publicly_accessible(db_instance):
     """"The subnet group will list only the private subnets\": the instance has no public address."""
     assert db_instance.get("PubliclyAccessible") is False, (
-        f"RDS instance {db_instance['DBInstanceIdentifier']}: PubliclyAccessible: expected false, found {db_instance.get('PubliclyAccessible')!r}")
+        f"RDS instance {db_instance['DBInstanceIdentifier']}: PubliclyAccessible: expected false, "
+        f"found {db_instance.get('PubliclyAccessible')!r}")
 
 
 @pytest.mark.check("aws.rds.private-subnets")

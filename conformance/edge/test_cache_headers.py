@@ -13,11 +13,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from gauntlet.answers import Fetched
 from gauntlet.edge.client import get
 from gauntlet.edge.headers import CacheControl, content_coding, freshness, vary
 from gauntlet.edge.providers import Provider
 from gauntlet.edge.targets import Resource
-from gauntlet.goproxy.client import Fetched
 
 
 def _served(answer: Fetched) -> Fetched:

@@ -18,12 +18,12 @@ import uuid
 import httpx
 import pytest
 
+from gauntlet.answers import Fetched
 from gauntlet.edge.client import get, until_served, with_query
 from gauntlet.edge.headers import age, freshness
 from gauntlet.edge.providers import Provider
 from gauntlet.edge.targets import Resource
 from gauntlet.environment import Cdn
-from gauntlet.goproxy.client import Fetched
 
 SLACK_S = 2  # Age has one-second resolution; the edge and this host may round differently
 
@@ -73,7 +73,8 @@ def test_age_grows_between_hits(age_resource: Resource, edge_http: httpx.Client,
     first_age = age(first.headers)
     if first_age is None:
         if provider.sends_age:
-            pytest.fail(f"{first.describe()}: {_status(provider, first)}: expected an Age header, {provider.label} sends one on cached answers")
+            pytest.fail(f"{first.describe()}: {_status(provider, first)}: expected an Age header, "
+                        f"{provider.label} sends one on cached answers")
         pytest.skip(f"{first.describe()}: no Age header ({provider.label} documents none); the hit check judges caching")
     time.sleep(1.1)
     second = get(edge_http, age_resource.endpoint, url)
@@ -105,7 +106,8 @@ def test_mutable_resource_is_refreshed_within_its_ttl(mutable_resource: Resource
         pytest.fail(f"{where}: served from the edge's cache although it says {fresh.cache_control}: clients get a stored copy "
                     f"of unknown age, expected a fresh answer (at most {ttl} s old)")
     if served_age is not None:
-        assert served_age <= ttl + SLACK_S, f"{where}: served {served_age} s old, expected at most {ttl} s (class {mutable_resource.request_class.name})"
+        assert served_age <= ttl + SLACK_S, (
+            f"{where}: served {served_age} s old, expected at most {ttl} s (class {mutable_resource.request_class.name})")
     lifetime = fresh.lifetime_s
     if lifetime is None:
         default = provider.default_ttl_s

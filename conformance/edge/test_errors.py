@@ -1,4 +1,5 @@
-"""Errors and banners at the edge: no raw stack traces, the declared maintenance page, no version banners.
+"""Errors and banners at the edge: no raw stack traces, the declared maintenance page, no version banners
+(in Server, the forbidden headers, or Via).
 
 Seeds: Artifact Hub's CloudFront has "a set of behaviors to define more explicitly how some special
 paths and errors should be handled" and an S3 origin for "the maintenance page" (004). A version
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from gauntlet.edge.client import get
-from gauntlet.edge.headers import stack_trace, version_banners
+from gauntlet.edge.headers import stack_trace, version_banners, via_software
 from gauntlet.edge.targets import Resource, base_url
 from gauntlet.environment import Cdn, Endpoint
 
@@ -32,15 +33,33 @@ def test_errors_show_no_stack_trace(error_resource: Resource, edge_http: httpx.C
 @pytest.mark.check("edge.errors.no-version-banner")
 def test_no_version_banners(cdn_edge: Endpoint, cdn: Cdn, edge_http: httpx.Client):
     """No answer of the edge (a resource of each class, an error) carries a forbidden header or a versioned ``Server``."""
-    paths = list(dict.fromkeys([c.paths[0] for c in cdn.request_classes] + ["/gauntlet/no-such-path"]))
     found = {}
-    for path in paths:
+    for path in _probe_paths(cdn):
         answer = get(edge_http, cdn_edge, base_url(cdn_edge) + path)
         banners = version_banners(answer.headers, cdn.forbidden_headers)
         if banners:
             found[f"GET {answer.url}: {answer.status}"] = "; ".join(banners)
     shown = "; ".join(f"{where}: {banners}" for where, banners in found.items())
     assert not found, f"{shown}: expected none of {list(cdn.forbidden_headers)} and no version in Server (cdn.forbidden_headers)"
+
+
+@pytest.mark.check("edge.errors.no-via-software")
+def test_via_names_no_software_version(cdn_edge: Endpoint, cdn: Cdn, edge_http: httpx.Client):
+    """No answer of the edge (a resource of each class, an error) carries a ``Via`` entry naming its software and
+    version: like a Server banner it names what to attack, and RFC 9110 7.6.3 lets a proxy say only a pseudonym."""
+    found = {}
+    for path in _probe_paths(cdn):
+        answer = get(edge_http, cdn_edge, base_url(cdn_edge) + path)
+        named = via_software(answer.headers)
+        if named:
+            found[f"GET {answer.url}: {answer.status}"] = "; ".join(named)
+    shown = "; ".join(f"{where}: Via: {entries}" for where, entries in found.items())
+    assert not found, f"{shown}: expected no software version in Via"
+
+
+def _probe_paths(cdn: Cdn) -> list[str]:
+    """A path of each request class, and one that does not exist (an error answer)."""
+    return list(dict.fromkeys([c.paths[0] for c in cdn.request_classes] + ["/gauntlet/no-such-path"]))
 
 
 @pytest.mark.check("edge.errors.maintenance-page")

@@ -47,7 +47,8 @@ def test_plain_http_redirects_to_https(plain_http_address: Address, environment:
     kept = target.path + (f"?{target.query}" if target.query else "")
     assert kept == probe, f"GET {url}: {answer.status} to {location}: {expected}, found path {kept!r}"
     allowed = _https_hosts(environment, urlsplit(url).hostname or "")
-    assert target.hostname in allowed, f"GET {url}: {answer.status} to {location}: expected a host of this edge ({sorted(allowed)}), found {target.hostname}"
+    assert target.hostname in allowed, (
+        f"GET {url}: {answer.status} to {location}: expected a host of this edge ({sorted(allowed)}), found {target.hostname}")
 
 
 @pytest.mark.check("edge.https.served")

@@ -101,7 +101,8 @@ def test_only_tls_1_2_or_newer(tls_scan, tls_target, environment: Environment):
 def test_no_weak_cipher_suites(tls_scan, tls_target):
     """No cipher suite that is broken or below 128-bit security: NULL, anonymous, export, RC4, DES/3DES, RC2/IDEA, MD5."""
     weak = _scanned(tls_scan, tls_target)["weak_ciphers"]
-    shown = "; ".join(f"{w['protocol']} {w['name']} ({w['why']})" for w in weak[:6]) + (f"; and {len(weak) - 6} more" if len(weak) > 6 else "")
+    shown = "; ".join(f"{w['protocol']} {w['name']} ({w['why']})" for w in weak[:6])
+    shown += f"; and {len(weak) - 6} more" if len(weak) > 6 else ""
     assert not weak, f"{_where(tls_target)}: accepts {len(weak)} weak cipher suites: {shown}; expected none"
 
 

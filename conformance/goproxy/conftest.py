@@ -24,6 +24,7 @@ from gauntlet.goproxy.client import GoproxyClient, PerThread
 from gauntlet.goproxy.gosum import read_go_sum
 from gauntlet.goproxy.sumdb import Database, database
 from gauntlet.plugin import HTTP_TIMEOUT, environment_of, ssl_context
+from gauntlet.urls import is_loopback
 
 _FETCHERS = 4  # concurrent requests of the session's answer cache
 _PROBES = ("probe", "probe_module", "mixed_case_probe")
@@ -44,7 +45,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     ``probe_module``: each module of it once; ``mixed_case_probe``: those with an upper-case letter."""
     env = environment_of(metafunc.config)
     if env.goproxy is None:
-        absent = [pytest.param(None, marks=pytest.mark.skip(reason=f"environment {env.name} serves no Go module proxy (no goproxy section)"))]
+        reason = f"environment {env.name} serves no Go module proxy (no goproxy section)"
+        absent = [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
         for name in {"target", *_PROBES} & set(metafunc.fixturenames):
             metafunc.parametrize(name, absent, ids=["no-goproxy"])
         return
@@ -150,7 +152,7 @@ def go_downloads(environment: Environment, goproxies: dict[str, GoproxyClient],
         started[endpoint.name] = pool.submit(
             goclient.download, go, goproxies[endpoint.name].base_url, modules, scratch / endpoint.name,
             deadline_s=GO_START_S + 3 * len(modules) * endpoint.request_deadline_s, memory_bytes=environment.limits.go_client_mb << 20,
-            gosumdb=gosumdb, ca_files=ca_files, loopback_only=goclient.is_loopback(str(endpoint.url)))
+            gosumdb=gosumdb, ca_files=ca_files, loopback_only=is_loopback(str(endpoint.url)))
     yield started
     pool.shutdown(wait=True, cancel_futures=True)
     shutil.rmtree(scratch, ignore_errors=True)

@@ -37,7 +37,8 @@ def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, go_dow
     unreachable = [f for f in failed if NO_ANSWER.search(f) and f"{go_download.proxy}/" in f and "proxyconnect" not in f]
     if unreachable and len(unreachable) == len(failed):
         raise TargetUnreachable(f"{go_download.settings} go mod download: {unreachable[0]}")
-    blocked = " (the go client tried a host beyond the endpoint, which is blocked here)" if "proxyconnect" in go_download.stderr + "".join(failed) else ""
+    tried_beyond = "proxyconnect" in go_download.stderr + "".join(failed)
+    blocked = " (the go client tried a host beyond the endpoint, which is blocked here)" if tried_beyond else ""
     assert not failed and go_download.returncode == 0, (
         f"{go_download.settings} go mod download: " + ("; ".join(failed[:3]) or go_download.stderr.strip()[-300:]) + blocked)
     wrong = [f"{r['Path']}@{r['Version']}{suffix}: go computed {r.get(field)}, go.sum has {known_sums[key]}"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from gauntlet.answers import Fetched
 from gauntlet.goproxy import info as revinfo
 from gauntlet.goproxy.archive import module_path, retractions, zip_problems
-from gauntlet.goproxy.client import Fetched, GoproxyClient
+from gauntlet.goproxy.client import GoproxyClient
 from gauntlet.goproxy.module import escape, go_latest, is_canonical, is_pseudo, is_valid_semver, retracted_by
 from gauntlet.goproxy.protocol import artefact_path
 from gauntlet.goproxy.rfc3339 import problem as time_problem
@@ -111,7 +112,8 @@ def test_latest_is_optional_but_never_an_error(goproxy, probe_module):
     assert is_valid_semver(latest), f"{answer.describe()}: expected JSON with a semantic Version, found {latest!r}"
     listing = goproxy.list(probe_module)
     listed = _listed(listing) if listing.status == 200 else []
-    assert not listed or latest in listed or is_pseudo(latest), f"{answer.describe()}: @latest is {latest}, which {listing.url} {listed} does not hold"
+    assert not listed or latest in listed or is_pseudo(latest), (
+        f"{answer.describe()}: @latest is {latest}, which {listing.url} {listed} does not hold")
 
 
 def _go_pick(goproxy: GoproxyClient, module: str, listed: list[str]) -> tuple[str | None, str | None]:

@@ -14,8 +14,8 @@ from collections import Counter
 
 import pytest
 
+from gauntlet.answers import Fetched
 from gauntlet.goproxy import info as revinfo
-from gauntlet.goproxy.client import Fetched
 from gauntlet.goproxy.protocol import latest_path, list_path, unknown_version_path
 from gauntlet.goproxy.repetition import Sampling, sample
 

@@ -29,7 +29,8 @@ def test_declared_checksum_databases_are_supported(goproxy, checksum_databases):
 def test_unsupported_checksum_database_is_not_an_error(goproxy, goproxy_config):
     """A database the proxy does not serve: `/sumdb/<name>/supported` is 404 or 410, never another error."""
     answer = goproxy.get(sumdb_path(UNKNOWN_SUMDB, "supported"))
-    assert answer.status in (404, 410), f"{answer.describe()}: expected 404 or 410 so the go command goes direct, not an error that stops it"
+    assert answer.status in (404, 410), (
+        f"{answer.describe()}: expected 404 or 410 so the go command goes direct, not an error that stops it")
 
 
 @pytest.mark.check("goproxy.sumdb.lookup")
@@ -39,8 +40,9 @@ def test_lookups_through_the_proxy_are_the_go_sum_lines(goproxy, checksum_databa
     like `/latest`."""
     if not checksum_databases:
         pytest.skip("the environment declares no proxied checksum database (goproxy.sumdb)")
-    expected = [f"{module} {version} {known_sums[(module, version)]}", f"{module} {version}/go.mod {known_sums[(module, version + '/go.mod')]}"] \
-        if (module, version) in known_sums else None
+    expected = ([f"{module} {version} {known_sums[(module, version)]}",
+                 f"{module} {version}/go.mod {known_sums[(module, version + '/go.mod')]}"]
+                if (module, version) in known_sums else None)
     for db in checksum_databases:
         if goproxy.get(sumdb_path(db.name, "supported")).status != 200:
             pytest.skip(f"{goproxy.base_url} does not say it serves {db.name} (its /supported answer is judged on its own)")

@@ -15,8 +15,9 @@ from __future__ import annotations
 import pytest
 
 from gauntlet.environment import Workload
-from gauntlet.kubernetes.namespace.probes import READINESS_GATE_INJECT_LABEL, namespace_labels
-from gauntlet.kubernetes.pod.probes import ALB_GATE_PREFIX, became_ready_after_gates, pod_summary
+from gauntlet.kubernetes.alb import INJECT_LABEL, INJECT_VALUE, READINESS_GATE_PREFIX
+from gauntlet.kubernetes.namespace.probes import namespace_labels
+from gauntlet.kubernetes.pod.probes import became_ready_after_gates, pod_summary
 
 
 def _gated(workload: Workload) -> Workload:
@@ -29,7 +30,7 @@ def _gated(workload: Workload) -> Workload:
 def test_namespace_carries_the_injection_label(workload: Workload, kube: dict) -> None:
     """``elbv2.k8s.aws/pod-readiness-gate-inject=enabled`` on the namespace: without it no gate is injected."""
     ns = _gated(workload).namespace
-    key, value = READINESS_GATE_INJECT_LABEL
+    key, value = INJECT_LABEL, INJECT_VALUE
     found = namespace_labels(ns, kube).get(key)
     assert found == value, (
         f"namespace {ns} (workload {workload.ref}): metadata.labels[{key}]: expected {value!r}, found "
@@ -42,11 +43,11 @@ def test_pods_carry_the_readiness_gate(workload: Workload, pods: list[dict]) -> 
     """Every pod of the workload has the load balancer's gate in ``spec.readinessGates``."""
     _gated(workload)
     live = [pod_summary(p) for p in pods if not p["metadata"].get("deletionTimestamp")]
-    assert live, f"{workload.ref}: no pod found: expected pods carrying the readiness gate {ALB_GATE_PREFIX}*"
-    missing = {p["name"]: p["readiness_gates"] for p in live if not any(g.startswith(ALB_GATE_PREFIX) for g in p["readiness_gates"])}
+    assert live, f"{workload.ref}: no pod found: expected pods carrying the readiness gate {READINESS_GATE_PREFIX}*"
+    missing = {p["name"]: p["readiness_gates"] for p in live if not any(g.startswith(READINESS_GATE_PREFIX) for g in p["readiness_gates"])}
     assert not missing, (
         f"{workload.ref}: {len(missing)} of {len(live)} pods without the load balancer's readiness gate: "
-        + "; ".join(f"pod {name}: spec.readinessGates: expected a condition type {ALB_GATE_PREFIX}<target group>, "
+        + "; ".join(f"pod {name}: spec.readinessGates: expected a condition type {READINESS_GATE_PREFIX}<target group>, "
                     f"found {found or 'none'}" for name, found in missing.items()))
 
 
@@ -61,8 +62,8 @@ def test_ready_pods_had_their_gate_true_first(workload: Workload, pods: list[dic
     offenders = {}
     for pod in ready:
         problems = became_ready_after_gates(pod)
-        if not any(g.startswith(ALB_GATE_PREFIX) for g in pod["readiness_gates"]):
-            problems.append(f"Ready with no {ALB_GATE_PREFIX}* gate: never registered at the load balancer")
+        if not any(g.startswith(READINESS_GATE_PREFIX) for g in pod["readiness_gates"]):
+            problems.append(f"Ready with no {READINESS_GATE_PREFIX}* gate: never registered at the load balancer")
         if problems:
             offenders[pod["name"]] = problems
     assert not offenders, (

@@ -26,9 +26,7 @@ they are idempotent and also right after an interruption.
 
 from __future__ import annotations
 
-import os
 import signal
-import time
 from collections import Counter
 from typing import Any
 
@@ -36,6 +34,8 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from gauntlet.chaos import kube
+from gauntlet.children import signal_group
+from gauntlet.waiting import until
 
 #: Label a drain puts on the node it cordons; the rollback uncordons exactly those.
 CORDON_LABEL = "gauntlet.dev/chaos-cordoned"
@@ -188,20 +188,18 @@ def drain_node(namespace: str, label_selector: str, node: str | None = None, tim
     pending = {f"{p.metadata.namespace}/{p.metadata.name}": p for p in pods}
     refused: Counter = Counter()
     evicted = []
-    deadline = time.monotonic() + float(timeout_s)
-    while pending:
+
+    def all_evicted() -> bool:
         for key, pod in list(pending.items()):
-            status = _evict(core, pod)
-            if status == 429:
+            if _evict(core, pod) == 429:
                 refused[key] += 1
             else:
                 evicted.append(key)
                 del pending[key]
-        if pending:
-            if time.monotonic() > deadline:
-                raise ActivityFailed(f"drain of {name}: {', '.join(sorted(pending))} still refused by a PodDisruptionBudget "
-                                     f"after {timeout_s} s")
-            time.sleep(EVICTION_RETRY_S)
+        return not pending
+
+    until(all_evicted, float(timeout_s), EVICTION_RETRY_S, lambda: f"drain of {name}: {', '.join(sorted(pending))} still refused "
+          f"by a PodDisruptionBudget after {timeout_s} s", error=ActivityFailed)
     return {"node": name, "evicted": sorted(evicted), "refused_by_pdb": dict(refused)}
 
 
@@ -262,7 +260,7 @@ def kill_local_replica(replica: str = "replica-2", configuration: Configuration 
                        secrets: Secrets | None = None) -> dict:
     """SIGKILL the replica's process group (master and workers): it crashes without a goodbye."""
     pid = local_replica_pid(replica)
-    os.killpg(pid, signal.SIGKILL)
+    signal_group(pid, signal.SIGKILL)
     return {"replica": replica, "pid": pid, "signal": "SIGKILL"}
 
 

@@ -26,6 +26,7 @@ from gauntlet.chaos import kube
 from gauntlet.environment import Environment
 from gauntlet.exceptions import SafetyRefusal
 from gauntlet.kubernetes.client import default_kubeconfig
+from gauntlet.urls import is_loopback, same_origin
 
 REACHABLE_WITHIN_S = 5.0
 
@@ -66,7 +67,7 @@ def check_kube_target(env: Environment, kubeconfig: Path | None = None, context:
         raise SafetyRefusal(f"{env.name}: {path} points at context {target.current_context!r}, the environment names "
                             f"{wanted_context!r}: switch with `kubectl --kubeconfig {path} config use-context {wanted_context}`")
     server = target.server(wanted_context)
-    if not kube.same_server(server, wanted_server):
+    if not same_origin(server, wanted_server):
         raise SafetyRefusal(f"{env.name}: context {wanted_context!r} in {path} points at {server}, the environment names "
                             f"the API server {wanted_server}")
     _reachable(env, path, wanted_context, wanted_server)
@@ -74,11 +75,12 @@ def check_kube_target(env: Environment, kubeconfig: Path | None = None, context:
 
 
 def _reachable(env: Environment, path: Path, context: str, server: str) -> None:
-    from kubernetes import client, config
+    from kubernetes import client
+
+    from gauntlet.kubernetes.client import new_client
 
     try:
-        api = config.new_client_from_config(config_file=str(path), context=context)
-        with api:
+        with new_client(path, context) as api:
             client.VersionApi(api).get_code(_request_timeout=REACHABLE_WITHIN_S)
     except Exception as exc:  # refused, timed out, TLS, 401: every one means "do not act"
         reason = getattr(exc, "reason", None) or str(exc).splitlines()[0][:200]
@@ -121,8 +123,6 @@ def check_db_tier(env: Environment) -> dict:
 def cloud_not_checked(env: Environment) -> str | None:
     """Why the AWS experiment cannot run here (the local moto tier is down), or None; refuses a non-loopback
     endpoint that claims to be the local emulator."""
-    from gauntlet.cloud.session import is_loopback
-
     aws = env.aws
     if aws is None:
         return "the environment names no AWS account"

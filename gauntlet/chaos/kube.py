@@ -15,7 +15,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from chaoslib.types import Configuration
 
@@ -55,14 +54,6 @@ def current_target(kubeconfig: Path) -> KubeTarget:
     if current is not None and not isinstance(current, str):
         raise ValueError(f"current-context: expected a context name, got {type(current).__name__}")
     return KubeTarget(kubeconfig, current or None, contexts)
-
-
-def same_server(a: str | None, b: str | None) -> bool:
-    """Two API server URLs name the same server: scheme, host and port (default 443), path ignored."""
-    if not a or not b:
-        return False
-    left, right = urlsplit(str(a)), urlsplit(str(b))
-    return (left.scheme, (left.hostname or "").lower(), left.port or 443) == (right.scheme, (right.hostname or "").lower(), right.port or 443)
 
 
 def settings(configuration: Configuration | None = None) -> tuple[str, str | None]:

@@ -3,10 +3,11 @@
 :func:`gauntlet.load.runner.run_profile` runs in a thread of this process (Locust itself in its
 own process group, bounded by the profile's duration and requests); the profile's SLO checks
 are kept here, and the experiment's record judges them: on the whole run, or, for a profile
-that is evidence only during this experiment (``during:``), on the fault window. Its per-second points (``series.jsonl``) count from Locust's own start; the wall
-clock time of that start is estimated as the smallest delay seen between a point and the moment
-it was read (the file is polled several times a second), so its errors and latency land on the
-chaos timeline, attributed to before / during / after the fault window.
+that is evidence only during this experiment (``during:``), on the fault window. Its per-second
+points (``series.jsonl``) count from Locust's own start; the wall clock time of that start
+is estimated as the smallest delay seen between a point and the moment it was read (the file
+is polled several times a second), so its errors and latency land on the chaos timeline,
+attributed to before / during / after the fault window.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from gauntlet.environment import Environment
 from gauntlet.ledger import CheckResult
-from gauntlet.report import Run
+from gauntlet.run_folder import Run
 
 Progress = Callable[[str], None]
 

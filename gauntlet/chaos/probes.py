@@ -22,7 +22,8 @@ import httpx
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from gauntlet.exceptions import GauntletError
+from gauntlet.exceptions import GauntletError, TargetError, WaitTimeout
+from gauntlet.waiting import until
 
 HTTP_TIMEOUT_S = 2.0
 
@@ -35,6 +36,7 @@ class Measurement:
     value: float | None
     unit: str
     detail: str
+    not_checked: bool = False  # the question could not be asked (NotChecked: 401, 403, API unreachable)
 
 
 def _settle(m: Measurement, raise_on_unavailable: bool) -> bool:
@@ -57,7 +59,7 @@ def measure_pods_ready(namespace: str, label_selector: str, min_ready: int,
     what = f"pods {label_selector} in {namespace}"
     try:
         seen = list_ready(namespace, label_selector, int(min_ready), raise_on_too_few=False, configuration=configuration)
-    except GauntletError as exc:
+    except TargetError as exc:  # NotChecked goes on: the question was not asked, nothing was seen lost
         return Measurement(False, None, "pods", f"{what}: {exc}")
     detail = f"{what}: {seen['ready']} Ready of {seen['pods']}, expected at least {min_ready}"
     return Measurement(seen["ready"] >= int(min_ready), float(seen["ready"]), "pods", detail)
@@ -77,16 +79,16 @@ def await_pods_ready(namespace: str, label_selector: str, min_ready: int, timeou
     collector): the wait ends once the pods were seen short and then back, or after ``settle_s`` seconds of
     the count held throughout."""
     started = time.monotonic()
-    seen_short = False
-    while True:
+    seen_short, detail = False, ""
+
+    def recovered() -> bool:
+        nonlocal seen_short, detail
         m = measure_pods_ready(namespace, label_selector, min_ready, configuration)
-        elapsed = time.monotonic() - started
-        seen_short = seen_short or not m.ok
-        if m.ok and (seen_short or elapsed >= float(settle_s)):
-            return round(elapsed, 2)
-        if elapsed > float(timeout_s):
-            raise ActivityFailed(f"not recovered within {timeout_s} s: {m.detail}")
-        time.sleep(0.1)
+        seen_short, detail = seen_short or not m.ok, m.detail
+        return m.ok and (seen_short or time.monotonic() - started >= float(settle_s))
+
+    until(recovered, float(timeout_s), 0.1, lambda: f"not recovered within {timeout_s} s: {detail}", error=ActivityFailed)
+    return round(time.monotonic() - started, 2)
 
 
 def measure_replica_sets_ready(namespace: str, label_selector: str, min_sets: int,
@@ -96,7 +98,7 @@ def measure_replica_sets_ready(namespace: str, label_selector: str, min_sets: in
     what = f"ReplicaSets of {label_selector} in {namespace}"
     try:
         pods = list_pods(namespace, label_selector, configuration)
-    except GauntletError as exc:
+    except TargetError as exc:  # NotChecked goes on: the question was not asked, nothing was seen lost
         return Measurement(False, None, "replica-sets", f"{what}: {exc}")
     # name#uid: a ReplicaSet created again by its Deployment keeps its name (same template), not its uid
     holding = sorted({f"{o['name']}#{o.get('uid', '')[:8]}" for p in pods
@@ -119,7 +121,7 @@ def measure_service_ready(namespace: str, service: str, min_ready: int = 1,
     what = f"Service {namespace}/{service}"
     try:
         seen = service_endpoints(service, namespace, int(min_ready), raise_on_too_few=False, configuration=configuration)
-    except GauntletError as exc:
+    except TargetError as exc:  # NotChecked goes on: the question was not asked, nothing was seen lost
         return Measurement(False, None, "endpoints", f"{what}: {exc}")
     detail = f"{what}: {len(seen['ready'])} ready endpoints, expected at least {min_ready}"
     return Measurement(len(seen["ready"]) >= int(min_ready), float(len(seen["ready"])), "endpoints", detail)
@@ -134,7 +136,8 @@ def service_ready(namespace: str, service: str, min_ready: int = 1, raise_on_una
 def measure_traffic_only_after_gates(namespace: str, label_selector: str, service: str | None = None,
                                      require_gate: bool = True, configuration: Configuration | None = None,
                                      secrets: Secrets | None = None) -> Measurement:
-    from gauntlet.kubernetes.pod.probes import ALB_GATE_PREFIX, became_ready_after_gates, list_pods, pod_summary
+    from gauntlet.kubernetes.alb import READINESS_GATE_PREFIX
+    from gauntlet.kubernetes.pod.probes import became_ready_after_gates, list_pods, pod_summary
     from gauntlet.kubernetes.service.probes import service_endpoints
 
     what = f"pods {label_selector} in {namespace}"
@@ -142,16 +145,16 @@ def measure_traffic_only_after_gates(namespace: str, label_selector: str, servic
         pods = [pod_summary(p) for p in list_pods(namespace, label_selector, configuration)]
         serving = set(service_endpoints(service, namespace, 0, raise_on_too_few=False, configuration=configuration)["ready"]
                       ) if service else set()
-    except GauntletError as exc:
+    except TargetError as exc:  # NotChecked goes on: the question was not asked, nothing was seen lost
         return Measurement(False, None, "pods", f"{what}: {exc}")
     bad = []
     for pod in pods:
         if pod["terminating"] or not (pod["ready"] or pod["name"] in serving):
             continue
-        gates = [g for g in pod["readiness_gates"] if g.startswith(ALB_GATE_PREFIX)]
+        gates = [g for g in pod["readiness_gates"] if g.startswith(READINESS_GATE_PREFIX)]
         if not gates:
             if require_gate:
-                bad.append(f"{pod['name']} takes traffic without a {ALB_GATE_PREFIX}* readiness gate")
+                bad.append(f"{pod['name']} takes traffic without a {READINESS_GATE_PREFIX}* readiness gate")
             continue
         if pod["name"] in serving and not pod["ready"]:
             bad.append(f"{pod['name']} is a ready endpoint of {service} while not Ready")
@@ -242,7 +245,8 @@ def measure_lb_servers_up(stats_url: str, backend: str, min_up: int,
     rows = list(csv.DictReader(io.StringIO(answer.text.lstrip("# "))))
     servers = {r["svname"]: r["status"] for r in rows if r.get("pxname") == backend and r.get("svname") not in ("FRONTEND", "BACKEND")}
     up = sorted(name for name, status in servers.items() if status.startswith("UP"))
-    detail = f"load balancer backend {backend}: {len(up)} of {len(servers)} servers UP ({', '.join(f'{n} {s}' for n, s in sorted(servers.items()))})"
+    listed = ", ".join(f"{n} {s}" for n, s in sorted(servers.items()))
+    detail = f"load balancer backend {backend}: {len(up)} of {len(servers)} servers UP ({listed})"
     return Measurement(len(up) >= int(min_up), float(len(up)), "servers", detail)
 
 
@@ -261,7 +265,7 @@ def measure_rds_available(db_instance_identifier: str, multi_az: bool = True,
 
     try:
         db = rds.describe_db_instance(db_instance_identifier, configuration, secrets)
-    except GauntletError as exc:
+    except TargetError as exc:  # NotChecked goes on: the question was not asked, nothing was seen lost
         return Measurement(False, None, "", f"RDS instance {db_instance_identifier}: {exc}")
     status, zone, standby = db.get("DBInstanceStatus"), db.get("AvailabilityZone"), db.get("SecondaryAvailabilityZone")
     ok = status == "available" and (bool(db.get("MultiAZ")) or not multi_az)
@@ -283,15 +287,16 @@ def await_rds_available(db_instance_identifier: str, timeout_s: float = 600, mul
     A reboot takes a moment to show: the first answers may still say ``available``, so the wait starts
     after the instance was seen in another state, or after 5 s."""
     started = time.monotonic()
-    seen_other = False
-    while True:
+    seen_other, detail = False, ""
+
+    def available() -> bool:
+        nonlocal seen_other, detail
         m = measure_rds_available(db_instance_identifier, multi_az, configuration, secrets)
-        seen_other = seen_other or not m.ok
-        if m.ok and (seen_other or time.monotonic() - started > 5):
-            return round(time.monotonic() - started, 2)
-        if time.monotonic() - started > float(timeout_s):
-            raise ActivityFailed(f"not available again within {timeout_s} s: {m.detail}")
-        time.sleep(1.0)
+        seen_other, detail = seen_other or not m.ok, m.detail
+        return m.ok and (seen_other or time.monotonic() - started > 5)
+
+    until(available, float(timeout_s), 1.0, lambda: f"not available again within {timeout_s} s: {detail}", error=ActivityFailed)
+    return round(time.monotonic() - started, 2)
 
 
 # --------------------------------------------------------------------------- the database (gauntlet.database)
@@ -344,14 +349,16 @@ def await_db_serving(db_instance_identifier: str, failover: str = "rds", timeout
     """Wait (at most ``timeout_s``) until the database serves again; the seconds it took. Raises on timeout."""
     if failover == "rds":
         return await_rds_available(db_instance_identifier, timeout_s, True, configuration, secrets)
-    started = time.monotonic()
-    while True:
+    started, detail = time.monotonic(), ""
+
+    def serving() -> bool:
+        nonlocal detail
         m = measure_db_serving(db_instance_identifier, failover, configuration, secrets)
-        if m.ok:
-            return round(time.monotonic() - started, 2)
-        if time.monotonic() - started > float(timeout_s):
-            raise ActivityFailed(f"not serving again within {timeout_s} s: {m.detail}")
-        time.sleep(0.1)
+        detail = m.detail
+        return m.ok
+
+    until(serving, float(timeout_s), 0.1, lambda: f"not serving again within {timeout_s} s: {detail}", error=ActivityFailed)
+    return round(time.monotonic() - started, 2)
 
 
 def measure_db_topology(db_instance_identifier: str, failover: str = "rds", configuration: Configuration | None = None,
@@ -385,13 +392,18 @@ def await_db_clients(db_instance_identifier: str, failover: str = "rds", timeout
     if not measure_db_serving(db_instance_identifier, failover, configuration, secrets).ok:
         return {"client_probes": True, "database_serving": False}
     started, status = time.time(), {}
-    while time.time() - started <= float(timeout_s):
+
+    def recovered() -> bool:
+        nonlocal status
         try:
             status = json.loads(Path(path).read_text())
         except (OSError, ValueError):
             status = {}
         last = status.get("last_ok") or {}
-        if status.get("clients") and all(last.get(c, 0) > started for c in status["clients"]):
-            return {"client_probes": True, "recovered_after_s": round(time.time() - started, 2)}
-        time.sleep(0.1)
-    return {"client_probes": True, "recovered_after_s": None, "waited_s": timeout_s, "last_ok": status.get("last_ok")}
+        return bool(status.get("clients")) and all(last.get(c, 0) > started for c in status["clients"])
+
+    try:
+        until(recovered, float(timeout_s), 0.1, "the client probes to succeed again")
+    except WaitTimeout:
+        return {"client_probes": True, "recovered_after_s": None, "waited_s": timeout_s, "last_ok": status.get("last_ok")}
+    return {"client_probes": True, "recovered_after_s": round(time.time() - started, 2)}

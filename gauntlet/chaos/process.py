@@ -23,7 +23,7 @@ from chaoslib.types import Configuration, Journal
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.children import Child
 from gauntlet.redact import redact_data
-from gauntlet.report import write_atomic
+from gauntlet.run_folder import write_atomic
 
 Progress = Callable[[str], None]
 

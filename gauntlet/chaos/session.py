@@ -29,6 +29,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from typing import Any
 import yaml
 from chaoslib.types import Configuration
 
-from gauntlet.chaos import experiments, guards, kube, targets, timeline
+from gauntlet.chaos import experiments, guards, kube, targets, timeline, verdict
 from gauntlet.chaos.control import EVENTS_ENV, RUN_ENV
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.chaos.load_beside import LoadBeside, join_ignoring_interrupts
@@ -51,13 +52,15 @@ from gauntlet.chaos.process import (
     wait_ignoring_interrupts,
     write_journal,
 )
-from gauntlet.chaos.record import record
+from gauntlet.chaos.record import Finished, record
 from gauntlet.children import Interrupted, signals_interrupt
 from gauntlet.database.clients import ClientProbes, Settings
 from gauntlet.environment import Environment
-from gauntlet.exceptions import ConfigError
+from gauntlet.exceptions import ConfigError, NotChecked, WaitTimeout
 from gauntlet.ledger import CheckResult
-from gauntlet.report import Run, write_atomic
+from gauntlet.run_folder import Run, write_atomic
+from gauntlet.urls import is_loopback
+from gauntlet.waiting import until
 
 Progress = Callable[[str], None]
 
@@ -130,8 +133,6 @@ AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE
 
 def _aws_child_env(values: dict[str, Any]) -> dict[str, str]:
     """The AWS variables of the Chaos Toolkit process: the environment's endpoint, credentials file, profile."""
-    from gauntlet.cloud.session import is_loopback
-
     out = {name: "" for name in AWS_VARIABLES}  # unset below what the operator's shell had
     endpoint = values.get("aws_endpoint_url")
     if endpoint:
@@ -185,8 +186,19 @@ def preflight(env: Environment, exp: Experiment, confirm: str | None, *, resolve
     configuration = load_configuration(exp.data.get("configuration") or {}, dict(values))
     pre = Preflight(env, exp, values, configuration, child_env, not_checked=not_checked, emulated=emulated)
     if resolve and not not_checked:
-        pre.targets = targets.plan(exp.method, exp.rollbacks, configuration)
+        _plan(pre)
     return pre
+
+
+def _plan(pre: Preflight) -> bool:
+    """Plan the targets of the experiment's actions; False, and the run not-checked, when the API refused a
+    question of the plan (401, 403)."""
+    try:
+        pre.targets = targets.plan(pre.exp.method, pre.exp.rollbacks, pre.configuration)
+    except NotChecked as exc:
+        pre.not_checked = str(exc)
+        return False
+    return True
 
 
 def dry_run(env: Environment, exp: Experiment, confirm: str | None) -> dict:
@@ -267,7 +279,9 @@ class ChaosRun:
             return self
         self._lock = EnvLock(self.env.name, self.exp.name, self.command).acquire()
         try:
-            self.pre.targets = targets.plan(self.exp.method, self.exp.rollbacks, self.pre.configuration)
+            if not _plan(self.pre):
+                self.__exit__()
+                return self
             targets.check(self.env, self.pre.targets)
             self._lock.record_breaks([c for t in self.pre.targets for c in t.breaks])
         except BaseException:
@@ -335,9 +349,9 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
                 clients.start()
             if loader is not None:
                 loader.start(progress)
-                waited = time.monotonic() + LOAD_START_S
-                while len(loader.points()) < LEAD_S and time.monotonic() < waited and loader.thread.is_alive():  # type: ignore[union-attr]
-                    time.sleep(0.25)
+                with suppress(WaitTimeout):
+                    until(lambda: len(loader.points()) >= LEAD_S or not loader.thread.is_alive(),  # type: ignore[union-attr]
+                          LOAD_START_S, 0.25, f"{LEAD_S:g} s of load before the experiment")
             time.sleep(max(0.0, LEAD_S - (time.monotonic() - started)))
             merged = {**os.environ, **pre.child_env, RUN_ENV: str(run.dir), EVENTS_ENV: str(events_path),
                       "GAUNTLET_ENV": env.name, "PYTHONUNBUFFERED": "1",
@@ -372,9 +386,10 @@ def _run_locked(env: Environment, run: Run, exp: Experiment, pre: Preflight, cla
                                                                        " (bounded by its duration)"))
             join_ignoring_interrupts(loader, progress)
         signalled = child.signalled if child and child.signalled not in (None, "stop condition") else None
-        result = record(env, run, exp, pre.targets, pre.emulated, claims, sampler, t0, events, journal, fallback,
-                        _why(interrupted) if interrupted else signalled, stop_reason[0] if stop_reason else None,
-                        loader, time.monotonic() - started, beside)
+        signalled = signalled or verdict.not_checked(sampler.snapshot(), journal)
+        result = record(env, run, Finished(exp, pre.targets, pre.emulated, claims, sampler, t0, events, journal, fallback,
+                                           _why(interrupted) if interrupted else signalled,
+                                           stop_reason[0] if stop_reason else None, loader, time.monotonic() - started, beside))
     if interrupted:
         raise interrupted
     return result
@@ -404,13 +419,13 @@ def _watch(child: ChaosProcess, sampler: timeline.Sampler, events_path: Path) ->
 def _tail(sampler: timeline.Sampler, deadline_s: float, clients: ClientProbes | None = None) -> None:
     """Keep sampling after the experiment until every probe, observed ones included (a replica back in the load
     balancer's pool), held for TAIL_STEADY_S, and the client probes succeed again; at most the deadline."""
-    limit = time.monotonic() + deadline_s
-    while time.monotonic() < limit:
-        samples = sampler.snapshot()
-        recent = [s for s in samples if s.t >= time.time() - TAIL_STEADY_S]
+
+    def steady() -> bool:
+        recent = [s for s in sampler.snapshot() if s.t >= time.time() - TAIL_STEADY_S]
         settled = clients is None or bool(clients.error or clients.skipped) or clients.recovered(time.time() - TAIL_STEADY_S)
-        if len(recent) >= 2 and all(m.ok for s in recent for m in s.values.values()) and settled:
-            return
-        time.sleep(timeline.INTERVAL_S)
+        return len(recent) >= 2 and all(m.ok for s in recent for m in s.values.values()) and settled
+
+    with suppress(WaitTimeout):
+        until(steady, deadline_s, timeline.INTERVAL_S, f"the steady state held {TAIL_STEADY_S:g} s after the experiment")
 
 

@@ -21,7 +21,7 @@ from chaoslib.types import Configuration, Secrets
 
 from gauntlet.chaos import actions, kube
 from gauntlet.environment import Environment
-from gauntlet.exceptions import ConfigError, SafetyRefusal
+from gauntlet.exceptions import ConfigError, NotChecked, SafetyRefusal
 
 
 @dataclass(frozen=True)
@@ -262,7 +262,8 @@ def call_of(activity: dict) -> str:
 
 
 def resolve(activity: dict, configuration: Configuration, secrets: Secrets | None = None, *, rollback: bool = False) -> Target:
-    """The target of one action; :class:`SafetyRefusal` when gauntlet cannot compute it."""
+    """The target of one action; :class:`SafetyRefusal` when gauntlet cannot compute it, :class:`NotChecked` when
+    the API refused the question (401, 403)."""
     name, call = activity.get("name", "?"), call_of(activity)
     resolver = RESOLVERS.get(call)
     if resolver is None:
@@ -275,6 +276,9 @@ def resolve(activity: dict, configuration: Configuration, secrets: Secrets | Non
         raise
     except Exception as exc:  # ActivityFailed from a selection, ApiException (404, 403), an unreachable server
         why = f"{exc.status} {exc.reason}" if hasattr(exc, "status") and hasattr(exc, "reason") else str(exc)
+        if getattr(exc, "status", None) in (401, 403):  # the question was refused, as a probe's would be
+            raise NotChecked(f"{'rollback' if rollback else 'action'} {name!r}: cannot resolve its targets ({why}): "
+                             "grant the user of the kubeconfig read access (get, list) there") from None
         raise ConfigError(f"{'rollback' if rollback else 'action'} {name!r}: cannot resolve its targets ({why})") from None
     return replace(target, rollback=rollback)
 

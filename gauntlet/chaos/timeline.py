@@ -4,8 +4,8 @@
 only ``observe``s) in a thread, every :data:`INTERVAL_S`, all probes of a tick at once.
 Each sample records, per probe, whether its condition held and the number behind it
 (:mod:`gauntlet.chaos.probes` ``measure_*``, called in this process with the run's
-configuration: the same cluster, endpoints and account as the Chaos Toolkit process). It also watches the stop condition: while the method runs, a steady state lost
-for longer than the policy's deadline calls ``on_deadline`` once.
+configuration: the same cluster, endpoints and account as the Chaos Toolkit process). It also
+watches the stop condition: while the method runs, a steady state lost for longer than the policy's deadline calls ``on_deadline`` once.
 
 The pure functions below turn samples and fault times into the figures:
 :func:`recoveries` (fault injected -> steady state true again and staying so) and
@@ -26,6 +26,7 @@ from chaoslib.types import Activity, Configuration, Secrets
 
 from gauntlet.chaos import probes as gauntlet_probes
 from gauntlet.chaos.probes import Measurement
+from gauntlet.exceptions import NotChecked
 
 #: Seconds between two samples: at least one a second, as the issue asks; two so a 1 s blip shows.
 INTERVAL_S = 0.5
@@ -112,6 +113,8 @@ class Sampler(threading.Thread):
         for name, future in futures.items():
             try:
                 values[name] = future.result(timeout=10)
+            except NotChecked as exc:
+                values[name] = Measurement(False, None, "", f"{name}: {exc}", not_checked=True)
             except Exception as exc:  # a probe that crashes is a probe that did not see the steady state
                 values[name] = Measurement(False, None, "", f"{name}: {type(exc).__name__}: {exc}")
         ok = all(values[s.name].ok for s in self.specs if s.steady)

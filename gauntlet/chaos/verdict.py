@@ -7,7 +7,9 @@ twice a second, the stop condition) and the way the run ended, combined into
 applies wins:
 
 1. a rollback failed -> ``error``: the environment may not be restored, say so first;
-2. interrupted by the operator -> ``skipped`` (not-checked), rollbacks reported;
+2. interrupted by the operator, or a probe or an action could not ask its question
+   (:class:`~gauntlet.exceptions.NotChecked`: 401, 403, API unreachable: :func:`not_checked`)
+   -> ``skipped`` (not-checked), rollbacks reported: as the same cause reads in conformance;
 3. steady state not met before the method -> ``skipped``: nothing was broken, nothing learnt
    (``failed`` when the experiment's extension says ``steady_state_is_the_claim``: Multi-AZ);
 4. an action failed -> ``skipped``, not evidence: the fault was not injected as planned;
@@ -25,9 +27,10 @@ Only rules 5-8 and 11 judge the claim: a run that broke nothing is never evidenc
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from gauntlet.chaos.timeline import BURST_INTERVAL_S
+from gauntlet.chaos.timeline import BURST_INTERVAL_S, Sample
 from gauntlet.ledger import NOT_EVIDENCE, Outcome
 
 
@@ -96,3 +99,24 @@ def judge(o: Observed) -> tuple[Outcome, str]:
                           f"(time to recovery 0 s, deadline {o.deadline_s:g} s)")
     clients = f"; client probes: {o.client_summary}" if o.client_summary else ""
     return "passed", f"{ttr} (deadline {o.deadline_s:g} s){clients}"
+
+
+_NOT_CHECKED = re.compile(r"\bgauntlet\.exceptions\.NotChecked: (.+)")
+
+
+def not_checked(samples: list[Sample], journal: dict) -> str | None:
+    """The first question the run could not ask, as ``not-checked: <why>``: a sampled probe, or an activity of
+    the Chaos Toolkit journal (hypothesis before and after, method, rollbacks) that raised ``NotChecked``; None
+    when every question was asked. What could not be asked was not seen lost: the run is no evidence."""
+    for sample in samples:
+        seen = next((m for m in sample.values.values() if m.not_checked), None)
+        if seen is not None:
+            return f"not-checked: {seen.detail}"
+    states = journal.get("steady_states") or {}
+    runs = [*((states.get("before") or {}).get("probes") or ()), *(journal.get("run") or ()),
+            *((states.get("after") or {}).get("probes") or ()), *(journal.get("rollbacks") or ())]
+    for run in runs:
+        found = _NOT_CHECKED.search("".join(run.get("exception") or ()))
+        if found:
+            return f"not-checked: {run.get('activity', {}).get('name', 'activity')}: {found.group(1).strip()}"
+    return None

@@ -57,5 +57,6 @@ def describe_target_health(load_balancer_arn: str, configuration: Configuration 
 def describe_tags(resource_arn: str, configuration: Configuration | None = None,
                   secrets: Secrets | None = None) -> dict[str, str]:
     elbv2 = client("elbv2", configuration, secrets)
-    descriptions = call(elbv2, "describe_tags", resource=f"tags of {resource_arn}", ResourceArns=[resource_arn]).get("TagDescriptions") or []
+    described = call(elbv2, "describe_tags", resource=f"tags of {resource_arn}", ResourceArns=[resource_arn])
+    descriptions = described.get("TagDescriptions") or []
     return {t["Key"]: t.get("Value", "") for d in descriptions for t in d.get("Tags", [])}

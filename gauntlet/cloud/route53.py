@@ -18,7 +18,8 @@ def find_hosted_zone(name_or_id: str, configuration: Configuration | None = None
     route53 = client("route53", configuration, secrets, region=GLOBAL_REGION)
     if "." not in name_or_id.rstrip("."):
         return jsonable(call(route53, "get_hosted_zone", resource=f"hosted zone {name_or_id}", Id=name_or_id)["HostedZone"])
-    zones = call(route53, "list_hosted_zones_by_name", resource=f"hosted zone {name_or_id}", DNSName=fqdn(name_or_id)).get("HostedZones") or []
+    listed = call(route53, "list_hosted_zones_by_name", resource=f"hosted zone {name_or_id}", DNSName=fqdn(name_or_id))
+    zones = listed.get("HostedZones") or []
     public = [z for z in zones if z["Name"].lower() == fqdn(name_or_id) and not z.get("Config", {}).get("PrivateZone")]
     if not public:
         raise ResourceMissing(f"Route 53: no public hosted zone named {fqdn(name_or_id)}")

@@ -22,7 +22,6 @@ region. Configuration follows Chaos Toolkit's AWS extension (``aws_region``,
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 import os
 import threading
@@ -54,6 +53,7 @@ from gauntlet import paths
 from gauntlet.cloud.errors import CloudCallFailed, CloudConfigError, ReadOnlyViolation
 from gauntlet.environment import Aws
 from gauntlet.exceptions import NotChecked, ResourceMissing
+from gauntlet.urls import is_loopback
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 CALL_LOG_ENV = "GAUNTLET_AWS_CALL_LOG"
@@ -117,18 +117,6 @@ def region_of(configuration: Configuration | None) -> str:
     if not region:
         raise NotChecked("no AWS region: set aws.region in the environment (or aws_region in the configuration)")
     return region
-
-
-def is_loopback(url: str | None) -> bool:
-    host = urlsplit(url).hostname if url else None
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _loopback_only(endpoint_url: str | None) -> bool:

@@ -34,7 +34,8 @@ from psycopg_pool import ConnectionPool
 
 from gauntlet.database.connection import Watchdog, connect, error_text, parameters, where
 from gauntlet.environment import Database
-from gauntlet.exceptions import GauntletError, NotChecked
+from gauntlet.exceptions import GauntletError, NotChecked, WaitTimeout
+from gauntlet.waiting import until
 
 TABLE = "gauntlet_failover_probe"
 INTERVAL_S = 0.05
@@ -179,7 +180,7 @@ class ClientProbes:
         self._status_thread.start()
 
     def _write_status(self) -> None:
-        from gauntlet.report import write_atomic
+        from gauntlet.run_folder import write_atomic
 
         while not self._stop.wait(0.1):
             with self._lock:
@@ -216,20 +217,26 @@ class ClientProbes:
             return {"checked": False, "why": "read-only: the chaos policy does not allow the write probe (chaos.db_write_probe)"}
         acked = {o.seq for o in self.snapshot() if o.client == "writer" and o.ok and o.seq is not None}
         failed = {o.seq for o in self.snapshot() if o.client == "writer" and not o.ok and o.seq is not None}
-        deadline, last = time.monotonic() + VERIFY_WITHIN_S, ""
-        while time.monotonic() < deadline:
+        last = ""
+
+        def read_back() -> dict[str, Any] | None:
+            nonlocal last
             try:
                 with connect(self.settings.db, "gauntlet-verify", autocommit=True) as conn:
                     present = {int(r[0]) for r in conn.execute(f"SELECT seq FROM {TABLE} WHERE run = %s",
                                                                 (self.shared.run,)).fetchall()}
                     conn.execute(f"DELETE FROM {TABLE} WHERE run = %s", (self.shared.run,))
-                lost = sorted(acked - present)
-                return {"checked": True, "acknowledged": len(acked), "lost": len(lost), "lost_seqs": lost[:20],
-                        "in_doubt_committed": len(failed & present), "in_doubt_absent": len(failed - present)}
             except (psycopg.Error, GauntletError) as exc:
                 last = error_text(exc)
-                time.sleep(0.5)
-        return {"checked": False, "why": f"the writes could not be read back from {where(self.settings.db)}: {last}"}
+                return None
+            lost = sorted(acked - present)
+            return {"checked": True, "acknowledged": len(acked), "lost": len(lost), "lost_seqs": lost[:20],
+                    "in_doubt_committed": len(failed & present), "in_doubt_absent": len(failed - present)}
+
+        try:
+            return until(read_back, VERIFY_WITHIN_S, 0.5, "the run's rows to be read back")
+        except WaitTimeout:
+            return {"checked": False, "why": f"the writes could not be read back from {where(self.settings.db)}: {last}"}
 
 
 # --------------------------------------------------------------------------- figures (pure)

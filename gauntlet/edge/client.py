@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
+from gauntlet.answers import Fetched, request
 from gauntlet.environment import Endpoint
 from gauntlet.exceptions import TargetUnreachable
-from gauntlet.goproxy.client import Fetched, request
 
 #: The go command's crypto/tls default suites (Go 1.22 and later) in OpenSSL's words: ECDHE with AES-GCM,
 #: ChaCha20-Poly1305 or AES-CBC-SHA, and TLS 1.3's.

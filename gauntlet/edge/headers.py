@@ -229,6 +229,22 @@ def version_banners(headers: Mapping[str, str], forbidden: Iterable[str]) -> lis
     return found
 
 
+#: A product token with its version (``nginx/1.22.1``, ``Varnish/6.0``), as in Server, User-Agent and Via comments.
+_PRODUCT_VERSION = re.compile(r"[A-Za-z][\w.-]*/\d")
+
+
+def via_software(headers: Mapping[str, str]) -> list[str]:
+    """The ``Via`` entries that name a software version, in their received-by or comment (RFC 9110 7.6.3); the
+    received protocol (``1.1``, ``HTTP/2``) leading each entry does not count."""
+    found = []
+    for value in _values(headers, "via"):
+        for entry in value.split(","):
+            _, _, rest = entry.strip().partition(" ")
+            if _PRODUCT_VERSION.search(rest):
+                found.append(entry.strip())
+    return found
+
+
 def stack_trace(text: str) -> str | None:
     """The stack-trace marker found in a body, if any: a raw error reached the client."""
     return next((marker.strip() for marker in _STACK_TRACES if marker in text), None)

@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from gauntlet.answers import Fetched
 from gauntlet.exceptions import TargetUnreachable
-from gauntlet.goproxy.client import Fetched
 
 if TYPE_CHECKING:  # chaoslib for the annotations only: the edge checks need not import it
     from chaoslib.types import Configuration, Secrets
@@ -43,8 +43,9 @@ def burst(get: Get, *, max_requests: int, within_s: float, blocked_status: Seque
         if answer.status in blocked_status:
             blocked_after, blocked = sent, answer.describe()
             break
-    return {"sent": sent, "blocked_after": blocked_after, "blocked_answer": blocked, "seconds": round(time.monotonic() - started, 2),
-            "statuses": {str(k): v for k, v in sorted(statuses.items())}, "errors": len(errors), "first_error": errors[0] if errors else None}
+    return {"sent": sent, "blocked_after": blocked_after, "blocked_answer": blocked,
+            "seconds": round(time.monotonic() - started, 2), "statuses": {str(k): v for k, v in sorted(statuses.items())},
+            "errors": len(errors), "first_error": errors[0] if errors else None}
 
 
 def recovery(get: Get, *, within_s: float, interval_s: float = 5.0, blocked_status: Sequence[int] = (429, 403),

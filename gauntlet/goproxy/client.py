@@ -1,8 +1,8 @@
 """A client for the module proxy protocol against one endpoint, answering as the go command reads.
 
-It only fetches: every answer comes back as a :class:`Fetched`, whatever its
-status, so checks decide what is wrong. No answer at all, no complete answer by
-the request's deadline, or an answer longer than its kind's cap raises a
+It only fetches: every answer comes back as a :class:`~gauntlet.answers.Fetched`,
+whatever its status, so checks decide what is wrong. No answer at all, no complete
+answer by the request's deadline, or an answer longer than its kind's cap raises a
 :class:`~gauntlet.exceptions.TargetError` naming the URL.
 
 Redirects are followed as cmd/go/internal/web follows them (net/http's client
@@ -20,97 +20,24 @@ threads (concurrent streams corrupt the HPACK state: COMPRESSION_ERROR).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from gauntlet.environment import BODY_BYTES, Endpoint, body_kind
-from gauntlet.exceptions import TargetError, TargetUnreachable
+from gauntlet.answers import Fetched, request
+from gauntlet.environment import Endpoint
+from gauntlet.exceptions import TargetError
 from gauntlet.goproxy.module import escape
-from gauntlet.transport import CAP_EXTENSION, DEADLINE, AnswerTooLarge
-
-#: A request's deadline when the caller gives none: this many times its read timeout.
-DEADLINE_PER_TIMEOUT = 3
+from gauntlet.urls import same_origin
 
 #: The statuses net/http's client follows (``redirectBehavior``).
 REDIRECTS = (301, 302, 303, 307, 308)
 #: cmd/go/internal/web ``checkRedirect`` refuses a redirect once 10 requests were made
 #: ("stopped after 10 redirects"): 9 hops are followed, the 10th is not.
 MAX_REQUESTS = 10
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """One HTTP answer, kept whole for checks and messages; ``redirects`` are the hops followed to it."""
-
-    method: str
-    url: str
-    status: int
-    headers: httpx.Headers
-    body: bytes
-    elapsed_ms: float
-    redirects: tuple[str, ...] = ()  # "302 https://storage/…": each status and the Location followed
-    refused: str = ""  # why the go command would not follow this answer's Location
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def where(self) -> str:
-        """``GET <url> (302 → <location>)``: the request and the redirects followed, for assertion messages."""
-        hops = [hop.replace(" ", " → ", 1) for hop in self.redirects]
-        if self.refused:
-            hops.append(f"{self.status} → {self.headers.get('location')}, not followed: {self.refused}")
-        return f"{self.method} {self.url}" + (f" ({'; '.join(hops)})" if hops else "")
-
-    def describe(self, limit: int = 120) -> str:
-        """``GET <url> (302 → <location>): 503 text/html, 52 bytes (body: "<html>...")`` for assertion messages."""
-        kind = self.headers.get("content-type", "no content-type")
-        head = self.body[:limit].decode("utf-8", errors="ignore")
-        if not all(c.isprintable() or c.isspace() for c in head):
-            return f"{self.where()}: {self.status} {kind}, {len(self.body)} bytes (binary body)"
-        snippet = " ".join(head.split())
-        more = "…" if len(self.body) > limit else ""
-        return f'{self.where()}: {self.status} {kind}, {len(self.body)} bytes (body: "{snippet}{more}")'
-
-
-def _default_deadline(timeout: Any) -> float:
-    read = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
-    return DEADLINE_PER_TIMEOUT * float(read) if read else 30.0
-
-
-def request(http: httpx.Client, method: str, url: str, *, deadline_s: float | None = None, **kwargs: Any) -> Fetched:
-    """One request, bounded: ``deadline_s`` in all (default: three times its read timeout), its body by the cap of
-    its kind (:class:`~gauntlet.transport.BoundedTransport`'s, else the default caps). Failures name the URL."""
-    seconds = deadline_s or _default_deadline(kwargs.get("timeout"))
-    kwargs["extensions"] = {**kwargs.get("extensions", {}), "deadline_s": seconds}
-    started = time.perf_counter()
-    body = bytearray()
-    try:
-        with http.stream(method, url, **kwargs) as response:
-            default = body_kind(httpx.URL(url).path)
-            kind, cap = response.extensions.get(CAP_EXTENSION) or (default, BODY_BYTES[default])
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > cap:
-                    raise AnswerTooLarge(f"{method} {url}", kind, cap)
-                if time.perf_counter() - started > seconds:
-                    raise httpx.ReadTimeout(DEADLINE)
-    except httpx.TimeoutException as exc:
-        if DEADLINE in str(exc):
-            got = f" ({len(body)} bytes of the body had come)" if body else ""
-            raise TargetUnreachable(f"{method} {url}: no complete answer within {seconds:g} s, the request's deadline "
-                                    f"(endpoints[].deadline_s){got}") from exc
-        raise TargetUnreachable(f"{method} {url}: no answer in time ({type(exc).__name__})") from exc
-    except httpx.RequestError as exc:
-        raise TargetUnreachable(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
-    elapsed = (time.perf_counter() - started) * 1000
-    return Fetched(method, url, response.status_code, response.headers, bytes(body), elapsed)
 
 
 class PerThread:
@@ -137,11 +64,6 @@ class PerThread:
             client.close()
 
 
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc
-
-
 class GoproxyClient:
     """GET requests of the GOPROXY protocol against one base URL; paths and versions are case-encoded here."""
 
@@ -166,7 +88,7 @@ class GoproxyClient:
 
     def _one(self, url: str) -> Fetched:
         headers, extensions = {}, {}
-        if self.server_name and _origin(url) == _origin(self.base_url):
+        if self.server_name and same_origin(url, self.base_url):
             headers["Host"] = self.server_name
             extensions["sni_hostname"] = self.server_name
         return request(self.http(), "GET", url, headers=headers, extensions=extensions, timeout=self.timeout,

@@ -14,7 +14,6 @@ limit, and it dies with its parent.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import shutil
@@ -22,7 +21,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from gauntlet import children
 
@@ -46,15 +44,6 @@ def json_records(stream: str) -> Iterator[dict[str, Any]]:
 
 def go_binary() -> str | None:
     return shutil.which("go")
-
-
-def is_loopback(url: str) -> bool:
-    """Whether the URL's host is a loopback address (or ``localhost``)."""
-    host = urlsplit(url).hostname or ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+from gauntlet.answers import Fetched
 from gauntlet.exceptions import TargetUnreachable
-from gauntlet.goproxy.client import Fetched
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Layout (chaostoolkit-kubernetes style: resource, then verb)::
     deployment/probes.py   rollout status, Ready replicas          deployment/actions.py  rollout restart
     pod/probes.py          pods by selector, readiness gates; in the pod (testinfra over kubectl exec)
     pdb/probes.py  hpa/probes.py  service/probes.py  namespace/probes.py  node/probes.py
+    alb.py                 the AWS Load Balancer Controller's label and readiness-gate names
 
 Each activity takes its domain arguments, then ``configuration=None, secrets=None`` (Chaos
 Toolkit's activity signature; configuration keys in :mod:`gauntlet.kubernetes.client`), returns

@@ -19,7 +19,6 @@ returns JSON-serialisable data.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import threading
@@ -27,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import urllib3
 import yaml
@@ -41,6 +39,7 @@ from gauntlet import redact
 from gauntlet.environment import Kubernetes
 from gauntlet.exceptions import NotChecked, ResourceMissing
 from gauntlet.kubernetes.errors import KubeCallFailed
+from gauntlet.urls import is_loopback, same_origin
 
 LOOPBACK_ONLY_ENV = "GAUNTLET_KUBE_LOOPBACK_ONLY"
 DEFAULT_TIMEOUT_S = 10.0
@@ -72,22 +71,6 @@ def configuration_for(kubernetes: Kubernetes) -> Configuration:
         "kube_api_server": str(kubernetes.api_server),
     }
     return {k: v for k, v in values.items() if v is not None}
-
-
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    scheme = (parts.scheme or "https").lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname
-    if host == "localhost":
-        return True
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 #: Larger than any kubeconfig: beyond it the file is refused unread.
@@ -156,16 +139,27 @@ def cluster(configuration: Configuration | None = None, secrets: Secrets | None 
         return cached
     settings, chosen = _load(kubeconfig, context)
     server = settings.host.rstrip("/")
-    if expected and _origin(server) != _origin(expected):
+    if expected and not same_origin(server, expected):
         raise NotChecked(f"context {chosen} points at {server}, not at the environment's API server {expected.rstrip('/')} "
                          "(kubernetes.api_server): refusing to check another cluster")
     if os.environ.get(LOOPBACK_ONLY_ENV, "") not in ("", "0", "false") and not is_loopback(server):
         raise NotChecked(f"context {chosen} points at {server}: not contacted, only loopback is allowed here "
                          f"(${LOOPBACK_ONLY_ENV})")
-    settings.retries = 1
-    made = Cluster(k8s.ApiClient(configuration=settings), chosen, server, timeout)
+    made = Cluster(_client(settings), chosen, server, timeout)
     with _lock:
         return _clusters.setdefault(key, made)
+
+
+def new_client(kubeconfig: Path, context: str) -> k8s.ApiClient:
+    """A new API client for ``context`` of ``kubeconfig``, not cached: the caller closes it (the local stack's
+    set-up, the chaos guard's reachability check). :class:`NotChecked` when the kubeconfig is unusable."""
+    settings, _ = _load(str(kubeconfig), context)
+    return _client(settings)
+
+
+def _client(settings: k8s.Configuration) -> k8s.ApiClient:
+    settings.retries = 1
+    return k8s.ApiClient(configuration=settings)
 
 
 def _status_message(exc: ApiException) -> str:

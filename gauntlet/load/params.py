@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from gauntlet.environment import BODY_BYTES, BodyKind, Environment, LoadProfile
+from gauntlet.environment import BODY_BYTES, BodyKind, Environment, LoadProfile, UserKind
 from gauntlet.exceptions import ConfigError
-
-UserKind = Literal["goproxy", "web", "artifacthub"]
 
 
 @dataclass(frozen=True)

@@ -30,18 +30,20 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
 from gauntlet import children, paths
-from gauntlet.environment import Environment
+from gauntlet.environment import Environment, UserKind
 from gauntlet.exceptions import ConfigError
 from gauntlet.ledger import CheckResult
 from gauntlet.load import figures as figures_
 from gauntlet.load import slo
 from gauntlet.load.params import LoadParams, resolve
 from gauntlet.redact import redact_data
-from gauntlet.report import Run, write_atomic
+from gauntlet.run_folder import Run, write_atomic
 
-LOCUSTFILES = {"goproxy": "load/goproxy.py", "web": "load/web.py", "artifacthub": "load/artifacthub.py"}
+#: user kind -> its locustfile, whose User class says ``kind = "<kind>"``.
+LOCUSTFILES = {kind: f"load/{kind}.py" for kind in get_args(UserKind)}
 SHAPE_FILE = "load/shape.py"
 CSV_PREFIX = "locust"
 STARTUP_S = 30.0  # Locust's imports and, in distributed mode, the workers connecting

@@ -31,7 +31,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,11 +42,13 @@ import trustme
 
 from gauntlet import paths
 from gauntlet.cloud import acm, elbv2, rds
-from gauntlet.cloud.session import GLOBAL_REGION, is_loopback
+from gauntlet.cloud.session import GLOBAL_REGION
 from gauntlet.environment import Aws, load_environment
 from gauntlet.exceptions import LocalStackError
 from gauntlet.local import processes
 from gauntlet.local.faults import FAULTS
+from gauntlet.urls import is_loopback
+from gauntlet.waiting import until
 
 HOST = "127.0.0.1"
 PORT = 5000
@@ -116,13 +117,15 @@ def answers(endpoint_url: str) -> bool:
 
 
 def wait_answering(endpoint_url: str, proc: subprocess.Popen | None, log: Path, within_s: float = _HEALTHY_WITHIN_S) -> None:
-    deadline = time.monotonic() + within_s
-    while not answers(endpoint_url):
+    def answering() -> bool:
+        if answers(endpoint_url):
+            return True
         if proc is not None and proc.poll() is not None:
             raise LocalStackError(f"moto exited at start (code {proc.returncode}): see {log}")
-        if time.monotonic() > deadline:
-            raise LocalStackError(f"moto did not answer on {endpoint_url} within {within_s:.0f} s: see {log}")
-        time.sleep(0.1)
+        return False
+
+    until(answering, within_s, 0.1, lambda: f"moto did not answer on {endpoint_url} within {within_s:.0f} s: see {log}",
+          error=LocalStackError)
 
 
 def reset(endpoint_url: str) -> None:

@@ -39,6 +39,7 @@ import struct
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +48,12 @@ import jinja2
 import psycopg
 from psycopg import sql
 
-from gauntlet.exceptions import LocalStackError
+from gauntlet.exceptions import LocalStackError, WaitTimeout
 from gauntlet.local import processes
 from gauntlet.local.faults import FAULTS
 from gauntlet.local.install import HAPROXY, apt_install
 from gauntlet.paths import ROOT, state_dir
+from gauntlet.waiting import until
 
 HOST = "127.0.0.1"
 #: listener -> loopback port; ``environments/local.yaml`` names the endpoint's.
@@ -267,9 +269,8 @@ def _signal_server(node: str, sig: signal.Signals) -> int | None:
 def _kill(node: str) -> None:
     """SIGKILL the node's server, every process of it, and wait until it is gone."""
     pid = _signal_server(node, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while pid is not None and Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    with suppress(WaitTimeout):
+        until(lambda: pid is None or not Path(f"/proc/{pid}").exists(), 10, 0.02, f"{node}'s server to be gone")
 
 
 def _start_node(node: str) -> None:
@@ -455,17 +456,24 @@ def running_endpoint_pid() -> int | None:
 
 
 def _wait_healthy(faults: Sequence[str]) -> None:
-    deadline = time.monotonic() + _HEALTHY_WITHIN_S
-    while True:
+    current: dict = {}
+
+    def healthy() -> bool:
+        nonlocal current
         current = status()
-        sick = [name for name, c in current["components"].items() if not c["healthy"]]
-        if not sick:
-            return
-        if time.monotonic() > deadline:
-            log = _log("endpoint" if sick[0] == "db-endpoint" else sick[0])
-            raise LocalStackError(f"database tier: {', '.join(sick)} not healthy within {_HEALTHY_WITHIN_S:.0f} s "
-                                  f"({current['replication'] or 'no standby streaming'}): see {log}")
-        time.sleep(0.1)
+        return not _sick(current)
+
+    def timed_out() -> str:
+        sick = _sick(current)
+        log = _log("endpoint" if sick[0] == "db-endpoint" else sick[0])
+        return (f"database tier: {', '.join(sick)} not healthy within {_HEALTHY_WITHIN_S:.0f} s "
+                f"({current['replication'] or 'no standby streaming'}): see {log}")
+
+    until(healthy, _HEALTHY_WITHIN_S, 0.1, timed_out, error=LocalStackError)
+
+
+def _sick(current: dict) -> list[str]:
+    return [name for name, c in current["components"].items() if not c["healthy"]]
 
 
 def down() -> None:

@@ -103,6 +103,11 @@ FAULTS: dict[str, Fault] = {
             "edge.https.http2",
         ),
         _goproxy(
+            "edge-via-banner",
+            "the edge adds 'Via: 1.1 edge (nginx/1.22.1)' to every answer, naming its software and version",
+            "edge.errors.no-via-software",
+        ),
+        _goproxy(
             "edge-strips-case-escapes",
             "a URL 'normalisation' rule at the edge drops the '!' of case-encoded paths, so "
             "github.com/!burnt!sushi/toml reaches the origin as github.com/burntsushi/toml and 404s",

@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from gauntlet.local import certs, corpus, install, processes
 from gauntlet.local.faults import FAULTS
 from gauntlet.local.ports import HOST, PORTS, address
 from gauntlet.paths import ROOT, state_dir
+from gauntlet.waiting import until
 
 EDGE_URL = f"https://{HOST}:{PORTS['edge https']}"
 CDN_VOCABULARIES = ("frontdoor", "cloudfront")
@@ -201,21 +201,19 @@ def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print, cdn:
 
 
 def _wait_healthy(started: dict[str, subprocess.Popen]) -> None:
-    deadline = time.monotonic() + _HEALTHY_WITHIN_S
+    sick: list[Component] = []
     with _probe_client() as client:
-        while True:
+
+        def healthy() -> bool:
+            nonlocal sick
             dead = [name for name, proc in started.items() if proc.poll() is not None]
             if dead:
                 raise LocalStackError(f"{', '.join(dead)} exited at start: see {_log(dead[0])}")
             sick = [c for c in COMPONENTS if not _healthy(c, client)]
-            if not sick:
-                return
-            if time.monotonic() > deadline:
-                raise LocalStackError(
-                    f"{', '.join(c.name for c in sick)} not healthy within {_HEALTHY_WITHIN_S:.0f} s "
-                    f"({sick[0].health_url}): see {_log(sick[0].name)}"
-                )
-            time.sleep(0.1)
+            return not sick
+
+        until(healthy, _HEALTHY_WITHIN_S, 0.1, lambda: f"{', '.join(c.name for c in sick)} not healthy within "
+              f"{_HEALTHY_WITHIN_S:.0f} s ({sick[0].health_url}): see {_log(sick[0].name)}", error=LocalStackError)
 
 
 def down() -> None:

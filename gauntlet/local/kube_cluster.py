@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import trustme
@@ -43,6 +43,10 @@ from gauntlet.exceptions import LocalStackError
 from gauntlet.local import kube_build, kube_workloads, processes
 from gauntlet.local.faults import FAULTS
 from gauntlet.paths import cache_dir, state_dir
+from gauntlet.waiting import until
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
 
 HOST = "127.0.0.1"
 CONTEXT = "gauntlet-local"
@@ -268,8 +272,6 @@ def _dump(doc: dict) -> str:
     return yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False)
 
 
-#: The readiness gate the AWS load balancer controller injects and sets: "target-health.elbv2.k8s.aws/<tgb>".
-READINESS_GATE_PREFIX = "target-health.elbv2.k8s.aws/"
 #: How long after Running the "load balancer" reports a target healthy (health checks passing).
 TARGET_HEALTHY_AFTER_MS = 5000
 
@@ -288,7 +290,8 @@ _READY_UNLESS_GATED = """- lastTransitionTime: {{ $now | Quote }}
   {{ if .spec.readinessGates }}
   status: "False"
   reason: ReadinessGatesNotReady
-  message: {{ printf "corresponding condition of pod readiness gate %q does not exist." (index .spec.readinessGates 0).conditionType | Quote }}
+  message: {{ printf "corresponding condition of pod readiness gate %q does not exist."
+    (index .spec.readinessGates 0).conditionType | Quote }}
   {{ else }}
   status: "True"
   {{ end }}
@@ -438,25 +441,26 @@ def _probe_client() -> httpx.Client:
 
 
 def _wait_healthy(name: str, proc: subprocess.Popen | None, client: httpx.Client) -> None:
-    deadline = time.monotonic() + _STARTED_WITHIN_S
-    while not _healthy(name, client):
+    def healthy() -> bool:
+        if _healthy(name, client):
+            return True
         if proc is not None and proc.poll() is not None:
             raise LocalStackError(f"{name} exited at start (code {proc.returncode}): see {_log(name)}\n"
                                   + processes.tail(_log(name)))
-        if time.monotonic() > deadline:
-            raise LocalStackError(f"{name} not healthy within {_STARTED_WITHIN_S:.0f} s ({health_url(name)}): "
-                                  f"see {_log(name)}\n" + processes.tail(_log(name)))
-        time.sleep(0.2)
+        return False
+
+    until(healthy, _STARTED_WITHIN_S, 0.2, lambda: f"{name} not healthy within {_STARTED_WITHIN_S:.0f} s ({health_url(name)}): "
+          f"see {_log(name)}\n" + processes.tail(_log(name)), error=LocalStackError)
 
 
 # --------------------------------------------------------------------------- nodes
 
 
-def api_client() -> Any:
-    """A Kubernetes Python client for the ``gauntlet-local`` context."""
-    from kubernetes import config
+def api_client() -> ApiClient:
+    """A new Kubernetes Python client for the ``gauntlet-local`` context (the caller closes it)."""
+    from gauntlet.kubernetes.client import new_client
 
-    return config.new_client_from_config(config_file=str(kubeconfig_path()), context=CONTEXT)
+    return new_client(kubeconfig_path(), CONTEXT)
 
 
 def node_manifest(node: Node) -> dict:
@@ -563,18 +567,18 @@ def wait_nodes_ready(nodes: Iterable[Node] = NODES, timeout: float = _NODES_READ
     from kubernetes import client
 
     names = {n.name for n in nodes}
-    deadline = time.monotonic() + timeout
+    missing: list[str] = []
     with api_client() as api:
         core, coordination = client.CoreV1Api(api), client.CoordinationV1Api(api)
-        while True:
+
+        def all_ready() -> bool:
+            nonlocal missing
             ready = _nodes_ready(core, coordination, renewed_after)
             missing = sorted(n for n in names if not ready.get(n))
-            if not missing:
-                return
-            if time.monotonic() > deadline:
-                raise LocalStackError(f"nodes not Ready within {timeout:.0f} s: {', '.join(missing)}; "
-                                      f"see {_log('kwok')}")
-            time.sleep(0.5)
+            return not missing
+
+        until(all_ready, timeout, 0.5, lambda: f"nodes not Ready within {timeout:.0f} s: {', '.join(missing)}; see {_log('kwok')}",
+              error=LocalStackError)
 
 
 # --------------------------------------------------------------------------- up / down / status
@@ -617,8 +621,9 @@ def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
     progress(f"applying the seed workloads from {kube_workloads.MANIFESTS_DIR} "
              f"({', '.join(faults) or 'no fault profile'})")
     _state_file().unlink(missing_ok=True)
-    docs = kube_workloads.apply(faults, progress)
-    kube_workloads.wait_available(docs, progress=progress)
+    with api_client() as api:
+        docs = kube_workloads.apply(api, tier_dir() / "discovery.json", faults, progress)
+        kube_workloads.wait_available(api, docs, progress=progress)
     _state_file().write_text(json.dumps({"faults": faults}))
     progress(f"cluster tier up in {time.monotonic() - started_at:.1f} s: kubectl --kubeconfig {kubeconfig_path()}")
     return status()

@@ -1,4 +1,5 @@
-"""The cluster tier's seed workloads: ``fixtures/manifests/`` applied with the Kubernetes Python client.
+"""The cluster tier's seed workloads: ``fixtures/manifests/`` applied with the Kubernetes Python client
+(an ``ApiClient`` of the cluster that :mod:`gauntlet.local.kube_cluster` starts, passed in).
 
 - :func:`render` reads the manifests (plain YAML, one file per seed target plus the AWS Load
   Balancer Controller's parts) and applies the cluster-tier fault profiles to the documents.
@@ -29,14 +30,14 @@ import yaml
 
 from gauntlet import paths
 from gauntlet.exceptions import LocalStackError
+from gauntlet.kubernetes.alb import INJECT_LABEL, INJECT_VALUE, READINESS_GATE_PREFIX
+from gauntlet.waiting import until
 
 MANIFESTS_DIR = paths.ROOT / "fixtures" / "manifests"
 FIELD_MANAGER = "gauntlet-local"
 HASH_ANNOTATION = "gauntlet.dev/manifests-sha256"
 FAULTS_ANNOTATION = "gauntlet.dev/faults"
 SELECTOR_ANNOTATION = "gauntlet.dev/service-selector"
-INJECT_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
-READINESS_GATE_PREFIX = "target-health.elbv2.k8s.aws/"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 #: The zone ``all-pods-one-zone`` pins every seed pod to (castle's own zone).
 ONE_ZONE = "us-east-1a"
@@ -201,12 +202,10 @@ def _ref(doc: Doc) -> str:
 # --------------------------------------------------------------------------- applying
 
 
-def _dynamic(api: Any) -> Any:
+def _dynamic(api: Any, discovery_cache: Path) -> Any:
     from kubernetes.dynamic import DynamicClient
 
-    from gauntlet.local.kube_cluster import tier_dir
-
-    return DynamicClient(api, cache_file=str(tier_dir() / "discovery.json"))
+    return DynamicClient(api, cache_file=str(discovery_cache))
 
 
 def _resource(dyn: Any, doc: Doc) -> Any:
@@ -237,38 +236,36 @@ def _message(exc: Any) -> str:
         return str(exc.body)
 
 
-def apply(faults: Iterable[str] = (), progress: Progress = print) -> list[Doc]:
-    """Server-side apply the seed workloads with these fault profiles; return what was applied.
+def apply(api: Any, discovery_cache: Path, faults: Iterable[str] = (), progress: Progress = print) -> list[Doc]:
+    """Server-side apply the seed workloads with these fault profiles through ``api`` (the API discovery
+    cached in ``discovery_cache``); return what was applied.
 
     Namespaces whose rendering changed are recreated (pods of the previous profile must not survive).
     Does not wait for the workloads to become available: :func:`wait_available` does.
     """
     from kubernetes import client
 
-    from gauntlet.local.kube_cluster import api_client
-
     faults = sorted(set(faults))
     docs = render(faults)
     wanted = {ns: digest(docs, ns) for ns in namespaces(docs)}
-    with api_client() as api:
-        dyn, core = _dynamic(api), client.CoreV1Api(api)
-        for doc in (d for d in docs if _namespace_of(d) is None):
-            _apply_one(dyn, doc)
-            if doc["kind"] == "CustomResourceDefinition":
-                _wait_established(api, doc["metadata"]["name"])
-        _delete_changed_namespaces(core, wanted, progress)
-        injection_checked = False
-        for doc in (d for d in docs if _namespace_of(d) is not None):
-            if doc["kind"] == "Namespace":
-                doc = copy.deepcopy(doc)
-                doc["metadata"].setdefault("annotations", {}).update(
-                    {HASH_ANNOTATION: wanted[doc["metadata"]["name"]], FAULTS_ANNOTATION: ",".join(faults)})
-            elif doc["kind"] == "TargetGroupBinding":
-                doc = _with_service_selector(core, doc)
-            elif _KIND_ORDER[doc["kind"]] >= _KIND_ORDER["Deployment"] and not injection_checked:
-                wait_injection(core, docs)
-                injection_checked = True
-            _apply_one(dyn, doc)
+    dyn, core = _dynamic(api, discovery_cache), client.CoreV1Api(api)
+    for doc in (d for d in docs if _namespace_of(d) is None):
+        _apply_one(dyn, doc)
+        if doc["kind"] == "CustomResourceDefinition":
+            _wait_established(api, doc["metadata"]["name"])
+    _delete_changed_namespaces(core, wanted, progress)
+    injection_checked = False
+    for doc in (d for d in docs if _namespace_of(d) is not None):
+        if doc["kind"] == "Namespace":
+            doc = copy.deepcopy(doc)
+            doc["metadata"].setdefault("annotations", {}).update(
+                {HASH_ANNOTATION: wanted[doc["metadata"]["name"]], FAULTS_ANNOTATION: ",".join(faults)})
+        elif doc["kind"] == "TargetGroupBinding":
+            doc = _with_service_selector(core, doc)
+        elif _KIND_ORDER[doc["kind"]] >= _KIND_ORDER["Deployment"] and not injection_checked:
+            wait_injection(core, docs)
+            injection_checked = True
+        _apply_one(dyn, doc)
     return docs
 
 
@@ -293,7 +290,7 @@ def expected_gates(docs: Sequence[Doc], template_doc: Doc) -> set[str]:
     namespace = template_doc["metadata"]["namespace"]
     labels = (pod_template(template_doc) or {}).get("metadata", {}).get("labels", {})
     ns_doc = next((d for d in docs if d["kind"] == "Namespace" and d["metadata"]["name"] == namespace), None)
-    if ns_doc is None or ns_doc["metadata"].get("labels", {}).get(INJECT_LABEL) != "enabled":
+    if ns_doc is None or ns_doc["metadata"].get("labels", {}).get(INJECT_LABEL) != INJECT_VALUE:
         return set()
     services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service" and _namespace_of(d) == namespace}
     gates = set()
@@ -316,23 +313,28 @@ def wait_injection(core: Any, docs: Sequence[Doc], within_s: float = _INJECTION_
     relevant = {_namespace_of(d) for d in docs if d["kind"] == "TargetGroupBinding"}
     relevant |= {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"
                  and INJECT_LABEL in d["metadata"].get("labels", {})}
-    workloads = [d for d in docs if pod_template(d) is not None and _namespace_of(d) in relevant]
-    deadline = time.monotonic() + within_s
-    for doc in workloads:
-        want = expected_gates(docs, doc)
-        while True:
+    pending = [d for d in docs if pod_template(d) is not None and _namespace_of(d) in relevant]
+    found, want = "", set[str]()
+
+    def injected() -> bool:
+        """The workloads in turn, each until its pod gets the gates expected (one deadline for them all)."""
+        nonlocal found, want
+        while pending:
+            doc = pending[0]
+            want = expected_gates(docs, doc)
             try:
                 got: set[str] | str = injected_gates(core, doc)
             except LocalStackError as exc:
                 got = str(exc)
-            if got == want:
-                break
-            if time.monotonic() > deadline:
+            if got != want:
                 found = got if isinstance(got, str) else f"a pod of {_ref(doc)} gets {sorted(got) or 'no gates'}"
-                raise LocalStackError(
-                    f"readiness-gate injection: {found}, expected {sorted(want) or 'no gates'} (MutatingAdmissionPolicy "
-                    "elbv2-pod-readiness-gate-inject; see fixtures/manifests/00-aws-load-balancer-controller.yaml)")
-            time.sleep(0.2)
+                return False
+            pending.pop(0)
+        return True
+
+    until(injected, within_s, 0.2, lambda: f"readiness-gate injection: {found}, expected {sorted(want) or 'no gates'} "
+          "(MutatingAdmissionPolicy elbv2-pod-readiness-gate-inject; see fixtures/manifests/00-aws-load-balancer-controller.yaml)",
+          error=LocalStackError)
 
 
 def injected_gates(core: Any, doc: Doc) -> set[str]:
@@ -356,14 +358,13 @@ def _wait_established(api: Any, name: str, within_s: float = 30.0) -> None:
     from kubernetes import client
 
     extensions = client.ApiextensionsV1Api(api)
-    deadline = time.monotonic() + within_s
-    while True:
+
+    def established() -> bool:
         crd = extensions.read_custom_resource_definition(name)
-        if any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or []):
-            return
-        if time.monotonic() > deadline:
-            raise LocalStackError(f"CustomResourceDefinition {name} not Established within {within_s:.0f} s")
-        time.sleep(0.2)
+        return any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or [])
+
+    until(established, within_s, 0.2, lambda: f"CustomResourceDefinition {name} not Established within {within_s:.0f} s",
+          error=LocalStackError)
 
 
 def _delete_changed_namespaces(core: Any, wanted: dict[str, str], progress: Progress) -> None:
@@ -384,18 +385,22 @@ def _delete_changed_namespaces(core: Any, wanted: dict[str, str], progress: Prog
             progress(f"recreating namespace {name}: its manifests or fault profiles changed")
             core.delete_namespace(name)
             doomed.append(name)
-    deadline = time.monotonic() + _NAMESPACE_GONE_WITHIN_S
-    for name in doomed:
-        while True:
-            try:
-                core.read_namespace(name)
-            except ApiException as exc:
-                if exc.status == 404:
-                    break
-                raise
-            if time.monotonic() > deadline:
-                raise LocalStackError(f"namespace {name} still terminating after {_NAMESPACE_GONE_WITHIN_S:.0f} s")
-            time.sleep(0.25)
+
+    def gone(name: str) -> bool:
+        try:
+            core.read_namespace(name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return True
+            raise
+        return False
+
+    def all_gone() -> bool:
+        doomed[:] = [name for name in doomed if not gone(name)]
+        return not doomed
+
+    until(all_gone, _NAMESPACE_GONE_WITHIN_S, 0.25,
+          lambda: f"namespace {doomed[0]} still terminating after {_NAMESPACE_GONE_WITHIN_S:.0f} s", error=LocalStackError)
 
 
 # --------------------------------------------------------------------------- waiting and reading
@@ -460,45 +465,20 @@ def _pending(api: Any, docs: Sequence[Doc]) -> dict[str, str]:
     return pending
 
 
-def wait_available(docs: Sequence[Doc], within_s: float = _AVAILABLE_WITHIN_S, progress: Progress = print) -> None:
+def wait_available(api: Any, docs: Sequence[Doc], within_s: float = _AVAILABLE_WITHIN_S, progress: Progress = print) -> None:
     """Wait until every Deployment is rolled out and available (HPA minimum reached), every Job complete,
     every CronJob present and every PDB observed with its pods healthy."""
-    from gauntlet.local.kube_cluster import api_client
+    pending: dict[str, str] = {}
+    said = time.monotonic()
 
-    started = time.monotonic()
-    said = started
-    with api_client() as api:
-        while True:
-            pending = _pending(api, docs)
-            if not pending:
-                return
-            now = time.monotonic()
-            if now - started > within_s:
-                raise LocalStackError(f"seed workloads not available within {within_s:.0f} s: "
-                                      + "; ".join(f"{ref}: {why}" for ref, why in pending.items()))
-            if now - said > 5:
-                progress(f"waiting for {len(pending)} seed workload(s): " + "; ".join(
-                    f"{ref}: {why}" for ref, why in list(pending.items())[:3]))
-                said = now
-            time.sleep(0.5)
+    def available() -> bool:
+        nonlocal pending, said
+        pending = _pending(api, docs)
+        if pending and time.monotonic() - said > 5:
+            progress(f"waiting for {len(pending)} seed workload(s): " + "; ".join(
+                f"{ref}: {why}" for ref, why in list(pending.items())[:3]))
+            said = time.monotonic()
+        return not pending
 
-
-def summary(namespaces_: Iterable[str] = ("athens", "castle", "artifacthub")) -> dict[str, str]:
-    """``kind namespace/name`` -> a short state ('3/3 ready', 'complete', 'schedule 1,31 * * * *')."""
-    from kubernetes import client
-
-    from gauntlet.local.kube_cluster import api_client
-
-    out: dict[str, str] = {}
-    with api_client() as api:
-        apps, batch = client.AppsV1Api(api), client.BatchV1Api(api)
-        for namespace in namespaces_:
-            for d in apps.list_namespaced_deployment(namespace).items:
-                out[f"Deployment {namespace}/{d.metadata.name}"] = \
-                    f"{d.status.ready_replicas or 0}/{d.spec.replicas} ready"
-            for j in batch.list_namespaced_job(namespace).items:
-                done = any(c.type == "Complete" and c.status == "True" for c in j.status.conditions or [])
-                out[f"Job {namespace}/{j.metadata.name}"] = "complete" if done else "running"
-            for c in batch.list_namespaced_cron_job(namespace).items:
-                out[f"CronJob {namespace}/{c.metadata.name}"] = f"schedule {c.spec.schedule}"
-    return out
+    until(available, within_s, 0.5, lambda: f"seed workloads not available within {within_s:.0f} s: "
+          + "; ".join(f"{ref}: {why}" for ref, why in pending.items()), error=LocalStackError)

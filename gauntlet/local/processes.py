@@ -8,12 +8,12 @@ import errno
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gauntlet.children import signal_group
-from gauntlet.exceptions import LocalStackError
+from gauntlet.exceptions import LocalStackError, WaitTimeout
+from gauntlet.waiting import until
 
 
 def start(argv: Sequence[str], log: Path, pid_file: Path | None = None, cwd: Path | None = None,
@@ -46,10 +46,9 @@ def stop(pid_file: Path, *marks: str, grace_s: float = 5.0) -> None:
     pid = running_pid(pid_file, *marks)
     if pid is not None:
         signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(pid):
+        try:
+            until(lambda: not _alive(pid), grace_s, 0.05, f"process {pid} to end")
+        except WaitTimeout:
             signal_group(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
 
@@ -67,19 +66,18 @@ def ensure_free(host: str, port: int, what: str, settle_s: float = 2.0) -> None:
     """Refuse to start ``what`` when another process already listens on ``host:port``. A port whose process
     has just exited can stay refused for a moment after (its accepted connections closing): that is retried
     for up to ``settle_s``."""
-    deadline = time.monotonic() + settle_s
-    while True:
+    def free() -> bool:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind((host, port))
-                return
             except OSError as exc:
                 if exc.errno != errno.EADDRINUSE:
                     raise LocalStackError(f"cannot bind {host}:{port} ({what}): {exc}") from exc
-                if time.monotonic() > deadline:
-                    raise LocalStackError(f"port {host}:{port} ({what}) is already in use by another process") from exc
-        time.sleep(0.1)
+                return False
+        return True
+
+    until(free, settle_s, 0.1, lambda: f"port {host}:{port} ({what}) is already in use by another process", error=LocalStackError)
 
 
 def tail(path: Path, lines: int = 15) -> str:

@@ -100,7 +100,8 @@ def main(seconds: int = 10, users: int = 20) -> int:
             runs[profile, workers] = locust_rps(envs, profile, workers, Path(tmp) / f"{profile}-{workers}")
             r = runs[profile, workers]
             print(f"  locust {profile:<14} {workers} worker{'s' if workers > 1 else ' '}  {fmt(r['rps']):>7} rps "
-                  f"(Locust used {r['cores']:.2f} cores incl. start-up, p95 {r['p95_ms']:.0f} ms, {r['requests']} requests, {r['errors']} errors)")
+                  f"(Locust used {r['cores']:.2f} cores incl. start-up, p95 {r['p95_ms']:.0f} ms, "
+                  f"{r['requests']} requests, {r['errors']} errors)")
         wrk = wrk_rps(url, seconds, users)
         print(f"  wrk -t1 -c{users} -d{seconds}s {TRIVIAL}  {fmt(wrk):>7} rps")
     trivial1, trivial2 = runs["bench-trivial", 1]["rps"], runs["bench-trivial", 2]["rps"]

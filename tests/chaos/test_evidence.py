@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from chaoslib.exceptions import InterruptExecution
 
-from gauntlet import paths, report
+from gauntlet import paths, run_folder
 from gauntlet.chaos import control, experiments
 from gauntlet.environment import load_environment
 from gauntlet.exceptions import SafetyRefusal
@@ -21,7 +21,7 @@ def local_copy(write_env, local_env_data):
 
 
 def test_a_load_profile_runs_during_its_chaos_experiment_and_not_alone(local_copy):
-    run = report.new_run(local_copy, "gate", "gauntlet gate local")
+    run = run_folder.new_run(local_copy, "gate", "gauntlet gate local")
     calls = []
     run_evidence(local_copy, run, ["chaos:athens-replica-crash", "load:failover"],
                  chaos_runner=lambda env, run, name, load=None, progress=None: calls.append((name, load)),
@@ -31,7 +31,7 @@ def test_a_load_profile_runs_during_its_chaos_experiment_and_not_alone(local_cop
 
 
 def test_a_refused_experiment_is_noted_with_the_refusal_and_the_gate_goes_on(local_copy):
-    run = report.new_run(local_copy, "gate", "gauntlet gate local")
+    run = run_folder.new_run(local_copy, "gate", "gauntlet gate local")
 
     def refuse(env, run, name, load=None, progress=None):
         raise SafetyRefusal("local: the API server https://127.0.0.1:6443 does not answer")

@@ -18,7 +18,8 @@ def test_the_local_stack_names_its_emulator_and_credentials():
     aws = load_environment("local", paths.ROOT / "environments").aws
     configuration = configuration_for(aws)
     assert configuration["aws_emulator"] == "moto" and configuration["aws_endpoint_url"] == "http://127.0.0.1:5000"
-    assert configuration["aws_credentials_file"].endswith("state/cloud/aws/credentials") and "{cache}" not in configuration["aws_credentials_file"]
+    credentials = configuration["aws_credentials_file"]
+    assert credentials.endswith("state/cloud/aws/credentials") and "{cache}" not in credentials
     assert (aws.node_group_size.min, aws.node_group_size.max) == (6, 10)
 
 

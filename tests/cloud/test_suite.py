@@ -125,8 +125,9 @@ def test_misconfigurations_fail_exactly_their_checks(scratch_account, admin, clo
     made = scratch_account["resources"]
     _break_distribution(admin)
     route53 = admin("route53", "us-east-1")
-    route53.change_resource_record_sets(HostedZoneId=made["hosted_zone"], ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-        "Name": "ahscratch.gauntlet.localhost", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.10"}]}}]})
+    record = {"Name": "ahscratch.gauntlet.localhost", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.10"}]}
+    route53.change_resource_record_sets(HostedZoneId=made["hosted_zone"],
+                                        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]})
     elbv2 = admin("elbv2")
     elbv2.remove_tags(ResourceArns=[made["load_balancer"]["arn"]], TagKeys=["ingress.k8s.aws/stack"])
     admin("wafv2").disassociate_web_acl(ResourceArn=made["load_balancer"]["arn"])

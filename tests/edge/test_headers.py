@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from gauntlet.edge.headers import CacheControl, age, content_coding, freshness, stack_trace, vary, version_banners
+from gauntlet.edge.headers import CacheControl, age, content_coding, freshness, stack_trace, vary, version_banners, via_software
 
 # Captured from the local nginx edge (https://127.0.0.1:8443), healthy, announcing Front Door's vocabulary.
 LOCAL_IMMUTABLE_HIT = httpx.Headers([
@@ -106,6 +106,16 @@ def test_vary_and_content_coding():
 ])
 def test_version_banners(headers, found):
     assert version_banners(httpx.Headers(headers), ("Server-Version", "X-Powered-By")) == found
+
+
+@pytest.mark.parametrize(("via", "found"), [
+    ("1.1 3f7f5d0f3a2c1b9e.cloudfront.net (CloudFront)", []),  # CloudFront's: a pseudonym and a product, no version
+    ("HTTP/2 edge, 1.1 origin", []),  # the received protocol's version is no software version
+    ("1.1 edge (nginx/1.22.1)", ["1.1 edge (nginx/1.22.1)"]),
+    ("1.0 fred, 1.1 p.example.net (Varnish/6.0)", ["1.1 p.example.net (Varnish/6.0)"]),
+])
+def test_via_entries_naming_a_software_version(via, found):
+    assert via_software(httpx.Headers({"via": via})) == found
 
 
 def test_stack_traces_are_recognised():

@@ -157,7 +157,8 @@ def test_nothing_listening_gives_violations_naming_the_connection_error(env_dir,
     env = {
         "name": "edge-unreachable", "description": "an edge where nothing listens, on loopback",
         "endpoints": [
-            {"name": "edge", "url": f"https://127.0.0.1:{https_port}", "role": "edge", "server_name": "goproxy.gauntlet.localhost", "timeout_s": 1},
+            {"name": "edge", "url": f"https://127.0.0.1:{https_port}", "role": "edge", "server_name": "goproxy.gauntlet.localhost",
+             "timeout_s": 1},
             {"name": "edge-http", "url": f"http://127.0.0.1:{http_port}", "role": "edge", "http2": False, "timeout_s": 1},
         ],
         "tls": {"hosts": ["goproxy.gauntlet.localhost"]},
@@ -166,8 +167,8 @@ def test_nothing_listening_gives_violations_naming_the_connection_error(env_dir,
             {"name": "module-lists", "paths": ["/github.com/pkg/errors/@v/list"], "cache": "mutable", "max_max_age": 60},
             {"name": "errors", "paths": ["/example.com/gauntlet/no-such-module/@v/list"], "cache": "error"},
         ]},
-        "claims": [shipped_claim(c, "conformance:edge") for c in ("athens-edge-tls", "athens-edge-caches-modules", "athens-edge-lists-fresh",
-                                       "athens-edge-honours-origin-headers")],
+        "claims": [shipped_claim(c, "conformance:edge") for c in ("athens-edge-tls", "athens-edge-caches-modules",
+                                                                    "athens-edge-lists-fresh", "athens-edge-honours-origin-headers")],
     }
     started = time.monotonic()
     out, proc = run_edge_suite(env_dir, env)
@@ -179,7 +180,8 @@ def test_nothing_listening_gives_violations_naming_the_connection_error(env_dir,
     for claim_id in ("athens-edge-caches-modules", "athens-edge-lists-fresh", "athens-edge-honours-origin-headers"):
         found = claim(out, claim_id)
         assert found["verdict"] == "violated", found
-        assert f"GET https://127.0.0.1:{https_port}/" in "\n".join(found["evidence"]) and "ConnectError" in "\n".join(found["evidence"]), found
+        evidence = "\n".join(found["evidence"])
+        assert f"GET https://127.0.0.1:{https_port}/" in evidence and "ConnectError" in evidence, found
 
 
 def _waf_env(url: str, claim: dict, **waf) -> dict:

@@ -169,7 +169,8 @@ def test_cipher_findings_name_protocols_and_weak_suites():
         "TLS 1.3": None,  # the scan command failed: undetermined, not "refused"
     })
     assert found["protocols"] == {"SSL 3.0": False, "TLS 1.0": True, "TLS 1.2": True, "TLS 1.3": None}
-    assert found["weak_ciphers"] == [{"protocol": "TLS 1.0", "name": "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "why": "DES/3DES: 64-bit block (SWEET32)"}]
+    assert found["weak_ciphers"] == [{"protocol": "TLS 1.0", "name": "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+                                      "why": "DES/3DES: 64-bit block (SWEET32)"}]
     assert found["ciphers"]["TLS 1.2"] == [{"name": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "key_size": 128}]
     json.dumps(found)
 

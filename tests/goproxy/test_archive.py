@@ -67,9 +67,12 @@ def test_hashes_equal_what_go_computes(tmp_path, compression):
 
 BAD = {  # case: (files, our problem, what go says)
     "wrong-prefix": ({**GOOD, "example.com/other@v2.1.0/x.go": b"package x\n"}, "path does not have prefix", "has unexpected file"),
-    "case-collision": ({**GOOD, PREFIX + "A.go": b"package vectors\n"}, "case-insensitive file name collision", "case-insensitive file name collision"),
-    "nested-go-mod": ({**GOOD, PREFIX + "sub/go.mod": b"module example.com/sub\n"}, "go.mod file not in module root directory", "go.mod file not in module root directory"),
-    "upper-case-go-mod": ({k: v for k, v in GOOD.items() if not k.endswith("go.mod")} | {PREFIX + "GO.MOD": GO_MOD}, "go.mod files must have lowercase names", "go.mod files must have lowercase names"),
+    "case-collision": ({**GOOD, PREFIX + "A.go": b"package vectors\n"},
+                       "case-insensitive file name collision", "case-insensitive file name collision"),
+    "nested-go-mod": ({**GOOD, PREFIX + "sub/go.mod": b"module example.com/sub\n"},
+                      "go.mod file not in module root directory", "go.mod file not in module root directory"),
+    "upper-case-go-mod": ({k: v for k, v in GOOD.items() if not k.endswith("go.mod")} | {PREFIX + "GO.MOD": GO_MOD},
+                          "go.mod files must have lowercase names", "go.mod files must have lowercase names"),
     "unclean-path": ({**GOOD, PREFIX + "sub/../c.go": b"package vectors\n"}, "file path is not clean", "file path is not clean"),
     "windows-name": ({**GOOD, PREFIX + "sub/aux.go": b"package sub\n"}, "'aux' disallowed as path element component on Windows",
                      "disallowed as path element component on Windows"),
@@ -85,7 +88,8 @@ def test_go_refuses_what_the_check_refuses(tmp_path, case):
     data = make_zip(files)
     assert any(problem in p for p in zip_problems(data, MODULE, VERSION)), zip_problems(data, MODULE, VERSION)
     proc = go_download(tmp_path, data)
-    assert proc.returncode != 0 and go_says in proc.stdout + proc.stderr, f"go did not refuse it for {go_says!r}: {proc.stdout}{proc.stderr}"
+    said = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and go_says in said, f"go did not refuse it for {go_says!r}: {said}"
 
 
 def test_truncated_zip_is_a_problem_not_a_crash():

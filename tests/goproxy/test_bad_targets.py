@@ -23,6 +23,8 @@ import yaml
 
 from gauntlet import paths
 
+pytestmark = pytest.mark.slow  # each test runs the GOPROXY suite in a subprocess
+
 MODULE, VERSION = "github.com/pkg/errors", "v0.9.1"
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gauntlet.goproxy.goclient import download, is_loopback, json_records
+from gauntlet.goproxy.goclient import download, json_records
 from gauntlet.local import corpus
 
 needs_go = pytest.mark.skipif(shutil.which("go") is None, reason="no go binary on PATH")
@@ -19,13 +19,6 @@ needs_go = pytest.mark.skipif(shutil.which("go") is None, reason="no go binary o
 def test_json_records_reads_concatenated_objects():
     assert list(json_records('{"Path": "a"}\n{"Path": "b",\n "Error": "x"}\n  ')) == [{"Path": "a"}, {"Path": "b", "Error": "x"}]
     assert list(json_records("")) == []
-
-
-@pytest.mark.parametrize(("url", "loopback"), [("https://127.0.0.1:8443", True), ("http://[::1]:3000/x", True),
-                                                ("http://localhost:3000", True), ("https://athens.example.com", False),
-                                                ("http://10.0.0.1", False)])
-def test_is_loopback(url, loopback):
-    assert is_loopback(url) is loopback
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from gauntlet.answers import Fetched
 from gauntlet.exceptions import TargetUnreachable
-from gauntlet.goproxy.client import Fetched
 from gauntlet.goproxy.repetition import sample
 
 

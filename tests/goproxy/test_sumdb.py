@@ -13,7 +13,8 @@ from gauntlet.goproxy import sumdb
 LOCAL_KEY = "sum.gauntlet.localhost+81b11285+AVLiH1UBOqiMiatre6GI17f/vkqQzT1Y+L/QbUTT/Aqx"
 #: /latest of the local tier's database (fixtures/local/sumdb, signed there by x/mod's note package).
 LATEST = ("go.sum database tree\n72\nux0sdQs2PY6pB9+YUuzXVzdFA+GXNB+Szmn3kuRPBqg=\n\n"
-          "— sum.gauntlet.localhost gbEShQuGPIHE8JYkFRoSYk5JYSMFHgwjLtDE9vH7W63bJfeyf16v0DqovLSdLvRodpBwoKhT+eKp4PC1m8l6u2BcawA=\n").encode()
+          "— sum.gauntlet.localhost "
+          "gbEShQuGPIHE8JYkFRoSYk5JYSMFHgwjLtDE9vH7W63bJfeyf16v0DqovLSdLvRodpBwoKhT+eKp4PC1m8l6u2BcawA=\n").encode()
 LOOKUP = (b"2\ngithub.com/BurntSushi/toml v1.3.2 h1:o7IhLm0Msx3BaB+n3Ag7L8EVlByGnpq14C4YWiu/gL8=\n"
           b"github.com/BurntSushi/toml v1.3.2/go.mod h1:CxXYINrC8qIiEnFrOxCa7Jy5BFHlXnUU2pbicEuybxQ=\n\n" + LATEST)
 

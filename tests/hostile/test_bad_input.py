@@ -88,12 +88,12 @@ def test_an_unusable_reports_folder_is_one_line(env_text, cli, tmp_path, monkeyp
 @pytest.fixture
 def finished_run(env_text) -> Path:
     """A finished run of the hostile environment with one check recorded: its folder."""
-    from gauntlet import report
+    from gauntlet import report, run_folder
     from gauntlet.environment import load_environment
     from gauntlet.ledger import CheckResult
 
     env = load_environment("hostile")
-    run = report.new_run(env, "conformance", "gauntlet conformance hostile")
+    run = run_folder.new_run(env, "conformance", "gauntlet conformance hostile")
     run.add_ran("conformance:goproxy")
     run.record(CheckResult("conformance/goproxy/test_protocol.py::test_list", "conformance", ("athens-protocol",), "passed"))
     report.finish(run, env, "complete")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from gauntlet.kubernetes.client import cluster
 from gauntlet.kubernetes.deployment.actions import rollout_restart
-from gauntlet.kubernetes.deployment.probes import rollout_status
+from gauntlet.kubernetes.deployment.probes import rollout_status, watch_rollout
 from gauntlet.kubernetes.errors import ActionRefused, Deviation
 from gauntlet.kubernetes.hpa.probes import metric_kinds
 from gauntlet.kubernetes.pod.probes import became_ready_after_gates, pod_summary, pods_ready
@@ -89,6 +91,44 @@ def test_rollout_status():
     stuck = _deployment(4, 4, replicas=6)
     stuck["status"]["conditions"] = [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]
     assert rollout_status(stuck)["failed"]
+
+
+class SeenByWatches:
+    """What :func:`watch_rollout` reads of a :class:`ReadyTracker`: its start and the lowest counts the watches saw."""
+
+    def __init__(self, lowest_ready: dict | None) -> None:
+        self.started, self.lowest_ready, self.lowest_endpoints = time.monotonic(), lowest_ready, {}
+
+    def raise_if_failed(self) -> None:
+        pass
+
+
+def test_a_dip_only_the_watches_saw_between_samples_breaks_the_rollout(fake_api, fake_config, object_list):
+    deployment = _deployment(3, 3, replicas=3, updatedReplicas=3, readyReplicas=3, availableReplicas=3)
+    deployment["spec"] = {"replicas": 3, "selector": {"matchLabels": {"app": "hub"}}}
+    fake_api.answer("/apis/apps/v1/namespaces/castle/deployments/www", deployment)
+    fake_api.answer("/api/v1/namespaces/castle/pods", object_list("Pod", [pod("a"), pod("b"), pod("c")]))
+    dip = SeenByWatches({"ready": 1, "t": 0.4})
+    result = watch_rollout("www", "castle", 2, tracker=dip, raise_on_dip=False, timeout_s=5, configuration=fake_config)
+    assert result["completed"] and len(result["samples"]) == 1 and result["samples"][0]["ready"] == 3
+    assert result["worst"] == {"ready": 1, "at_s": 0.4, "endpoints": {}} and result["below_min_ready"] == [0.4]
+    with pytest.raises(Deviation, match="rollout of Deployment castle/www: worst sample .*'ready': 1.*completed True"):
+        watch_rollout("www", "castle", 2, tracker=dip, timeout_s=5, configuration=fake_config)
+    assert watch_rollout("www", "castle", 2, tracker=SeenByWatches(None), timeout_s=5,
+                         configuration=fake_config)["below_min_ready"] == []
+
+
+def test_a_rollout_that_never_reaches_its_generation_did_not_complete(fake_api, fake_config, object_list):
+    deployment = _deployment(3, 3, replicas=3, updatedReplicas=3, readyReplicas=3, availableReplicas=3)
+    deployment["spec"] = {"replicas": 3, "selector": {"matchLabels": {"app": "hub"}}}
+    fake_api.answer("/apis/apps/v1/namespaces/castle/deployments/www", deployment)
+    fake_api.answer("/api/v1/namespaces/castle/pods", object_list("Pod", [pod("a"), pod("b"), pod("c")]))
+    result = watch_rollout("www", "castle", 2, generation=4, tracker=SeenByWatches(None), raise_on_dip=False,
+                           interval_s=0.1, timeout_s=0.3, configuration=fake_config)
+    assert not result["completed"] and result["rollout_s"] is None, "generation 3 complete is not the rollout to 4"
+    with pytest.raises(Deviation, match="completed False"):
+        watch_rollout("www", "castle", 2, generation=4, tracker=SeenByWatches(None), interval_s=0.1, timeout_s=0.3,
+                      configuration=fake_config)
 
 
 def test_metric_kinds():

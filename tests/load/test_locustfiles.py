@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from gauntlet import paths, report
+from gauntlet import paths, run_folder
 from gauntlet.catalogue import LOAD_KINDS
 from gauntlet.environment import load_environment
 from gauntlet.load.runner import run_profile
@@ -108,7 +108,7 @@ def load_env(write_env, env_data, target):
 
 
 def run(env, workers: int = 0):
-    folder = report.new_run(env, "load", "test")
+    folder = run_folder.new_run(env, "load", "test")
     started = time.monotonic()
     results = run_profile(env, folder, "smoke", workers=workers)
     outcome = json.loads((folder.dir / "load" / "smoke" / "outcome.json").read_text())
@@ -188,7 +188,7 @@ def test_remote_workers_join_a_master_as_load_readme_says(load_env, target):
 
     env = load_env(max_requests=200)
     port = free_port()
-    folder = report.new_run(env, "load", "test")
+    folder = run_folder.new_run(env, "load", "test")
     results: list = []
     master = threading.Thread(target=lambda: results.extend(
         run_profile(env, folder, "smoke", workers=1, remote=f"127.0.0.1:{port}")))

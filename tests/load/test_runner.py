@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from typing import get_args
 
 import pytest
 
-from gauntlet import paths, report
-from gauntlet.environment import load_environment
+from gauntlet import paths, run_folder
+from gauntlet.environment import UserKind, load_environment
 from gauntlet.load.params import LoadParams, StopParams
-from gauntlet.load.runner import commands, progress_line, timeline
+from gauntlet.load.runner import LOCUSTFILES, commands, progress_line, timeline
 from gauntlet.runner import run_evidence
 
 P = LoadParams(environment="local", profile="smoke", user="goproxy", host="https://127.0.0.1:8443", ca_bundle=None,
@@ -27,6 +29,12 @@ def test_one_process_runs_the_users_file_and_the_shape_headless(tmp_path):
     assert argv[argv.index("--gauntlet-profile") + 1] == "smoke" and argv[argv.index("--gauntlet-out") + 1] == str(tmp_path)
     assert argv[argv.index("--csv") + 1] == str(tmp_path / "locust") and "--csv-full-history" in argv
     assert argv[argv.index("--html") + 1] == str(tmp_path / "locust.html")
+
+
+@pytest.mark.parametrize("kind", get_args(UserKind))
+def test_every_user_kind_has_its_locustfile_whose_user_declares_the_kind(kind):
+    text = (paths.ROOT / LOCUSTFILES[kind]).read_text()
+    assert re.search(rf'^    kind = "{kind}"$', text, re.MULTILINE), f"{LOCUSTFILES[kind]}: no User class with kind = {kind!r}"
 
 
 def test_workers_are_locusts_own_master_and_worker_processes_on_loopback(tmp_path):
@@ -60,7 +68,7 @@ def test_the_gate_runs_load_profiles_and_notes_those_that_need_a_chaos_experimen
     env_data["claims"][2]["evidence"] = ["load.p95@failover"]
     write_env(env_data)
     env = load_environment("sample")
-    run = report.new_run(env, "gate", "gauntlet gate sample")
+    run = run_folder.new_run(env, "gate", "gauntlet gate sample")
     ran = []
     run_evidence(env, run, ["load:smoke", "load:failover"], load_runner=lambda env, run, name, **kw: ran.append(name))
     assert ran == ["smoke"]
@@ -100,13 +108,13 @@ def test_negative_workers_are_refused(write_env, env_data):
     write_env(env_data)
     env = load_environment("sample")
     with pytest.raises(ConfigError, match="--workers: expected 0 or more"):
-        run_profile(env, report.new_run(env, "load", "x"), "smoke", workers=-1)
+        run_profile(env, run_folder.new_run(env, "load", "x"), "smoke", workers=-1)
 
 
 def test_a_profile_that_cannot_run_is_noted_and_the_gate_goes_on(write_env, env_data):
     write_env(env_data)  # the sample's goproxy profile names no module set
     env = load_environment("sample")
-    run = report.new_run(env, "gate", "gauntlet gate sample")
+    run = run_folder.new_run(env, "gate", "gauntlet gate sample")
     run_evidence(env, run, ["load:smoke"])
     assert "cannot run: environment 'sample': load_profiles.smoke.modules" in run.meta["unavailable"]["load:smoke"]
 

@@ -9,6 +9,7 @@ import pytest
 
 from gauntlet import environment, paths
 from gauntlet.catalogue import catalogue
+from gauntlet.kubernetes.alb import INJECT_LABEL, INJECT_VALUE, READINESS_GATE_PREFIX
 from gauntlet.kubernetes.workload.probes import probe_handler
 from gauntlet.local import FAULTS, kube_cluster, kube_workloads
 from gauntlet.local.kube_workloads import pod_template, render
@@ -54,7 +55,7 @@ def test_every_claimed_workload_of_local_yaml_is_in_the_manifests(local_env) -> 
     assert set(kube_workloads.namespaces(docs)) == set(local_env.kubernetes.namespaces)
     for name in local_env.kubernetes.readiness_gate_namespaces:
         labels = find(docs, "Namespace", None, name)["metadata"]["labels"]
-        assert labels[kube_workloads.INJECT_LABEL] == "enabled"
+        assert labels[INJECT_LABEL] == INJECT_VALUE
 
 
 def test_every_container_has_probes_memory_bounds_and_a_pinned_image() -> None:
@@ -113,11 +114,10 @@ def test_target_group_binding_is_named_like_the_cloud_tiers_target_group(local_e
 
 def test_only_hub_pods_get_the_readiness_gate() -> None:
     docs = render()
-    gate = kube_workloads.READINESS_GATE_PREFIX + of_kind(docs, "TargetGroupBinding")[0]["metadata"]["name"]
+    gate = READINESS_GATE_PREFIX + of_kind(docs, "TargetGroupBinding")[0]["metadata"]["name"]
     gated = {d["metadata"]["name"] for d in docs if pod_template(d) and kube_workloads.expected_gates(docs, d)}
     assert gated == {"hub"}
     assert kube_workloads.expected_gates(docs, find(docs, "Deployment", "artifacthub", "hub")) == {gate}
-    assert gate.startswith(kube_cluster.READINESS_GATE_PREFIX)
 
 
 def test_cluster_fault_profiles_are_exactly_the_renderers_and_break_kinds_local_claims_name(local_env) -> None:
@@ -147,7 +147,7 @@ def test_a_fault_recreates_only_the_namespaces_it_changes(fault: str, changed: s
 
 def test_each_fault_renders_what_it_says() -> None:
     gate_less = render(["no-readiness-gate-label"])
-    assert kube_workloads.INJECT_LABEL not in find(gate_less, "Namespace", None, "artifacthub")["metadata"]["labels"]
+    assert INJECT_LABEL not in find(gate_less, "Namespace", None, "artifacthub")["metadata"]["labels"]
     assert not kube_workloads.expected_gates(gate_less, find(gate_less, "Deployment", "artifacthub", "hub"))
     for d in of_kind(render(["rollout-max-unavailable-100"]), "Deployment"):
         expected = "100%" if d["metadata"]["namespace"] == "castle" else {"athens": 1, "artifacthub": 0}[d["metadata"]["namespace"]]

@@ -17,6 +17,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from gauntlet.kubernetes.alb import INJECT_LABEL, READINESS_GATE_PREFIX
 from gauntlet.local import FAULTS, kube_cluster, kube_workloads
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -109,7 +110,7 @@ def target_group_gate(kube_api: client.ApiClient) -> str:
     bindings = client.CustomObjectsApi(kube_api).list_namespaced_custom_object(
         "elbv2.k8s.aws", "v1beta1", "artifacthub", "targetgroupbindings")["items"]
     assert len(bindings) == 1, bindings
-    return kube_workloads.READINESS_GATE_PREFIX + bindings[0]["metadata"]["name"]
+    return READINESS_GATE_PREFIX + bindings[0]["metadata"]["name"]
 
 
 # --------------------------------------------------------------------------- the healthy tier
@@ -136,7 +137,8 @@ def test_kubectl_shows_nodes_in_three_zones_and_the_seed_workloads_ready(healthy
         ready = [p for p in by_app.get(app, []) if p["status"]["phase"] == "Running"
                  and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"]["conditions"])]
         assert len(ready) == count, f"{app}: {len(ready)} Running and Ready pods, expected {count}"
-    job = subprocess.run([*kubectl, "get", "job", "-n", "artifacthub", "db-migrator", "-o", "json"], capture_output=True, text=True, timeout=60)
+    job = subprocess.run([*kubectl, "get", "job", "-n", "artifacthub", "db-migrator", "-o", "json"],
+                         capture_output=True, text=True, timeout=60)
     assert job.returncode == 0 and json.loads(job.stdout)["status"].get("succeeded") == 1, job.stdout[-500:] + job.stderr
     table = subprocess.run([*kubectl, "get", "nodes,pods", "-A", "-L", ZONE], capture_output=True, text=True, timeout=60)
     assert table.returncode == 0 and "us-east-1c" in table.stdout and "hub-" in table.stdout, table.stderr
@@ -323,7 +325,7 @@ def test_up_again_changes_nothing(healthy: dict, core, apps) -> None:
 def _no_readiness_gate_label(present: bool, core, apps, kube_api) -> list[str]:
     differs = []
     labels = core.read_namespace("artifacthub").metadata.labels or {}
-    if (kube_workloads.INJECT_LABEL in labels) is present:
+    if (INJECT_LABEL in labels) is present:
         differs.append(f"namespace artifacthub labels: {labels}")
     gate = target_group_gate(kube_api)
     for pod in pods(core, "artifacthub", "app.kubernetes.io/name=hub"):

@@ -79,6 +79,10 @@ EDGE_FAULTS = [
         "the cause is the edge's cipher configuration, not its certificate",
         "the edge shares no cipher suite with it, its cipher configuration refused the handshake before any certificate",
     ]),
+    ("edge-via-banner", [
+        "GET https://127.0.0.1:8443/gauntlet/no-such-path: 404: Via: 1.1 edge (nginx/1.22.1)",
+        "expected no software version in Via",
+    ]),
     ("edge-no-http2", [
         "TLS 127.0.0.1:8443 (SNI goproxy.gauntlet.localhost) ALPN offering h2, http/1.1: expected h2 (endpoint edge, "
         "http2: true), found http/1.1",

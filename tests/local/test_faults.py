@@ -105,6 +105,11 @@ def test_edge_no_http2(stack: dict, edge: httpx.Client) -> None:
     assert (edge.get("/healthz").http_version == "HTTP/1.1") == _faulted(stack)
 
 
+@healthy_and("edge-via-banner")
+def test_edge_via_banner(stack: dict, edge: httpx.Client) -> None:
+    assert (edge.get("/healthz").headers.get("via") == "1.1 edge (nginx/1.22.1)") == _faulted(stack)
+
+
 @healthy_and("edge-strips-case-escapes")
 def test_edge_strips_case_escapes(stack: dict, edge: httpx.Client) -> None:
     through_edge = edge.get(f"{TOML}/@v/v1.4.0.mod")

@@ -74,6 +74,7 @@ def test_control_plane_runs_a_deployment_on_kwok_nodes_in_three_zones() -> None:
 
     from kubernetes import client
 
+    from gauntlet.kubernetes.alb import READINESS_GATE_PREFIX
     from gauntlet.local import kube_cluster
 
     was_running = kube_cluster.running_pid("kube-apiserver") is not None
@@ -88,7 +89,7 @@ def test_control_plane_runs_a_deployment_on_kwok_nodes_in_three_zones() -> None:
             zones = {n.metadata.labels["topology.kubernetes.io/zone"] for n in nodes}
             assert len(nodes) >= 6 and len(zones) == 3, f"nodes {[n.metadata.name for n in nodes]} in zones {zones}"
             core.create_namespace({"metadata": {"name": namespace}})
-            gate = kube_cluster.READINESS_GATE_PREFIX + "k8s-smoke-0123456789"
+            gate = READINESS_GATE_PREFIX + "k8s-smoke-0123456789"
             for name, gates in (("plain", []), ("gated", [{"conditionType": gate}])):
                 labels = {"app": name}
                 apps.create_namespaced_deployment(namespace, {

@@ -82,7 +82,8 @@ def test_healthy_cluster_verifies_every_claim_but_the_known_risk(cluster):
 
 FAULT_FINDINGS = {
     "no-readiness-gate-label": ("ah-readiness-gates",
-                                "namespace artifacthub (workload artifacthub/hub): metadata.labels[elbv2.k8s.aws/pod-readiness-gate-inject]: "
+                                "namespace artifacthub (workload artifacthub/hub): "
+                                "metadata.labels[elbv2.k8s.aws/pod-readiness-gate-inject]: "
                                 "expected 'enabled', found 'no such label'"),
     "rollout-max-unavailable-100": ("castle-rolling-update-no-interruption",
                                     "castle/www: Ready pods during a rollout: expected at least 4 (the capacity floor, min_ready), "

@@ -118,12 +118,12 @@ def test_git_on_the_serving_path_violates_the_p95_slo(stack, reports):
 
 
 def test_the_gate_runs_smoke_and_leaves_failover_to_its_chaos_experiment(stack, reports):
-    from gauntlet import report
+    from gauntlet import report, run_folder
     from gauntlet.environment import load_environment
     from gauntlet.runner import run_evidence
 
     env = load_environment("local", paths.ROOT / "environments")
-    run = report.new_run(env, "gate", "test")
+    run = run_folder.new_run(env, "gate", "test")
     run_evidence(env, run, ["load:smoke", "load:failover"])
     document = report.finish(run, env, "complete")
     assert {c["id"]: c["verdict"] for c in document["claims"] if c["id"] in SMOKE_CLAIMS | {"athens-replica-failover"}} == {

@@ -75,6 +75,28 @@ def watch_rollout(name: str, ns: str, min_ready: int, generation: int | None = N
         with ReadyTracker(target, ns, selector_string(pod_selector(deployment)), services) as own:
             return watch_rollout(name, ns, min_ready, generation, services, url, verify, interval_s, timeout_s,
                                  raise_on_dip, own, configuration, secrets)
+    samples, status, generation = _sample_rollout(name, ns, min_ready, generation, services, url, verify, interval_s,
+                                                  timeout_s, tracker, configuration, secrets)
+    rollout_s = samples[-1]["t"] if _completed(status, generation) and not status.get("failed") else None
+    worst, no_endpoints = _worst(samples, services, tracker)
+    http_failures = _http_failures(samples)
+    result = {
+        "deployment": f"{ns}/{name}", "generation": generation, "min_ready": min_ready, "rollout_s": rollout_s,
+        "completed": rollout_s is not None, "progress_deadline_exceeded": status.get("failed", False),
+        "samples": samples, "worst": worst, "below_min_ready": _below_min_ready(samples, worst, min_ready),
+        "without_endpoints": {s: ts for s, ts in no_endpoints.items() if ts}, "http_failures": http_failures,
+        "timeout_s": timeout_s, "interval_s": interval_s,
+    }
+    if raise_on_dip and (result["below_min_ready"] or result["without_endpoints"] or http_failures or rollout_s is None):
+        raise Deviation(f"rollout of Deployment {ns}/{name}: worst sample {worst}, completed {rollout_s is not None}")
+    return result
+
+
+def _sample_rollout(name: str, ns: str, min_ready: int, generation: int | None, services: Sequence[str], url: str | None,
+                    verify: bool | str | ssl.SSLContext, interval_s: float, timeout_s: float, tracker: ReadyTracker,
+                    configuration: Configuration | None, secrets: Secrets | None) -> tuple[list[dict], dict, int | None]:
+    """The samples until the rollout completes at ``generation`` (default: the Deployment's now), fails or
+    ``timeout_s`` passes; the last rollout status; the generation waited for."""
     import httpx
 
     from gauntlet.kubernetes.pod.probes import pods_ready
@@ -104,35 +126,46 @@ def watch_rollout(name: str, ns: str, min_ready: int, generation: int | None = N
             sample["updated"] = status["updatedReplicas"]
             samples.append(sample)
             tracker.raise_if_failed()
-            done = status["complete"] and (status["generation"] or 0) >= generation
-            if done or status["failed"] or t >= timeout_s:
+            if _completed(status, generation) or status["failed"] or t >= timeout_s:
                 break
             time.sleep(max(0.0, interval_s - (time.monotonic() - started - t)))
     finally:
         if client is not None:
             client.close()
-    rollout_s = samples[-1]["t"] if status.get("complete") and not status.get("failed") else None
-    # The worst moment of each measure, from the samples and from the watches between them.
+    return samples, status, generation
+
+
+def _completed(status: dict, generation: int | None) -> bool:
+    """The rollout is complete at the generation waited for (an older generation complete is not this rollout)."""
+    return bool(status.get("complete")) and (status.get("generation") or 0) >= (generation or 0)
+
+
+def _worst(samples: list[dict], services: Sequence[str], tracker: ReadyTracker) -> tuple[dict, dict[str, list[float]]]:
+    """The worst moment of each measure, from the samples and from the watches between them; and, per Service,
+    the times it was seen without a ready endpoint."""
     seen = [{"ready": x["ready"], "t": x["t"]} for x in samples] + ([tracker.lowest_ready] if tracker.lowest_ready else [])
-    low = min(seen, key=lambda x: (x["ready"], x["t"]))
+    low = _lowest(seen)
     worst: dict = {"ready": low["ready"], "at_s": low["t"], "endpoints": {}}
     no_endpoints: dict[str, list[float]] = {}
     for service in services:
         seen = [{"ready": x["endpoints"].get(service, 0), "t": x["t"]} for x in samples]
         seen += [tracker.lowest_endpoints[service]] if service in tracker.lowest_endpoints else []
-        low = min(seen, key=lambda x: (x["ready"], x["t"]))
+        low = _lowest(seen)
         worst["endpoints"][service] = {"ready": low["ready"], "at_s": low["t"]}
         no_endpoints[service] = sorted({x["t"] for x in seen if x["ready"] == 0})
-    http_failures = [x for x in samples if "http" in x and not (isinstance(x["http"], int) and x["http"] < 500)]
-    result = {
-        "deployment": f"{ns}/{name}", "generation": generation, "min_ready": min_ready, "rollout_s": rollout_s,
-        "completed": rollout_s is not None, "progress_deadline_exceeded": status.get("failed", False),
-        "samples": samples, "worst": worst,
-        "below_min_ready": sorted({x["t"] for x in samples if x["ready"] < min_ready}
-                                  | ({worst["at_s"]} if worst["ready"] < min_ready else set())),
-        "without_endpoints": {s: ts for s, ts in no_endpoints.items() if ts}, "http_failures": http_failures,
-        "timeout_s": timeout_s, "interval_s": interval_s,
-    }
-    if raise_on_dip and (result["below_min_ready"] or result["without_endpoints"] or http_failures or rollout_s is None):
-        raise Deviation(f"rollout of Deployment {ns}/{name}: worst sample {worst}, completed {rollout_s is not None}")
-    return result
+    return worst, no_endpoints
+
+
+def _lowest(seen: list[dict]) -> dict:
+    """The lowest count seen, at its first time."""
+    return min(seen, key=lambda x: (x["ready"], x["t"]))
+
+
+def _http_failures(samples: list[dict]) -> list[dict]:
+    """The samples whose ``GET url`` got no answer or a 5xx."""
+    return [x for x in samples if "http" in x and not (isinstance(x["http"], int) and x["http"] < 500)]
+
+
+def _below_min_ready(samples: list[dict], worst: dict, min_ready: int) -> list[float]:
+    """The times Ready pods were below ``min_ready``: in a sample, or at the worst moment the watches saw."""
+    return sorted({x["t"] for x in samples if x["ready"] < min_ready} | ({worst["at_s"]} if worst["ready"] < min_ready else set()))

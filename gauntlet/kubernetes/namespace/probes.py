@@ -1,4 +1,5 @@
-"""Namespaces: their labels (e.g. the AWS load balancer controller's readiness-gate injection label)."""
+"""Namespaces: their labels (e.g. the AWS load balancer controller's readiness-gate injection label,
+:mod:`gauntlet.kubernetes.alb`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,7 @@ from kubernetes import client as k8s
 from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.errors import Deviation
 
-__all__ = ["READINESS_GATE_INJECT_LABEL", "namespace_has_label", "namespace_labels"]
-
-#: The AWS Load Balancer Controller injects readiness gates into pods of namespaces labelled so (seed 004).
-READINESS_GATE_INJECT_LABEL = ("elbv2.k8s.aws/pod-readiness-gate-inject", "enabled")
+__all__ = ["namespace_has_label", "namespace_labels"]
 
 
 def namespace_labels(ns: str, configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:

@@ -11,11 +11,8 @@ from kubernetes import client as k8s
 from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.errors import Deviation
 
-__all__ = ["ALB_GATE_PREFIX", "PodSummary", "became_ready_after_gates", "list_pods", "pod_env", "pod_file_text",
-           "pod_processes", "pod_summary", "pods_ready"]
-
-#: The condition type of the readiness gate the AWS Load Balancer Controller sets: "...<TargetGroupBinding>".
-ALB_GATE_PREFIX = "target-health.elbv2.k8s.aws/"
+__all__ = ["PodSummary", "became_ready_after_gates", "list_pods", "pod_env", "pod_file_text", "pod_processes",
+           "pod_summary", "pods_ready"]
 
 
 def list_pods(ns: str, label_selector: str, configuration: Configuration | None = None,

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 
 from gauntlet import redact
 from gauntlet.exceptions import WaitTimeout
@@ -216,6 +216,11 @@ class Child:
     def send(self, sig: int) -> None:
         """``sig`` to the child's whole process group."""
         signal_group(self.proc.pid, sig)
+
+    @overload
+    def wait(self, timeout: None = None) -> int: ...
+    @overload
+    def wait(self, timeout: float) -> int | None: ...
 
     def wait(self, timeout: float | None = None) -> int | None:
         """The exit code, or None when the child still runs after ``timeout`` seconds (None: until it ends)."""

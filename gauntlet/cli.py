@@ -16,6 +16,8 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -78,7 +80,7 @@ def _conclude(document: dict, as_json: bool, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _with_run(env: environment.Environment, kind: str, body: Callable[[run_folder.Run], None]) -> dict:
+def _with_run(env: environment.Environment, kind: str, body: Callable[[run_folder.Run], object]) -> dict:
     """Run ``body`` in a new run folder; the report is written also when interrupted (``interrupted``) or when
     ``body`` fails (``error``)."""
     run = run_folder.new_run(env, kind, "gauntlet " + shlex.join(sys.argv[1:]))
@@ -255,7 +257,7 @@ def chaos(env: str = typer.Argument(..., help="Environment name."),
 def _chaos_list(env: environment.Environment, as_json: bool) -> None:
     from gauntlet.chaos import experiments, lock
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for exp in experiments.load_all():
         why = exp.applies_to(env)
         rows.append({"name": exp.name, "title": exp.title, "tier": exp.tier, "checks": list(exp.checks),
@@ -343,7 +345,7 @@ def report_(run: str | None = typer.Argument(None, help="Run folder name; defaul
     _conclude(document, as_json, 0)
 
 
-def _local():
+def _local() -> ModuleType:
     import gauntlet.local as local  # the local stack's modules, only for the commands that use them
 
     return local

@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from gauntlet import paths
 from gauntlet.catalogue import LOAD_KINDS, PATTERN, catalogue
@@ -717,7 +718,7 @@ class Environment(Model):
 def _check_endpoint_names(env: Environment) -> None:
     """Load profiles, the GOPROXY suite and the live rollout name endpoints of this environment."""
     names = sorted(e.name for e in env.endpoints)
-    used = [(("load_profiles", n, "endpoint"), p.endpoint) for n, p in env.load_profiles.items()]
+    used: list[tuple[tuple[str | int, ...], str]] = [(("load_profiles", n, "endpoint"), p.endpoint) for n, p in env.load_profiles.items()]
     used += [(("goproxy", "endpoints"), n) for n in (env.goproxy.endpoints if env.goproxy else ())]
     live = env.kubernetes.live_rollout if env.kubernetes else None
     if live is not None and live.endpoint is not None:
@@ -843,7 +844,7 @@ def _field(loc: tuple[str | int, ...]) -> str:
     return out or "(top level)"
 
 
-def _describe(error: dict) -> tuple[str, str]:
+def _describe(error: ErrorDetails) -> tuple[str, str]:
     """(field, expectation) of pydantic's first error, in an on-call engineer's words."""
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
     ctx = error.get("ctx") or {}
@@ -901,23 +902,23 @@ class _Loader(yaml.SafeLoader):
             raise _Refused(None, None, f"more than {MAX_NODES} values (aliases counted as what they repeat): "
                                        "not an environment file", mark)
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            anchored = self.anchors.get(event.anchor)  # type: ignore[attr-defined]
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # stub: peek_event unannotated
+            anchored = self.anchors.get(event.anchor)
             self._count(getattr(anchored, "gauntlet_size", 1), event.start_mark)
-            return super().compose_node(parent, index)  # type: ignore[arg-type]
+            return super().compose_node(parent, index)  # type: ignore[arg-type, return-value]  # stub: index node|int, never None
         if self._depth >= MAX_DEPTH:
             where = _field(tuple(self._path[:4])) + ("…" if len(self._path) > 4 else "")
             raise _Refused(None, None, f"{where}: nested deeper than {MAX_DEPTH} levels",
-                           self.peek_event().start_mark)
+                           self.peek_event().start_mark)  # type: ignore[no-untyped-call]  # as above
         pushed = isinstance(index, (yaml.Node, int))
         if pushed:
             self._path.append(str(index.value) if isinstance(index, yaml.Node) else index)  # type: ignore[arg-type]
         self._depth += 1
         before = self._nodes
         try:
-            node = super().compose_node(parent, index)  # type: ignore[arg-type]
+            node: yaml.Node = super().compose_node(parent, index)  # type: ignore[arg-type, assignment]  # as above
             self._count(1, node.start_mark)
             node.gauntlet_size = self._nodes - before  # type: ignore[attr-defined]
             if isinstance(node, yaml.MappingNode):
@@ -939,7 +940,7 @@ class _Loader(yaml.SafeLoader):
             seen[key.value] = key.start_mark.line
 
 
-_Loader.add_constructor(_TIMESTAMP, yaml.SafeLoader.construct_yaml_str)
+_Loader.add_constructor(_TIMESTAMP, yaml.SafeLoader.construct_yaml_str)  # type: ignore[type-var]  # stub: binds to loaders only
 
 
 def parse_environment(text: str, file: Path) -> Environment:

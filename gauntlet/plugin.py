@@ -11,8 +11,9 @@ checks that are evidence for no claim are deselected, and a line says how many.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ from gauntlet.environment import Endpoint, Environment, Workload, load_environme
 from gauntlet.exceptions import GauntletError, NotChecked, TargetUnreachable
 from gauntlet.ledger import UNREACHABLE, CheckResult, Outcome
 from gauntlet.report import finish
-from gauntlet.run_folder import Run, new_run
+from gauntlet.run_folder import Run, Status, new_run
 
 #: The check's attribution, set at collection: claims, kinds, scope, subject; and its cause, set by the report.
 CLAIMS_PROPERTY, KINDS_PROPERTY, SCOPE_PROPERTY, CAUSE_PROPERTY = (
@@ -149,7 +150,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """gauntlet's errors in a check, in any phase: :class:`NotChecked` is a skip with its reason (the claim
     says not-checked); any other is a failure with its one-line message, never a traceback; one from a
     subject that gave no answer at all says so (``cause: unreachable``)."""
@@ -209,17 +210,17 @@ class ClaimsReporter:
             run.add_ran(*suites)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        claims = dict(report.user_properties).get(CLAIMS_PROPERTY)
+        props: dict[str, Any] = dict(report.user_properties)  # values the plugin set itself (claims, kinds, scope...)
+        claims = props.get(CLAIMS_PROPERTY)
         if not claims:
             return
         state = self.partial.setdefault(report.nodeid, {"outcome": "passed", "message": "", "duration": 0.0})
         state["duration"] += report.duration
         outcome, message = _phase_outcome(report)
         if outcome is not None and state["outcome"] in ("passed", "skipped"):
-            state.update(outcome=outcome, message=message, cause=dict(report.user_properties).get(CAUSE_PROPERTY, ""))
+            state.update(outcome=outcome, message=message, cause=props.get(CAUSE_PROPERTY, ""))
         if report.when == "teardown":
             del self.partial[report.nodeid]
-            props = dict(report.user_properties)
             scope, subject, address = props[SCOPE_PROPERTY]
             details = {k: v for k, v in report.user_properties if k not in _OWN}
             result = CheckResult(id=report.nodeid, evidence="conformance", claims=tuple(claims), outcome=state["outcome"],
@@ -240,12 +241,12 @@ class ClaimsReporter:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.run is not None and self.owns_run:
-            status = "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "complete"
+            status: Status = "interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "complete"
             if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED):
                 self.run.add_error(f"pytest ended with exit code {int(exitstatus)} ({pytest.ExitCode(exitstatus).name})")
             finish(self.run, environment_of(self.config), status)
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.run is not None and self.owns_run:
             terminalreporter.write_line(f"gauntlet report: {self.run.dir / 'index.html'}")
 

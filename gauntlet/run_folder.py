@@ -16,7 +16,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from gauntlet import paths
 from gauntlet.environment import Environment
@@ -141,7 +141,7 @@ def new_run(env: Environment, kind: str, command: str, reports: Path | None = No
                               "GAUNTLET_REPORTS_DIR to a folder gauntlet may write") from None
     else:
         raise ConfigError(f"{reports}: 999 runs named {base} already: cannot create another")
-    meta = {"id": folder.name, "environment": env.name, "kind": kind, "command": redact(command),
+    meta: dict[str, Any] = {"id": folder.name, "environment": env.name, "kind": kind, "command": redact(command),
             "started": started.isoformat(timespec="seconds"), "finished": None, "status": "running", "ran": [], "unavailable": {}}
     write_atomic(folder / RUN_FILE, json.dumps(meta, indent=2))
     return Run(folder)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from chaoslib.types import Configuration
 
 from gauntlet.cloud import acm, cloudfront, eks, elbv2, rds, route53, wafv2
-from gauntlet.cloud.session import Configuration, emulator
+from gauntlet.cloud.session import emulator
 from gauntlet.environment import Aws, Environment, load_environment
 from gauntlet.plugin import environment_of
 

@@ -116,7 +116,7 @@ def select_zone(namespace: str, label_selector: str, zone: str | None = None,
                         if kube.pod_ready(p) and zone_of.get(p.spec.node_name))
         if not zones:
             raise ActivityFailed(f"no Ready pod of {label_selector} in {namespace} runs on a node with a {ZONE_LABEL} label")
-        zone = sorted(zones.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        zone = str(sorted(zones.items(), key=lambda kv: (-kv[1], kv[0]))[0][0])
     names = sorted(n for n, z in zone_of.items() if z == zone)
     if not names:
         raise ActivityFailed(f"no node in zone {zone!r}")

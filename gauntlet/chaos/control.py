@@ -25,12 +25,16 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaoslib.exceptions import InterruptExecution
+from chaoslib.types import Activity, Configuration, Experiment, Secrets
 
 from gauntlet import redact
 from gauntlet.exceptions import GauntletError
+
+if TYPE_CHECKING:  # for the annotation only: the functions import the environment module where they use it
+    from gauntlet.environment import Environment
 
 #: Set by ``gauntlet chaos`` for the Chaos Toolkit process: the checks before the run are done, the lock is held.
 RUN_ENV = "GAUNTLET_CHAOS_RUN"
@@ -48,26 +52,28 @@ def _event(**data: Any) -> None:
         handle.flush()
 
 
-def _environment(configuration: dict | None):
+def _environment(configuration: Configuration | None) -> Environment:
     from gauntlet.environment import load_environment
 
+    values: dict[str, Any] = configuration or {}  # resolved values: text (chaoslib's type is the unresolved form)
     if _state["env"] is None:
-        _state["env"] = load_environment((configuration or {}).get("gauntlet_env") or os.environ.get("GAUNTLET_ENV") or "local")
+        _state["env"] = load_environment(values.get("gauntlet_env") or os.environ.get("GAUNTLET_ENV") or "local")
     return _state["env"]
 
 
-def before_experiment_control(context: dict, configuration: dict | None = None, secrets: dict | None = None,
+def before_experiment_control(context: Experiment, configuration: Configuration | None = None, secrets: Secrets | None = None,
                               **kwargs: Any) -> None:
+    values: dict[str, Any] = configuration or {}  # resolved values: text (chaoslib's type is the unresolved form)
     redact.install_log_filter("chaostoolkit")  # its handlers exist once Chaos Toolkit runs the experiment
     _register_kube_secrets(configuration)
     _event(event="experiment-start", title=context.get("title"))
     from gauntlet.chaos import guards
     from gauntlet.chaos.experiments import EXTENSION
 
-    ext = next((e for e in context.get("extensions") or () if e.get("name") == EXTENSION), {})
+    ext: dict = next((e for e in context.get("extensions") or () if e.get("name") == EXTENSION), {})
     tier = ext.get("tier")
     if tier == "database":  # failed over by RDS (the AWS API) or on the local database tier
-        tier = "cloud" if (configuration or {}).get("db_failover") == "rds" else "database"
+        tier = "cloud" if values.get("db_failover") == "rds" else "database"
     if tier == "cloud":  # chaostoolkit-aws follows AWS_ENDPOINT_URL, whoever set it
         try:
             guards.check_aws_process(_environment(configuration))
@@ -81,7 +87,7 @@ def before_experiment_control(context: dict, configuration: dict | None = None, 
 
     try:
         env = _environment(configuration)
-        guards.check_policy(env, (configuration or {}).get("gauntlet_confirm"), flag="--var gauntlet_confirm=")
+        guards.check_policy(env, values.get("gauntlet_confirm"), flag="--var gauntlet_confirm=")
         if tier == "cluster":
             from gauntlet.chaos import kube
 
@@ -102,27 +108,28 @@ def before_experiment_control(context: dict, configuration: dict | None = None, 
         raise InterruptExecution(f"gauntlet refused the experiment: {exc}") from None
 
 
-def _register_kube_secrets(configuration: dict | None) -> None:
+def _register_kube_secrets(configuration: Configuration | None) -> None:
     """The tokens of the kubeconfig chaostoolkit-kubernetes will use (read_kubeconfig registers them): masked
     wherever an answer quotes them."""
     from gauntlet.chaos import kube
+    from gauntlet.kubernetes.client import read_kubeconfig
 
     try:
-        kube.read_kubeconfig(Path(kube.settings(configuration)[0]))
+        read_kubeconfig(Path(kube.settings(configuration)[0]))
     except (OSError, ValueError):
         pass  # no kubeconfig to read: nothing of it can leak
 
 
-def before_method_control(context: dict, **kwargs: Any) -> None:
+def before_method_control(context: Experiment, **kwargs: Any) -> None:
     _state["phase"] = "method"
 
 
-def before_rollback_control(context: dict, **kwargs: Any) -> None:
+def before_rollback_control(context: Experiment, **kwargs: Any) -> None:
     _state["phase"] = "rollback"
     _event(event="rollbacks-start")
 
 
-def before_activity_control(context: dict, configuration: dict | None = None, secrets: dict | None = None,
+def before_activity_control(context: Activity, configuration: Configuration | None = None, secrets: Secrets | None = None,
                             **kwargs: Any) -> None:
     phase = _state["phase"]
     if context.get("type") == "action" and phase == "method":
@@ -139,7 +146,7 @@ def before_activity_control(context: dict, configuration: dict | None = None, se
     _event(event="activity-start", name=context.get("name"), type=context.get("type"), phase=phase)
 
 
-def after_activity_control(context: dict, state: Any = None, **kwargs: Any) -> None:
+def after_activity_control(context: Activity, state: Any = None, **kwargs: Any) -> None:
     run = state if isinstance(state, dict) else {}
     output = run.get("output")
     _event(event="activity-end", name=context.get("name"), type=context.get("type"), phase=_state["phase"],
@@ -147,16 +154,16 @@ def after_activity_control(context: dict, state: Any = None, **kwargs: Any) -> N
            exception="".join(run.get("exception") or [])[-500:] or None)
 
 
-def after_method_control(context: dict, **kwargs: Any) -> None:
+def after_method_control(context: Experiment, **kwargs: Any) -> None:
     _state["phase"] = "after"
     _event(event="method-end")
 
 
-def after_rollback_control(context: dict, **kwargs: Any) -> None:
+def after_rollback_control(context: Experiment, **kwargs: Any) -> None:
     _event(event="rollbacks-end")
 
 
-def after_experiment_control(context: dict, state: Any = None, **kwargs: Any) -> None:
+def after_experiment_control(context: Experiment, state: Any = None, **kwargs: Any) -> None:
     _event(event="experiment-end", status=(state or {}).get("status") if isinstance(state, dict) else None)
     _release()
 

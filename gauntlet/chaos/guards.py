@@ -25,6 +25,7 @@ from pathlib import Path
 from gauntlet.chaos import kube
 from gauntlet.environment import Environment
 from gauntlet.exceptions import SafetyRefusal
+from gauntlet.kubernetes.client import default_kubeconfig
 from gauntlet.urls import is_loopback, same_origin
 
 REACHABLE_WITHIN_S = 5.0
@@ -46,7 +47,7 @@ def check_policy(env: Environment, confirm: str | None, flag: str = "--confirm "
 def kubeconfig_of(env: Environment) -> Path:
     """The kubeconfig a run against ``env`` uses: the environment's, else ``$KUBECONFIG`` or ``~/.kube/config``."""
     assert env.kubernetes is not None
-    return env.kubernetes.kubeconfig_path or kube.default_kubeconfig()
+    return env.kubernetes.kubeconfig_path or default_kubeconfig()
 
 
 def check_kube_target(env: Environment, kubeconfig: Path | None = None, context: str | None = None) -> Path:
@@ -127,7 +128,7 @@ def cloud_not_checked(env: Environment) -> str | None:
         return "the environment names no AWS account"
     endpoint = str(aws.endpoint_url).rstrip("/") if aws.endpoint_url else None
     if aws.emulator == "moto":
-        if not is_loopback(endpoint):
+        if endpoint is None or not is_loopback(endpoint):
             raise SafetyRefusal(f"{env.name}: aws.emulator is moto but aws.endpoint_url {endpoint} is not loopback")
         from gauntlet.local import cloud_tier
 

@@ -30,7 +30,7 @@ class KubeTarget:
 
     kubeconfig: Path
     current_context: str | None
-    contexts: dict[str, str]  # context name -> API server URL of its cluster
+    contexts: dict[str, str | None]  # context name -> API server URL of its cluster (None: not given)
 
     def server(self, context: str) -> str | None:
         return self.contexts.get(context)
@@ -45,7 +45,7 @@ def current_target(kubeconfig: Path) -> KubeTarget:
         raise ValueError("clusters and contexts: expected lists")
     servers = {c.get("name"): (c.get("cluster") or {}).get("server") if isinstance(c.get("cluster"), dict) else None
                for c in clusters if isinstance(c, dict)}
-    contexts = {}
+    contexts: dict[str, str | None] = {}
     for entry in entries:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             context = entry.get("context")
@@ -58,29 +58,29 @@ def current_target(kubeconfig: Path) -> KubeTarget:
 
 def settings(configuration: Configuration | None = None) -> tuple[str, str | None]:
     """(kubeconfig path, context) of a Chaos Toolkit configuration, else of the environment variables."""
-    configuration = configuration or {}
-    kubeconfig = configuration.get("kubeconfig") or str(default_kubeconfig())
-    context = configuration.get("kube_context") or os.environ.get("KUBERNETES_CONTEXT") or None
+    values: dict[str, Any] = configuration or {}  # resolved values: text (chaoslib's type is the unresolved form)
+    kubeconfig = values.get("kubeconfig") or str(default_kubeconfig())
+    context = values.get("kube_context") or os.environ.get("KUBERNETES_CONTEXT") or None
     return os.path.expanduser(str(kubeconfig)), context
 
 
-def api_client(configuration: Configuration | None = None):
+def api_client(configuration: Configuration | None = None) -> Any:
     """The ``ApiClient`` of :func:`gauntlet.kubernetes.client.cluster` for exactly this kubeconfig and context
     (refused when ``kube_api_server`` is given and the context points elsewhere)."""
     from gauntlet.kubernetes.client import cluster
 
     kubeconfig, context = settings(configuration)
-    pinned = {**(configuration or {}), "kubeconfig": kubeconfig, "kube_context": context}
+    pinned: dict[str, Any] = {**(configuration or {}), "kubeconfig": kubeconfig, "kube_context": context}
     return cluster({k: v for k, v in pinned.items() if v is not None}).api
 
 
-def core(configuration: Configuration | None = None):
+def core(configuration: Configuration | None = None) -> Any:
     from kubernetes import client
 
     return client.CoreV1Api(api_client(configuration))
 
 
-def apps(configuration: Configuration | None = None):
+def apps(configuration: Configuration | None = None) -> Any:
     from kubernetes import client
 
     return client.AppsV1Api(api_client(configuration))

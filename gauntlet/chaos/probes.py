@@ -311,7 +311,8 @@ DB_CLIENTS_ENV = "GAUNTLET_DB_CLIENTS"
 def _database(configuration: Configuration | None) -> Any:
     from gauntlet.environment import load_environment
 
-    env = load_environment((configuration or {}).get("gauntlet_env") or "local")
+    values: dict[str, Any] = configuration or {}  # resolved values: text (chaoslib's type is the unresolved form)
+    env = load_environment(values.get("gauntlet_env") or "local")
     if env.database is None:
         raise GauntletError(f"{env.name}: the environment names no database (database section)")
     return env.database

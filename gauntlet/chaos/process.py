@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from chaoslib.types import Configuration, Journal
+
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.children import Child
 from gauntlet.redact import redact_data
@@ -103,7 +105,7 @@ def wait_ignoring_interrupts(child: ChaosProcess, grace_s: float, progress: Prog
             progress("rollbacks are running: waiting for them (they must not be cut short)")
 
 
-def fallback_rollbacks(exp: Experiment, configuration: dict, progress: Progress) -> list[dict]:
+def fallback_rollbacks(exp: Experiment, configuration: Configuration, progress: Progress) -> list[dict]:
     """Play the rollbacks here when Chaos Toolkit could not (killed, or it ended before them)."""
     from chaoslib.activity import run_activity
 
@@ -122,11 +124,11 @@ def fallback_rollbacks(exp: Experiment, configuration: dict, progress: Progress)
     return runs
 
 
-def write_journal(exp: Experiment, out: Path, events: list[dict], configuration: dict,
-             progress: Progress) -> tuple[dict, bool]:
+def write_journal(exp: Experiment, out: Path, events: list[dict], configuration: Configuration,
+             progress: Progress) -> tuple[Journal, bool]:
     """Chaos Toolkit's journal; when it wrote none or ended before its rollbacks, gauntlet's, with them played."""
     path = out / "journal.json"
-    journal: dict | None = None
+    journal: Journal | None = None
     try:
         journal = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from chaoslib.types import Journal
+
 from gauntlet.chaos import timeline, verdict
 from gauntlet.chaos.experiments import Experiment
 from gauntlet.chaos.load_beside import LoadBeside
@@ -113,7 +115,7 @@ class Finished:
     sampler: timeline.Sampler
     t0: float  # wall-clock time the sampling started
     events: list[dict]
-    journal: dict
+    journal: Journal
     fallback: bool  # gauntlet played the rollbacks Chaos Toolkit did not
     interrupted: str | None  # a signal, or why Chaos Toolkit was interrupted (the stop condition has its own field)
     stop_condition: str | None

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from chaoslib.types import Configuration
 
 from gauntlet.chaos import experiments, guards, kube, targets, timeline, verdict
 from gauntlet.chaos.control import EVENTS_ENV, RUN_ENV
@@ -95,7 +96,7 @@ def _live_workloads(exp: Experiment, env: Environment, values: dict[str, Any], d
                 dep = kube.apps(values).read_namespaced_deployment(name, workload.namespace,
                                                                    _request_timeout=kube.REQUEST_TIMEOUT_S)
             except Exception as exc:
-                why = f"{exc.status} {exc.reason}" if hasattr(exc, "status") else str(exc)
+                why = f"{exc.status} {exc.reason}" if hasattr(exc, "status") and hasattr(exc, "reason") else str(exc)
                 raise ConfigError(f"{env.name}: deployment {workload.namespace}/{name} cannot be read ({why}): "
                                   "is it deployed?") from None
             labels = dict((dep.spec.selector.match_labels or {}) if dep.spec.selector else {})
@@ -189,12 +190,15 @@ def preflight(env: Environment, exp: Experiment, confirm: str | None, *, resolve
     return pre
 
 
-def _plan(pre: Preflight) -> None:
-    """The targets of the experiment's actions; a question the API refused (401, 403) makes the run not-checked."""
+def _plan(pre: Preflight) -> bool:
+    """Plan the targets of the experiment's actions; False, and the run not-checked, when the API refused a
+    question of the plan (401, 403)."""
     try:
         pre.targets = targets.plan(pre.exp.method, pre.exp.rollbacks, pre.configuration)
     except NotChecked as exc:
         pre.not_checked = str(exc)
+        return False
+    return True
 
 
 def dry_run(env: Environment, exp: Experiment, confirm: str | None) -> dict:
@@ -230,7 +234,7 @@ def _db_clients(env: Environment, exp: Experiment, out: Path) -> ClientProbes | 
     return ClientProbes(settings, out / "db-clients.json")
 
 
-def _sampler_specs(exp: Experiment, configuration: dict) -> list[timeline.ProbeSpec]:
+def _sampler_specs(exp: Experiment, configuration: Configuration) -> list[timeline.ProbeSpec]:
     specs = [timeline.probe_spec(p, configuration, None, steady=True, invariant=p.get("name") in exp.invariants)
              for p in exp.probes]
     ext = next(e for e in exp.data["extensions"] if e.get("name") == experiments.EXTENSION)
@@ -275,8 +279,7 @@ class ChaosRun:
             return self
         self._lock = EnvLock(self.env.name, self.exp.name, self.command).acquire()
         try:
-            _plan(self.pre)
-            if self.pre.not_checked:
+            if not _plan(self.pre):
                 self.__exit__()
                 return self
             targets.check(self.env, self.pre.targets)

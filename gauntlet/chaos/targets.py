@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chaoslib import substitute
-from chaoslib.types import Configuration
+from chaoslib.types import Configuration, Secrets
 
 from gauntlet.chaos import actions, kube
 from gauntlet.environment import Environment
@@ -261,7 +261,7 @@ def call_of(activity: dict) -> str:
     return f"{provider.get('module')}.{provider.get('func')}" if provider.get("type") == "python" else str(provider.get("type"))
 
 
-def resolve(activity: dict, configuration: Configuration, secrets: dict | None = None, *, rollback: bool = False) -> Target:
+def resolve(activity: dict, configuration: Configuration, secrets: Secrets | None = None, *, rollback: bool = False) -> Target:
     """The target of one action; :class:`SafetyRefusal` when gauntlet cannot compute it, :class:`NotChecked` when
     the API refused the question (401, 403)."""
     name, call = activity.get("name", "?"), call_of(activity)
@@ -283,7 +283,7 @@ def resolve(activity: dict, configuration: Configuration, secrets: dict | None =
     return replace(target, rollback=rollback)
 
 
-def plan(method: list[dict], rollbacks: list[dict], configuration: Configuration, secrets: dict | None = None) -> list[Target]:
+def plan(method: list[dict], rollbacks: list[dict], configuration: Configuration, secrets: Secrets | None = None) -> list[Target]:
     """The targets of every action of the method, then of every rollback."""
     out = [resolve(a, configuration, secrets) for a in method if a.get("type") == "action"]
     out += [resolve(a, configuration, secrets, rollback=True) for a in rollbacks if a.get("type") == "action"]

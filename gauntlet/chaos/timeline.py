@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from chaoslib import substitute
+from chaoslib.types import Activity, Configuration, Secrets
 
 from gauntlet.chaos import probes as gauntlet_probes
 from gauntlet.chaos.probes import Measurement
@@ -46,7 +47,7 @@ class ProbeSpec:
     call: Callable[[], Measurement]
 
 
-def probe_spec(activity: dict, configuration: dict, secrets: dict | None, *, steady: bool, invariant: bool) -> ProbeSpec:
+def probe_spec(activity: Activity, configuration: Configuration, secrets: Secrets | None, *, steady: bool, invariant: bool) -> ProbeSpec:
     """A sampler probe from a hypothesis probe of :mod:`gauntlet.chaos.probes`, through its ``measure_*``."""
     provider = activity.get("provider") or {}
     arguments = dict(substitute(provider.get("arguments") or {}, configuration, secrets or {}))
@@ -208,12 +209,12 @@ def phases(points: list[dict], window: tuple[float, float]) -> dict[str, dict]:
 
 
 def document(title: str, samples: list[Sample], specs: list[ProbeSpec], t0: float, markers: list[tuple[float, str]],
-             ttr: float | None, extra_series: list[dict] = (), **extra: Any) -> dict:
+             ttr: float | None, extra_series: Sequence[dict] = (), **extra: Any) -> dict:
     """The timeline file's content (``gauntlet.charts`` format): steady state 0/1, each probe's numbers, load."""
     def rel(t: float) -> float:
         return round(t - t0, 2)
 
-    series = [{"name": "steady state", "unit": "held", "points": [[rel(s.t), 1 if s.ok else 0] for s in samples]}]
+    series: list[dict[str, Any]] = [{"name": "steady state", "unit": "held", "points": [[rel(s.t), 1 if s.ok else 0] for s in samples]}]
     for spec in specs:
         points = [[rel(s.t), s.values[spec.name].value] for s in samples
                   if spec.name in s.values and s.values[spec.name].value is not None]

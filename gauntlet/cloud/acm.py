@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from chaoslib.types import Configuration, Secrets
+
 from gauntlet.cloud.errors import CloudConfigError
-from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable
+from gauntlet.cloud.session import call, client, jsonable
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]+$")
 

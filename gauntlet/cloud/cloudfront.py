@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from chaoslib.types import Configuration, Secrets
+
 from gauntlet.cloud.errors import CloudConfigError
-from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable, pages
+from gauntlet.cloud.session import GLOBAL_REGION, call, client, jsonable, pages
 from gauntlet.exceptions import ResourceMissing
 
 #: Route 53's hosted zone id of every CloudFront alias target.

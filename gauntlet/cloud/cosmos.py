@@ -12,8 +12,9 @@ import importlib.util
 from collections.abc import Callable
 from typing import Any
 
+from chaoslib.types import Configuration, Secrets
+
 from gauntlet.cloud.errors import CloudCallFailed
-from gauntlet.cloud.session import Configuration, Secrets
 from gauntlet.exceptions import NotChecked, ResourceMissing
 
 MISSING_SDK = ("the Azure SDK (azure-mgmt-cosmosdb, azure-identity) is not installed here and no Azure credentials are "

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gauntlet.cloud.session import Configuration, Secrets, client, jsonable, pages
+from chaoslib.types import Configuration, Secrets
+
+from gauntlet.cloud.session import client, jsonable, pages
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from chaoslib.types import Configuration, Secrets
+
 from gauntlet.cloud.errors import CloudCallFailed
-from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable, pages
+from gauntlet.cloud.session import call, client, jsonable, pages
 from gauntlet.exceptions import ResourceMissing
 
 #: Actions that let the holder pull an image.
@@ -56,5 +58,5 @@ def image_tags(name: str, configuration: Configuration | None = None, secrets: S
     return sorted({tag for image in images for tag in image.get("imageTags") or []})
 
 
-def _as_list(value) -> list:
+def _as_list(value: object) -> list:
     return value if isinstance(value, list) else [value] if value is not None else []

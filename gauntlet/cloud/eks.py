@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable
+from chaoslib.types import Configuration, Secrets
+
+from gauntlet.cloud.session import call, client, jsonable
 
 
 def describe_cluster(name: str, configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:

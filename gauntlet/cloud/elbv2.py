@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable, pages
+from chaoslib.types import Configuration, Secrets
+
+from gauntlet.cloud.session import call, client, jsonable, pages
 from gauntlet.exceptions import ResourceMissing
 
 #: moto 5.2 runs no health check: a target's state comes from its EC2 instance alone.

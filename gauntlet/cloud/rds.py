@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gauntlet.cloud.session import Configuration, Secrets, call, client, jsonable
+from chaoslib.types import Configuration, Secrets
+
+from gauntlet.cloud.session import call, client, jsonable
 from gauntlet.exceptions import ResourceMissing
 
 #: What a local run of a failover can and cannot show (moto 5.2).

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable, pages
+from chaoslib.types import Configuration, Secrets
+
+from gauntlet.cloud.session import GLOBAL_REGION, call, client, jsonable, pages
 from gauntlet.exceptions import ResourceMissing
 
 

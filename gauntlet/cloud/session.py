@@ -94,7 +94,7 @@ _unreachable: dict[str, str] = {}
 
 def configuration_for(aws: Aws) -> Configuration:
     """The Chaos Toolkit-style configuration of an environment's ``aws`` section."""
-    values = {
+    values: dict[str, Any] = {
         "aws_region": aws.region,
         "aws_profile_name": aws.profile,
         "aws_endpoint_url": str(aws.endpoint_url).rstrip("/") if aws.endpoint_url else None,
@@ -107,11 +107,13 @@ def configuration_for(aws: Aws) -> Configuration:
 
 def emulator(configuration: Configuration | None) -> str | None:
     """``"moto"`` when the AWS API is the local stack's emulator, else None."""
-    return (configuration or {}).get("aws_emulator")
+    values: dict[str, Any] = configuration or {}  # resolved values: text and numbers (chaoslib's type is the unresolved form)
+    return values.get("aws_emulator")
 
 
 def region_of(configuration: Configuration | None) -> str:
-    region = (configuration or {}).get("aws_region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    values: dict[str, Any] = configuration or {}  # resolved values: text and numbers (chaoslib's type is the unresolved form)
+    region = values.get("aws_region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         raise NotChecked("no AWS region: set aws.region in the environment (or aws_region in the configuration)")
     return region
@@ -159,12 +161,12 @@ def _unknown_profile(profile: str | None, exc: Exception) -> NotChecked:
 def client(service: str, configuration: Configuration | None = None, secrets: Secrets | None = None, *,
            region: str | None = None) -> BaseClient:
     """A read-only boto3 client of ``service`` for this configuration (cached per process)."""
-    configuration = configuration or {}
+    values: dict[str, Any] = configuration or {}  # resolved values: text and numbers (chaoslib's type is the unresolved form)
     region = region or region_of(configuration)
-    endpoint_url = configuration.get("aws_endpoint_url")
-    profile = configuration.get("aws_profile_name")
-    credentials_file = configuration.get("aws_credentials_file")
-    attempts = int(configuration.get("aws_max_attempts", DEFAULT_MAX_ATTEMPTS))
+    endpoint_url = values.get("aws_endpoint_url")
+    profile = values.get("aws_profile_name")
+    credentials_file = values.get("aws_credentials_file")
+    attempts = int(values.get("aws_max_attempts", DEFAULT_MAX_ATTEMPTS))
     loopback_only = _loopback_only(endpoint_url)
     key = (service, region, endpoint_url, profile, credentials_file, attempts, loopback_only,
            tuple(sorted((secrets or {}).items())))
@@ -189,12 +191,12 @@ def client(service: str, configuration: Configuration | None = None, secrets: Se
         return _clients.setdefault(key, made)
 
 
-def _action(model) -> str:
+def _action(model: Any) -> str:
     """The IAM action of an operation: ``rds:DescribeDBInstances``."""
     return f"{model.service_model.signing_name}:{model.name}"
 
 
-def _read_only(model, context=None, **_: Any) -> None:
+def _read_only(model: Any, context: dict | None = None, **_: Any) -> None:
     """``before-call``: log the operation when asked to, and refuse anything but a read."""
     log = os.environ.get(CALL_LOG_ENV)
     if log:
@@ -206,7 +208,7 @@ def _read_only(model, context=None, **_: Any) -> None:
         raise ReadOnlyViolation(f"{_action(model)}: refused before sending: the cloud checks only describe, list and get")
 
 
-def _stay_on_loopback(request, **_: Any) -> None:
+def _stay_on_loopback(request: Any, **_: Any) -> None:
     """``before-send``: a loopback client never leaves loopback."""
     if not is_loopback(request.url):
         raise ReadOnlyViolation(f"refused to send {request.method} {urlsplit(request.url).netloc}: this AWS client may "
@@ -300,15 +302,15 @@ def _translate(exc: Exception, aws_client: BaseClient, operation: str, resource:
 def process_environment(configuration: Configuration | None) -> dict[str, str]:
     """Environment variables that point a child process's boto3 (a Chaos Toolkit run with chaosaws, which
     takes no endpoint of its own) at the same account: region, profile, credentials file and endpoint."""
-    configuration = configuration or {}
+    settings: dict[str, Any] = configuration or {}  # resolved values: text and numbers (chaoslib's type is the unresolved form)
     values = {
-        "AWS_REGION": configuration.get("aws_region"),
-        "AWS_DEFAULT_REGION": configuration.get("aws_region"),
-        "AWS_PROFILE": configuration.get("aws_profile_name"),
-        "AWS_SHARED_CREDENTIALS_FILE": configuration.get("aws_credentials_file"),
-        "AWS_ENDPOINT_URL": configuration.get("aws_endpoint_url"),
+        "AWS_REGION": settings.get("aws_region"),
+        "AWS_DEFAULT_REGION": settings.get("aws_region"),
+        "AWS_PROFILE": settings.get("aws_profile_name"),
+        "AWS_SHARED_CREDENTIALS_FILE": settings.get("aws_credentials_file"),
+        "AWS_ENDPOINT_URL": settings.get("aws_endpoint_url"),
     }
-    if _loopback_only(configuration.get("aws_endpoint_url")):
+    if _loopback_only(settings.get("aws_endpoint_url")):
         values["AWS_EC2_METADATA_DISABLED"] = "true"
     return {k: v for k, v in values.items() if v}
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from chaoslib.types import Configuration, Secrets
+
 from gauntlet.cloud.errors import CloudConfigError
-from gauntlet.cloud.session import GLOBAL_REGION, Configuration, Secrets, call, client, jsonable
+from gauntlet.cloud.session import GLOBAL_REGION, call, client, jsonable
 from gauntlet.exceptions import NotChecked
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:([a-z0-9-]+):\d{12}:(global|regional)/webacl/([^/]+)/([^/]+)$")

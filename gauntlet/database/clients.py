@@ -249,7 +249,7 @@ def client_figures(ops: list[Op], client: str, end: float, served_again_at: floa
     mine = sorted((o for o in ops if o.client == client), key=lambda o: o.start)
     oks = [o.end for o in mine if o.ok]
     errors = [o for o in mine if not o.ok]
-    gaps = [(b - a, a, b) for a, b in itertools.pairwise(oks)]
+    gaps: list[tuple[float, float, float | None]] = [(b - a, a, b) for a, b in itertools.pairwise(oks)]  # open: no end
     still_failing = stuck or bool(mine and not mine[-1].ok)
     if oks and still_failing:
         gaps.append((end - oks[-1], oks[-1], None))

@@ -78,7 +78,7 @@ def tls_targets(env: Environment) -> list[TlsTarget]:
         return []
     targets = []
     for endpoint in _edges(env, "https"):
-        hosts = env.tls.hosts or (endpoint.server_name or endpoint.url.host,)
+        hosts = env.tls.hosts or (endpoint.server_name or str(endpoint.url.host),)
         targets += [TlsTarget(endpoint, host, str(endpoint.url.host), endpoint.url.port or 443) for host in hosts]
     return targets
 

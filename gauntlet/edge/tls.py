@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from traceback import TracebackException
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
@@ -52,6 +52,9 @@ from sslyze.plugins.certificate_info._cert_chain_analyzer import CertificateDepl
 from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import TrustStoresRepository
 
 from gauntlet.exceptions import ConfigError, TargetUnreachable
+
+if TYPE_CHECKING:  # chaoslib for the annotations only: the edge checks need not import it
+    from chaoslib.types import Configuration, Secrets
 
 #: (finding name, sslyze result attribute), oldest first.
 PROTOCOLS: tuple[tuple[str, str], ...] = (
@@ -79,7 +82,7 @@ _WEAK = (  # (pattern in the IANA/RFC name, why), checked in order
 
 
 def scan(address: str, port: int, server_name: str, *, ca_file: Path | None = None, timeout_s: float = 5.0,
-         raise_on_unreachable: bool = True, configuration: dict | None = None, secrets: dict | None = None) -> dict:
+         raise_on_unreachable: bool = True, configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """Scan ``address:port`` with ``server_name`` as SNI (and HTTP Host, for HSTS); the findings as a dict.
 
     No TLS handshake at all (refused, timed out, unresolvable) raises

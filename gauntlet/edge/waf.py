@@ -9,15 +9,19 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from gauntlet.answers import Fetched
 from gauntlet.exceptions import TargetUnreachable
+
+if TYPE_CHECKING:  # chaoslib for the annotations only: the edge checks need not import it
+    from chaoslib.types import Configuration, Secrets
 
 Get = Callable[[], Fetched]
 
 
 def burst(get: Get, *, max_requests: int, within_s: float, blocked_status: Sequence[int] = (429, 403),
-          configuration: dict | None = None, secrets: dict | None = None) -> dict:
+          configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """Send up to ``max_requests`` GETs, back to back, for at most ``within_s``; stop at the first blocked answer.
 
     A target that never answers raises :class:`TargetUnreachable` (from the first request).
@@ -45,7 +49,7 @@ def burst(get: Get, *, max_requests: int, within_s: float, blocked_status: Seque
 
 
 def recovery(get: Get, *, within_s: float, interval_s: float = 5.0, blocked_status: Sequence[int] = (429, 403),
-             configuration: dict | None = None, secrets: dict | None = None) -> dict:
+             configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
     """Poll every ``interval_s`` until an answer is not blocked, for at most ``within_s``."""
     started = time.monotonic()
     polls, last = 0, None

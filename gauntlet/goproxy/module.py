@@ -109,7 +109,8 @@ def go_latest(listed: Iterable[str], allowed: Callable[[str], bool] = lambda v: 
     highest release, else the highest pre-release.
     """
     ordered = sorted({v for v in listed if is_valid_semver(v) and not is_pseudo(v)}, key=cmp_to_key(compare))
-    releases, prereleases = [], []
+    releases: list[str] = []
+    prereleases: list[str] = []
     last_compatible, need_incompatible = None, False
     for version in ordered:
         if not allowed(version):
@@ -122,7 +123,8 @@ def go_latest(listed: Iterable[str], allowed: Callable[[str], bool] = lambda v: 
                     break
                 need_incompatible = True
         (prereleases if is_prerelease(version) else releases).append(version)
-    return (releases or prereleases or [None])[-1]
+    candidates = releases or prereleases
+    return candidates[-1] if candidates else None
 
 
 def retracted_by(intervals: Iterable[tuple[str, str]]) -> Callable[[str], bool]:

@@ -65,7 +65,7 @@ class Cluster:
 
 def configuration_for(kubernetes: Kubernetes) -> Configuration:
     """The Chaos Toolkit-style configuration of an environment's ``kubernetes`` section."""
-    values = {
+    values: dict[str, Any] = {
         "kubeconfig": str(kubernetes.kubeconfig_path) if kubernetes.kubeconfig_path else None,
         "kube_context": kubernetes.context,
         "kube_api_server": str(kubernetes.api_server),
@@ -113,7 +113,7 @@ def _load(kubeconfig: str | None, context: str | None) -> tuple[k8s.Configuratio
         contexts, active = k8s_config.list_kube_config_contexts(config_file=kubeconfig)
         names = [c["name"] for c in contexts]
         chosen = context or (active or {}).get("name")
-        if chosen not in names:
+        if chosen is None or chosen not in names:
             where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
             raise NotChecked(f"kubeconfig {where} has no context {chosen!r} (it has: {', '.join(names) or 'none'}): "
                              "add it, or set kubernetes.context/kubeconfig in the environment")
@@ -127,11 +127,11 @@ def _load(kubeconfig: str | None, context: str | None) -> tuple[k8s.Configuratio
 
 def cluster(configuration: Configuration | None = None, secrets: Secrets | None = None) -> Cluster:
     """The API client for this configuration (cached per process); raises :class:`NotChecked` when unusable."""
-    configuration = configuration or {}
-    kubeconfig = configuration.get("kubeconfig")
-    context = configuration.get("kube_context")
-    expected = configuration.get("kube_api_server")
-    timeout = float(configuration.get("kube_timeout_s", DEFAULT_TIMEOUT_S))
+    values: dict[str, Any] = configuration or {}  # resolved values: text and numbers (chaoslib's type is the unresolved form)
+    kubeconfig = values.get("kubeconfig")
+    context = values.get("kube_context")
+    expected = values.get("kube_api_server")
+    timeout = float(values.get("kube_timeout_s", DEFAULT_TIMEOUT_S))
     key = (kubeconfig, context, expected, timeout)
     with _lock:
         cached = _clusters.get(key)

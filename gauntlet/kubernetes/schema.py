@@ -90,9 +90,9 @@ def _check(value: object, schema: Mapping, schemas: Mapping[str, dict], path: st
         if _type_of(value) not in ("integer", "string"):
             problems.append(f"{where}: expected integer or string, found {_type_of(value)} {value!r}")
         return
-    wanted = next((p["type"] for p in parts if "type" in p), None)
-    if wanted is not None and not _fits(value, wanted):
-        problems.append(f"{where}: expected {wanted}, found {_type_of(value)} {_short(value)}")
+    declared = next((p["type"] for p in parts if "type" in p), None)
+    if declared is not None and not _fits(value, declared):
+        problems.append(f"{where}: expected {declared}, found {_type_of(value)} {_short(value)}")
         return
     enum = next((p["enum"] for p in parts if "enum" in p), None)
     if enum is not None and value not in enum:

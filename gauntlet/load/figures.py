@@ -12,6 +12,7 @@ import csv
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def read_failures(prefix: Path, limit: int = 5) -> list[dict]:
         rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
     except OSError:
         return []
-    out = [{"method": r["Method"], "name": r["Name"], "error": r["Error"], "occurrences": int(r["Occurrences"])} for r in rows]
+    out: list[dict[str, Any]] = [{"method": r["Method"], "name": r["Name"], "error": r["Error"],
+                                  "occurrences": int(r["Occurrences"])} for r in rows]
     return sorted(out, key=lambda r: -r["occurrences"])[:limit]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from gauntlet.environment import BODY_BYTES, Environment, LoadProfile, UserKind
+from gauntlet.environment import BODY_BYTES, BodyKind, Environment, LoadProfile, UserKind
 from gauntlet.exceptions import ConfigError
 
 
@@ -49,7 +49,7 @@ class LoadParams:
     slos: tuple[dict, ...] = field(default_factory=tuple)
     timeout_s: float = 10.0
     deadline_s: float = 30.0
-    body_bytes: dict[str, int] = field(default_factory=lambda: dict(BODY_BYTES))
+    body_bytes: dict[BodyKind, int] = field(default_factory=lambda: dict(BODY_BYTES))
 
     def to_json(self) -> dict:
         data = asdict(self)

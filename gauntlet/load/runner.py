@@ -270,7 +270,10 @@ def run_profile(env: Environment, run: Run, name: str, *, workers: int = 0, prog
     chart = write_timeline(run, p, out, outcome)
     figures = figures_.from_outcome(outcome) or figures_.read_stats(out / CSV_PREFIX)
     failures = (outcome or {}).get("failures") or figures_.read_failures(out / CSV_PREFIX)
-    rel = lambda f: str((out / f).relative_to(run.dir))  # noqa: E731
+
+    def rel(file: str) -> str:
+        return str((out / file).relative_to(run.dir))
+
     details = {"profile": name, "user": p.user, "host": p.host, "shape": p.shape, "users": p.users,
                "bounds": {"duration_s": p.duration_s, "max_requests": p.max_requests}, **happened,
                "artefacts": {"html": rel("locust.html"), "csv": rel(f"{CSV_PREFIX}_stats.csv"),

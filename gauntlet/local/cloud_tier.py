@@ -234,7 +234,7 @@ class _Provisioner:
         self.zones = [f"{aws.region}{z}" for z in "abc"]
         self.out: dict[str, Any] = {"region": aws.region}
 
-    def client(self, service: str, region: str | None = None):
+    def client(self, service: str, region: str | None = None) -> Any:
         return boto3.client(service, region_name=region or self.region, endpoint_url=self.endpoint_url,
                             aws_access_key_id=ACCESS_KEY[0], aws_secret_access_key=ACCESS_KEY[1])
 
@@ -389,7 +389,7 @@ class _Provisioner:
                 rules.insert(0, _rate_rule(limit=2000, priority=0))
             acl = waf.create_web_acl(Name=name, Scope=scope, DefaultAction={"Allow": {}}, Rules=rules,
                                      VisibilityConfig=_visibility(name))["Summary"]
-            if use == "alb":
+            if use == "alb" and lb is not None:
                 waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=lb["LoadBalancerArn"])
             acls[use] = acl["ARN"]
         self.out["web_acls"] = acls

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import trustme
@@ -546,7 +546,7 @@ def _forget_node_leases(progress: Progress) -> None:
                     raise
 
 
-def _nodes_ready(core, coordination, renewed_after: float | None) -> dict[str, bool]:
+def _nodes_ready(core: Any, coordination: Any, renewed_after: float | None) -> dict[str, bool]:
     """Node name -> Ready (and, with renewed_after, its lease renewed by the running kwok since then)."""
     renewed: dict[str, float] = {}
     if renewed_after is not None:

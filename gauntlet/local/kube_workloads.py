@@ -202,13 +202,13 @@ def _ref(doc: Doc) -> str:
 # --------------------------------------------------------------------------- applying
 
 
-def _dynamic(api, discovery_cache: Path) -> Any:
+def _dynamic(api: Any, discovery_cache: Path) -> Any:
     from kubernetes.dynamic import DynamicClient
 
     return DynamicClient(api, cache_file=str(discovery_cache))
 
 
-def _resource(dyn, doc: Doc):
+def _resource(dyn: Any, doc: Doc) -> Any:
     from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
     try:
@@ -218,7 +218,7 @@ def _resource(dyn, doc: Doc):
         return dyn.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
 
 
-def _apply_one(dyn, doc: Doc) -> None:
+def _apply_one(dyn: Any, doc: Doc) -> None:
     from kubernetes.client.rest import ApiException
 
     try:
@@ -229,14 +229,14 @@ def _apply_one(dyn, doc: Doc) -> None:
                               f"{_message(exc)}") from exc
 
 
-def _message(exc) -> str:
+def _message(exc: Any) -> str:
     try:
         return json.loads(exc.body).get("message", exc.body)
     except (TypeError, ValueError):
         return str(exc.body)
 
 
-def apply(api, discovery_cache: Path, faults: Iterable[str] = (), progress: Progress = print) -> list[Doc]:
+def apply(api: Any, discovery_cache: Path, faults: Iterable[str] = (), progress: Progress = print) -> list[Doc]:
     """Server-side apply the seed workloads with these fault profiles through ``api`` (the API discovery
     cached in ``discovery_cache``); return what was applied.
 
@@ -269,7 +269,7 @@ def apply(api, discovery_cache: Path, faults: Iterable[str] = (), progress: Prog
     return docs
 
 
-def _with_service_selector(core, binding: Doc) -> Doc:
+def _with_service_selector(core: Any, binding: Doc) -> Doc:
     """The binding with its Service's selector as ``k=v,k=v`` (what the controller's webhook looks up)."""
     from kubernetes.client.rest import ApiException
 
@@ -302,7 +302,7 @@ def expected_gates(docs: Sequence[Doc], template_doc: Doc) -> set[str]:
     return gates
 
 
-def wait_injection(core, docs: Sequence[Doc], within_s: float = _INJECTION_WITHIN_S) -> None:
+def wait_injection(core: Any, docs: Sequence[Doc], within_s: float = _INJECTION_WITHIN_S) -> None:
     """Dry-run a pod of each workload where injection matters until it gets exactly the gates expected.
 
     The policy, its binding, the TargetGroupBindings and the namespace label reach the admission
@@ -337,7 +337,7 @@ def wait_injection(core, docs: Sequence[Doc], within_s: float = _INJECTION_WITHI
           error=LocalStackError)
 
 
-def injected_gates(core, doc: Doc) -> set[str]:
+def injected_gates(core: Any, doc: Doc) -> set[str]:
     """The ``target-health.elbv2.k8s.aws/*`` gates admission gives a pod of this workload (server-side dry run)."""
     from kubernetes.client.rest import ApiException
 
@@ -354,7 +354,7 @@ def injected_gates(core, doc: Doc) -> set[str]:
     return {g.condition_type for g in pod.spec.readiness_gates or [] if g.condition_type.startswith(READINESS_GATE_PREFIX)}
 
 
-def _wait_established(api, name: str, within_s: float = 30.0) -> None:
+def _wait_established(api: Any, name: str, within_s: float = 30.0) -> None:
     from kubernetes import client
 
     extensions = client.ApiextensionsV1Api(api)
@@ -367,7 +367,7 @@ def _wait_established(api, name: str, within_s: float = 30.0) -> None:
           error=LocalStackError)
 
 
-def _delete_changed_namespaces(core, wanted: dict[str, str], progress: Progress) -> None:
+def _delete_changed_namespaces(core: Any, wanted: dict[str, str], progress: Progress) -> None:
     from kubernetes.client.rest import ApiException
 
     doomed = []
@@ -411,7 +411,7 @@ def _hpa_minimums(docs: Sequence[Doc]) -> dict[tuple[str, str], int]:
             for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
 
 
-def deployment_pending(deployment, hpa_min: int | None = None) -> str | None:
+def deployment_pending(deployment: Any, hpa_min: int | None = None) -> str | None:
     """Why a Deployment is not rolled out and available yet (None when it is)."""
     spec, status = deployment.spec, deployment.status
     want = spec.replicas or 0
@@ -427,7 +427,7 @@ def deployment_pending(deployment, hpa_min: int | None = None) -> str | None:
     return None
 
 
-def _pending(api, docs: Sequence[Doc]) -> dict[str, str]:
+def _pending(api: Any, docs: Sequence[Doc]) -> dict[str, str]:
     from kubernetes import client
     from kubernetes.client.rest import ApiException
 
@@ -465,7 +465,7 @@ def _pending(api, docs: Sequence[Doc]) -> dict[str, str]:
     return pending
 
 
-def wait_available(api, docs: Sequence[Doc], within_s: float = _AVAILABLE_WITHIN_S, progress: Progress = print) -> None:
+def wait_available(api: Any, docs: Sequence[Doc], within_s: float = _AVAILABLE_WITHIN_S, progress: Progress = print) -> None:
     """Wait until every Deployment is rolled out and available (HPA minimum reached), every Job complete,
     every CronJob present and every PDB observed with its pods healthy."""
     pending: dict[str, str] = {}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 
-from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.errors import ActionRefused
 
 __all__ = ["RESTARTED_AT", "rollout_restart"]
@@ -16,10 +18,10 @@ RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 def refuse_unless_allowed(ns: str, configuration: Configuration | None) -> None:
     """The chaos policy, when the configuration carries it (``chaos_allowed``, ``chaos_namespaces``)."""
-    configuration = configuration or {}
-    if configuration.get("chaos_allowed") is False:
+    values: dict[str, Any] = configuration or {}  # resolved values: a bool, a list (chaoslib's type is the unresolved form)
+    if values.get("chaos_allowed") is False:
         raise ActionRefused(f"namespace {ns}: the chaos policy allows no action (chaos.allowed: false)")
-    allowed = configuration.get("chaos_namespaces")
+    allowed = values.get("chaos_namespaces")
     if allowed is not None and ns not in allowed:
         raise ActionRefused(f"namespace {ns}: not among the namespaces the chaos policy allows ({', '.join(allowed) or 'none'})")
 

@@ -6,7 +6,9 @@ import ssl
 import time
 from collections.abc import Sequence
 
-from gauntlet.kubernetes.client import Configuration, Secrets, cluster
+from chaoslib.types import Configuration, Secrets
+
+from gauntlet.kubernetes.client import cluster
 from gauntlet.kubernetes.errors import Deviation
 from gauntlet.kubernetes.tracking import ReadyTracker
 from gauntlet.kubernetes.workload.probes import read_workload
@@ -19,7 +21,7 @@ def rollout_status(deployment: dict) -> dict:
     spec, status = deployment.get("spec") or {}, deployment.get("status") or {}
     meta = deployment["metadata"]
     wanted = spec.get("replicas", 1)
-    progressing = next((c for c in status.get("conditions") or () if c.get("type") == "Progressing"), {})
+    progressing: dict = next((c for c in status.get("conditions") or () if c.get("type") == "Progressing"), {})
     counts = {k: status.get(k, 0) for k in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas",
                                             "unavailableReplicas")}
     observed = status.get("observedGeneration", 0) >= meta.get("generation", 0)
@@ -115,7 +117,7 @@ def _sample_rollout(name: str, ns: str, min_ready: int, generation: int | None, 
             sample: dict = {"t": t, "ready": pods_ready(ns, selector, min_ready, False, configuration, secrets)["ready"],
                             "endpoints": {s: len(service_endpoints(s, ns, 0, False, configuration, secrets)["ready"])
                                           for s in services}}
-            if client is not None:
+            if client is not None and url is not None:
                 try:
                     sample["http"] = client.get(url).status_code
                 except httpx.HTTPError as exc:

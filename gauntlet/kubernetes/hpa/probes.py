@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 
-from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.client import call, cluster
 
 __all__ = ["hpas_targeting", "metric_kinds"]
 

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 
-from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.errors import Deviation
 
 __all__ = ["namespace_has_label", "namespace_labels"]

@@ -12,9 +12,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 
-from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.selectors import matches, selector_string
 
 __all__ = ["ingress_sources", "isolates_ingress", "policies_selecting"]

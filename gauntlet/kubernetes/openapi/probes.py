@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 
-from gauntlet.kubernetes.client import Cluster, Configuration, Secrets, call, cluster
+from chaoslib.types import Configuration, Secrets
+
+from gauntlet.kubernetes.client import Cluster, call, cluster
 
 __all__ = ["group_versions", "schemas_of"]
 

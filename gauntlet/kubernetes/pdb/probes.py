@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 
-from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.selectors import matches
 
 __all__ = ["list_pdbs", "pdbs_selecting"]

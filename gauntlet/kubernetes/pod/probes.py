@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, TypedDict
 
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 
-from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.errors import Deviation
 
-__all__ = ["became_ready_after_gates", "list_pods", "pod_env", "pod_file_text", "pod_processes",
+__all__ = ["PodSummary", "became_ready_after_gates", "list_pods", "pod_env", "pod_file_text", "pod_processes",
            "pod_summary", "pods_ready"]
 
 
@@ -28,14 +30,46 @@ def _time(value: str | None) -> float | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def pod_summary(pod: dict) -> dict:
+class ConditionSummary(TypedDict):
+    """One condition of a pod: its status, since when (``lastTransitionTime``), and why."""
+
+    status: str | None
+    since: str | None
+    reason: str | None
+    message: str | None
+
+
+class ContainerSummary(TypedDict):
+    name: str
+    ready: bool
+    restarts: int
+    waiting: str | None  # the reason it waits (CrashLoopBackOff...)
+    last_terminated: str | None  # the reason its last run ended (OOMKilled...)
+
+
+class PodSummary(TypedDict):
+    """What :func:`pod_summary` says of a pod."""
+
+    name: str
+    node: str | None
+    phase: str | None
+    terminating: bool
+    ready: bool
+    conditions: dict[str, ConditionSummary]  # by condition type
+    readiness_gates: list[str]
+    containers: list[ContainerSummary]
+
+
+def pod_summary(pod: dict) -> PodSummary:
     """What the checks judge of one pod: node, phase, Ready, its readiness gates and their conditions."""
     status = pod.get("status") or {}
-    conditions = {c["type"]: {"status": c.get("status"), "since": c.get("lastTransitionTime"),
-                              "reason": c.get("reason"), "message": c.get("message")}
-                  for c in status.get("conditions") or ()}
+    conditions: dict[str, ConditionSummary] = {
+        c["type"]: {"status": c.get("status"), "since": c.get("lastTransitionTime"), "reason": c.get("reason"),
+                    "message": c.get("message")}
+        for c in status.get("conditions") or ()}
+    ready = conditions.get("Ready")
     gates = [g["conditionType"] for g in (pod.get("spec") or {}).get("readinessGates") or ()]
-    containers = []
+    containers: list[ContainerSummary] = []
     for c in status.get("containerStatuses") or ():
         state = c.get("state") or {}
         waiting = (state.get("waiting") or {}).get("reason")
@@ -47,16 +81,17 @@ def pod_summary(pod: dict) -> dict:
         "node": (pod.get("spec") or {}).get("nodeName"),
         "phase": status.get("phase"),
         "terminating": bool(pod["metadata"].get("deletionTimestamp")),
-        "ready": conditions.get("Ready", {}).get("status") == "True",
+        "ready": ready is not None and ready.get("status") == "True",
         "conditions": conditions,
         "readiness_gates": gates,
         "containers": containers,
     }
 
 
-def became_ready_after_gates(summary: dict) -> list[str]:
+def became_ready_after_gates(summary: PodSummary) -> list[str]:
     """The readiness gates of a Ready pod that were not True when it became Ready (empty: all were)."""
-    ready_since = _time(summary["conditions"].get("Ready", {}).get("since"))
+    ready = summary["conditions"].get("Ready")
+    ready_since = _time(ready.get("since")) if ready is not None else None
     late = []
     for gate in summary["readiness_gates"]:
         condition = summary["conditions"].get(gate)
@@ -86,7 +121,7 @@ def pods_ready(ns: str, label_selector: str, min_ready: int, raise_on_too_few: b
 
 
 def _host(name: str, ns: str, container: str | None, configuration: Configuration | None,
-          secrets: Secrets | None):
+          secrets: Secrets | None) -> Any:
     """A testinfra host for ``kubectl exec`` into the pod; :class:`NotChecked` when nothing can be exec'd into."""
     import testinfra
 
@@ -101,14 +136,15 @@ def _host(name: str, ns: str, container: str | None, configuration: Configuratio
     if (pod.get("status") or {}).get("phase") != "Running":
         raise NotChecked(f"pod {ns}/{name} is {pod.get('status', {}).get('phase')}, not Running: nothing to exec into")
     kwargs = {"namespace": ns, "context": target.context}
-    if (configuration or {}).get("kubeconfig"):
-        kwargs["kubeconfig"] = configuration["kubeconfig"]
+    values: dict[str, Any] = configuration or {}  # resolved values: text (chaoslib's type is the unresolved form)
+    if values.get("kubeconfig"):
+        kwargs["kubeconfig"] = values["kubeconfig"]
     if container:
         kwargs["container"] = container
     return testinfra.get_host(f"kubectl://{name}", **kwargs)
 
 
-def _run(host, what: str, command: str) -> str:
+def _run(host: Any, what: str, command: str) -> str:
     from gauntlet.exceptions import NotChecked
 
     result = host.run(command)

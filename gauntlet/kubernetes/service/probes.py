@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 
-from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.client import call, cluster
 from gauntlet.kubernetes.errors import Deviation
 from gauntlet.kubernetes.selectors import service_selects
 
@@ -41,7 +42,8 @@ def service_endpoints(service: str, ns: str, min_ready: int = 1, raise_on_too_fe
     answer = call(target, f"LIST endpointslices of Service {ns}/{service}",
                   k8s.DiscoveryV1Api(target.api).list_namespaced_endpoint_slice, ns,
                   label_selector=f"kubernetes.io/service-name={service}")
-    ready, not_ready = set(), set()
+    ready: set[str] = set()
+    not_ready: set[str] = set()
     for piece in answer.get("items") or ():
         for endpoint in piece.get("endpoints") or ():
             name = (endpoint.get("targetRef") or {}).get("name") or ",".join(endpoint.get("addresses") or ())

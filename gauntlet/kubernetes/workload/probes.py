@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from chaoslib.types import Configuration, Secrets
 from kubernetes import client as k8s
 
-from gauntlet.kubernetes.client import Configuration, Secrets, call, cluster
+from gauntlet.kubernetes.client import call, cluster
 
 __all__ = ["pod_selector", "pod_template", "pre_stop_seconds", "probe_handler", "read_workload", "readiness_lead_s",
            "replica_sets", "workload_pods"]

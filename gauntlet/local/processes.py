@@ -8,7 +8,8 @@ import errno
 import signal
 import socket
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from gauntlet.children import signal_group
@@ -16,13 +17,22 @@ from gauntlet.exceptions import LocalStackError, WaitTimeout
 from gauntlet.waiting import until
 
 
+class Daemon(subprocess.Popen):
+    """A component of the local stack: it outlives the handle that started it (found again by its pid file), so
+    dropping the handle while it runs is expected, not the leak Popen warns of (ResourceWarning). It is still
+    reaped once it exits, as any Popen."""
+
+    def __del__(self, _maxsize: int = sys.maxsize, _warn: Callable[..., object] = lambda *_, **__: None) -> None:
+        super().__del__(_maxsize, _warn)  # type: ignore[call-arg]  # typeshed omits CPython's private parameters
+
+
 def start(argv: Sequence[str], log: Path, pid_file: Path | None = None, cwd: Path | None = None,
-          env: Mapping[str, str] | None = None) -> subprocess.Popen:
+          env: Mapping[str, str] | None = None) -> Daemon:
     """Start ``argv`` in a session of its own (its group is what :func:`stop` signals), output appended to
     ``log``; its pid written to ``pid_file``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        proc = subprocess.Popen(list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+        proc = Daemon(list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                 start_new_session=True, close_fds=True)
     if pid_file is not None:
         pid_file.write_text(f"{proc.pid}\n")

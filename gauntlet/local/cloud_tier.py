@@ -45,7 +45,7 @@ from gauntlet.cloud import acm, elbv2, rds
 from gauntlet.cloud.session import GLOBAL_REGION
 from gauntlet.environment import Aws, load_environment
 from gauntlet.exceptions import LocalStackError
-from gauntlet.local import processes
+from gauntlet.local import processes, tier_state
 from gauntlet.local.faults import FAULTS
 from gauntlet.urls import is_loopback
 from gauntlet.waiting import until
@@ -165,7 +165,7 @@ def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print) -> d
         pid = proc.pid
     else:
         wait_answering(ENDPOINT_URL, None, _log())
-    state = _read_state()
+    state = tier_state.read(_state_file())
     if state is None or state.get("pid") != pid or state.get("faults") != wanted:
         if state is not None and state.get("pid") == pid:
             progress("cloud fault profiles changed: resetting moto")
@@ -173,7 +173,7 @@ def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print) -> d
         progress(f"provisioning the Artifact Hub account in moto ({', '.join(wanted) or 'no faults'})")
         _state_file().unlink(missing_ok=True)
         resources = provision(aws, ENDPOINT_URL, wanted)
-        _state_file().write_text(json.dumps({"pid": pid, "faults": wanted, "resources": resources}, indent=2))
+        tier_state.write(_state_file(), {"pid": pid, "faults": wanted, "resources": resources})
     _write_credentials()
     return status()
 
@@ -191,17 +191,10 @@ def down() -> None:
     _state_file().unlink(missing_ok=True)
 
 
-def _read_state() -> dict | None:
-    try:
-        return json.loads(_state_file().read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def status() -> dict:
     """moto's health, address and pid, what is provisioned with which faults, and how clients reach it."""
     pid = running_pid()
-    state = _read_state() or {}
+    state = tier_state.read(_state_file()) or {}
     provisioned = pid is not None and state.get("pid") == pid
     return {
         "moto": {"healthy": pid is not None and provisioned and answers(ENDPOINT_URL), "address": f"{HOST}:{PORT}", "pid": pid},

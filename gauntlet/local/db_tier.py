@@ -29,7 +29,6 @@ holding its lock file. HAProxy runs like the GOPROXY tier's (:mod:`gauntlet.loca
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import secrets
@@ -49,7 +48,7 @@ import psycopg
 from psycopg import sql
 
 from gauntlet.exceptions import LocalStackError, WaitTimeout
-from gauntlet.local import processes
+from gauntlet.local import processes, tier_state
 from gauntlet.local.faults import FAULTS
 from gauntlet.local.install import HAPROXY, apt_install
 from gauntlet.paths import ROOT, state_dir
@@ -389,7 +388,7 @@ def _heal_nodes(faults: Sequence[str], progress: Progress) -> None:
         primary, standby = standby, None
     if primary is None:
         stopped = [n for n in NODES if (_data_dir(n) / "PG_VERSION").is_file() and not (_data_dir(n) / "standby.signal").exists()]
-        if stopped and _read_state() is not None:  # a primary that was killed (db-no-standby's failover): restart it
+        if stopped and tier_state.read(_state_file()) is not None:  # a primary that was killed (db-no-standby's failover): restart it
             primary = max(stopped, key=_timeline)  # after a failover both may look like primaries: the newer one
             progress(f"restarting {primary} (primary)")
             _configure(primary, faults, synchronous=False)
@@ -417,7 +416,7 @@ def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
         known = sorted(n for n, f in FAULTS.items() if f.tier == "db")
         raise LocalStackError(f"not a database fault profile: {', '.join(wrong)}: the database tier's are {', '.join(known)}")
     install_packages(progress)
-    state = _read_state()
+    state = tier_state.read(_state_file())
     if state is not None and state.get("faults") != wanted and _running_any():
         progress("database fault profiles changed: restarting the database tier")
         down()
@@ -437,7 +436,7 @@ def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
         for listener in ("endpoint", "endpoint stats"):
             processes.ensure_free(HOST, PORTS[listener], f"database {listener}")
     _heal_nodes(wanted, progress)
-    _state_file().write_text(json.dumps({"faults": wanted}))
+    tier_state.write(_state_file(), {"faults": wanted})
     _endpoint_conf().write_text(render_endpoint(wanted))
     if running_endpoint_pid() is None:
         progress(f"starting the database endpoint on {address('endpoint')}")
@@ -484,13 +483,6 @@ def down() -> None:
     _state_file().unlink(missing_ok=True)
 
 
-def _read_state() -> dict | None:
-    try:
-        return json.loads(_state_file().read_text())
-    except (OSError, ValueError):
-        return None
-
-
 # --------------------------------------------------------------------------- the failover
 
 
@@ -503,7 +495,7 @@ def fail_over(progress: Progress = _quiet) -> dict:
     asynchronous standby trails (on loopback it trails by microseconds, too little to ever be seen).
     Promotion replays everything a standby has received, so pausing its replay would lose nothing: what
     is lost is what it never received."""
-    faults = (_read_state() or {}).get("faults", [])
+    faults = (tier_state.read(_state_file()) or {}).get("faults", [])
     primary, standby = _roles()
     if primary is None:
         raise LocalStackError("database tier: no primary to fail over from (start it with `gauntlet local up --db`)")
@@ -551,7 +543,7 @@ def _endpoint_healthy() -> bool:
 
 def status() -> dict:
     """Each component's health, address and pid; which node is primary, the replication, the faults."""
-    state = _read_state() or {}
+    state = tier_state.read(_state_file()) or {}
     faults = state.get("faults", [])
     primary, standby = _roles()
     streams = replication(primary)

@@ -27,7 +27,7 @@ import jinja2
 
 from gauntlet.edge.client import unverified_tls
 from gauntlet.exceptions import LocalStackError
-from gauntlet.local import certs, corpus, install, processes
+from gauntlet.local import certs, corpus, install, processes, tier_state
 from gauntlet.local.faults import FAULTS
 from gauntlet.local.ports import HOST, PORTS, address
 from gauntlet.paths import ROOT, state_dir
@@ -180,7 +180,7 @@ def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print, cdn:
     # The configurations' digest too: a tier started from another checkout's templates is not this one.
     digest = hashlib.sha256(json.dumps([configs, _argv("sumdb")], sort_keys=True).encode()).hexdigest()
     wanted = {"faults": sorted(set(faults)), "cdn": cdn, "configs": digest}
-    if _read_state() != wanted and any(running_pid(c.name) for c in COMPONENTS):
+    if tier_state.read(_state_file()) != wanted and any(running_pid(c.name) for c in COMPONENTS):
         progress("fault profiles or configurations changed: restarting the GOPROXY tier")
         down()
     to_start = [c for c in COMPONENTS if running_pid(c.name) is None]
@@ -189,7 +189,7 @@ def up(faults: Sequence[str] = (), progress: Callable[[str], None] = print, cdn:
             processes.ensure_free(HOST, PORTS[listener], listener)
     for sub in ("conf", "run", "logs", "tmp"):
         (tier_dir() / sub).mkdir(parents=True, exist_ok=True)
-    _state_file().write_text(json.dumps(wanted))
+    tier_state.write(_state_file(), wanted)
     for name, text in configs.items():
         _conf(name).write_text(text)
     started = {}
@@ -223,16 +223,9 @@ def down() -> None:
     _state_file().unlink(missing_ok=True)
 
 
-def _read_state() -> dict | None:
-    try:
-        return json.loads(_state_file().read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def status() -> dict:
     """Each component's health, address and pid, and what clients need to reach the edge."""
-    state = _read_state() or {"faults": [], "cdn": "frontdoor"}
+    state = tier_state.read(_state_file()) or {"faults": [], "cdn": "frontdoor"}
     pids = {c.name: running_pid(c.name) for c in COMPONENTS}
     with _probe_client() as client:
         components = {

@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gauntlet.exceptions import LocalStackError
-from gauntlet.local import kube_build, kube_workloads, processes
+from gauntlet.local import kube_build, kube_workloads, processes, tier_state
 from gauntlet.local.faults import FAULTS
 from gauntlet.paths import cache_dir, state_dir
 from gauntlet.waiting import until
@@ -624,7 +624,7 @@ def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
     with api_client() as api:
         docs = kube_workloads.apply(api, tier_dir() / "discovery.json", faults, progress)
         kube_workloads.wait_available(api, docs, progress=progress)
-    _state_file().write_text(json.dumps({"faults": faults}))
+    tier_state.write(_state_file(), {"faults": faults})
     progress(f"cluster tier up in {time.monotonic() - started_at:.1f} s: kubectl --kubeconfig {kubeconfig_path()}")
     return status()
 
@@ -641,10 +641,7 @@ def down(purge: bool = False) -> None:
 def status() -> dict:
     """Each component's health, address and pid; the kubeconfig and context."""
     pids = {name: running_pid(name) for name in COMPONENTS}
-    try:
-        applied = json.loads(_state_file().read_text())
-    except (OSError, ValueError):
-        applied = None
+    applied = tier_state.read(_state_file())
     components = {}
     with _probe_client() as probe:
         for name in COMPONENTS:

@@ -36,7 +36,7 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
-check: $(VENV)/.installed
+check: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m "not local_stack and not cluster and not slow"

@@ -12,13 +12,17 @@ endpoint's and within ``limits.go_client_mb`` of memory (conftest ``go_downloads
 from __future__ import annotations
 
 import re
+import socket
 
 import pytest
 
 from gauntlet.exceptions import TargetUnreachable
+from gauntlet.urls import origin
 
-#: How the go command says it got no answer at all from the proxy (net/http's dial errors, for the proxy's own URLs).
-NO_ANSWER = re.compile(r"dial tcp [^ ]+: (connect: connection refused|i/o timeout)|no such host|connection reset by peer")
+#: How the go command says it got no (complete) answer from the proxy: net/http's dial errors, a connection reset, an
+#: answer cut off before its end; for the proxy's own URLs.
+NO_ANSWER = re.compile(r"dial tcp [^ ]+: (connect: connection refused|i/o timeout)|no such host|connection reset by peer"
+                       r"|: unexpected EOF")
 
 
 @pytest.mark.check("goproxy.go-client.download-verifies")
@@ -37,13 +41,27 @@ def test_go_mod_download_succeeds_and_matches_go_sum(target, environment, go_dow
     unreachable = [f for f in failed if NO_ANSWER.search(f) and f"{go_download.proxy}/" in f and "proxyconnect" not in f]
     if unreachable and len(unreachable) == len(failed):
         raise TargetUnreachable(f"{go_download.settings} go mod download: {unreachable[0]}")
+    said = "; ".join(failed[:3]) or go_download.stderr.strip()[-300:] or f"no readable record: {go_download.unread or 'no output'}"
+    if go_download.returncode and not failed and not _accepts_connections(go_download.proxy):
+        raise TargetUnreachable(f"{go_download.settings} go mod download: exited {go_download.returncode} ({said}), and "
+                                f"{go_download.proxy} accepts no connection now")
     tried_beyond = "proxyconnect" in go_download.stderr + "".join(failed)
     blocked = " (the go client tried a host beyond the endpoint, which is blocked here)" if tried_beyond else ""
-    assert not failed and go_download.returncode == 0, (
-        f"{go_download.settings} go mod download: " + ("; ".join(failed[:3]) or go_download.stderr.strip()[-300:]) + blocked)
+    assert not failed and go_download.returncode == 0, f"{go_download.settings} go mod download: {said}{blocked}"
     wrong = [f"{r['Path']}@{r['Version']}{suffix}: go computed {r.get(field)}, go.sum has {known_sums[key]}"
              for r in go_download.records
              for field, suffix in (("Sum", ""), ("GoModSum", "/go.mod"))
              for key in [(r["Path"], r["Version"] + suffix)]
              if key in known_sums and r.get(field) != known_sums[key]]
     assert not wrong, f"{go_download.settings}: served content differs from the known-good go.sum: " + "; ".join(wrong[:3])
+
+
+def _accepts_connections(url: str, timeout_s: float = 2.0) -> bool:
+    """Whether the proxy's host and port accept a TCP connection (a go client that failed without a word, against a
+    proxy that accepts none, met the component down)."""
+    _, host, port = origin(url)
+    try:
+        with socket.create_connection((host, port or 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False

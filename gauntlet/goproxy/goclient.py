@@ -49,7 +49,7 @@ def go_binary() -> str | None:
 @dataclass(frozen=True)
 class Download:
     """What ``go mod download -json`` did: through which proxy, its settings (for messages), exit status (None
-    when its deadline expired), records and stderr."""
+    when its deadline expired), records and stderr; the end of its output when that held no readable records."""
 
     proxy: str
     settings: str
@@ -58,6 +58,7 @@ class Download:
     stderr: str
     elapsed_s: float
     deadline_s: float
+    unread: str = ""
 
     @property
     def expired(self) -> bool:
@@ -86,11 +87,11 @@ def download(go: str, proxy: str, modules: Sequence[str], workdir: Path, *, dead
     done = children.run([go, "mod", "download", "-json", *modules], deadline_s, cwd=workdir, env=env,
                         memory_bytes=memory_bytes)
     try:
-        records = tuple(json_records(done.stdout))
+        records, unread = tuple(json_records(done.stdout)), ""
     except ValueError:
-        records = ()
+        records, unread = (), done.stdout.strip()[-300:] or "no output"
     return Download(proxy, _settings(settings), None if done.expired else done.returncode, records, done.stderr,
-                    done.wall_s, deadline_s)
+                    done.wall_s, deadline_s, unread)
 
 
 def _settings(settings: dict[str, str]) -> str:

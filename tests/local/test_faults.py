@@ -73,8 +73,9 @@ def test_edge_legacy_tls(stack: dict) -> None:
     legacy.minimum_version = legacy.maximum_version = ssl.TLSVersion.TLSv1
     legacy.set_ciphers("DEFAULT:@SECLEVEL=0")
     try:
-        with socket.create_connection(("127.0.0.1", PORTS["edge https"]), timeout=5) as raw:
-            version = legacy.wrap_socket(raw, server_hostname="localhost").version()
+        with socket.create_connection(("127.0.0.1", PORTS["edge https"]), timeout=5) as raw, \
+                legacy.wrap_socket(raw, server_hostname="localhost") as conn:
+            version = conn.version()
     except ssl.SSLError:
         version = None
     assert (version == "TLSv1") == _faulted(stack)

@@ -73,11 +73,17 @@ def test_healthy_tier_verifies_the_protocol(stack, tmp_path):
 @pytest.mark.parametrize("stack", [()], indirect=True, ids=["healthy"])
 def test_a_replica_killed_during_the_suite_is_a_component_finding_not_a_violation(stack, tmp_path):
     """One replica dies while the suite runs: what clients see through the edge and the load balancer holds, so the
-    service claims stay verified; the dead replica is reported as a component finding, and violates nothing."""
+    service claims stay verified; the dead replica is reported as a component finding, and violates nothing.
+
+    It dies as the run starts, before the suite's first request (collection takes longer than the wait): a request
+    in flight on it at the instant of a kill can fail through the edge too (nginx resets the stream once the
+    answer's headers were sent), which is a failure clients see and the ledger rightly counts; that is not what
+    this test is about."""
     proc = subprocess.Popen(suite_command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=paths.ROOT,
                             env={**os.environ, "GAUNTLET_REPORTS_DIR": str(tmp_path)})
-    time.sleep(1.5)  # pytest is up and fetching
+    time.sleep(0.3)  # gauntlet and pytest are starting; no request is sent yet
     os.kill(stack["components"]["replica-2"]["pid"], signal.SIGKILL)
+    assert proc.poll() is None, "the suite ended before the replica was killed"
     proc.communicate(timeout=600)
     results, _ = results_of(tmp_path)
     assert results["summary"]["violated"] == 0, [(c["id"], c["evidence"][:2]) for c in results["claims"] if c["verdict"] == "violated"]

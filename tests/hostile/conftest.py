@@ -173,7 +173,7 @@ class Ran:
     wall_s: float
     argv: list[str] = field(default_factory=list)
 
-    def one_line_error(self, *fragments: str) -> str:
+    def assert_one_line_error(self, *fragments: str) -> str:
         assert self.returncode == 2, f"expected exit 2, got {self.returncode}: {self.stdout[-2000:]}{self.stderr[-2000:]}"
         assert "Traceback" not in self.stderr + self.stdout, self.stderr
         lines = self.stderr.strip().splitlines()

@@ -45,7 +45,7 @@ def test_a_bad_environment_file_is_one_line_in_bounded_time(env_text, cli, spoil
     path, text = env_text
     path.write_text(spoil(text))
     ran = cli("claims", "hostile", timeout=30)
-    line = ran.one_line_error(str(path), *fragments)
+    line = ran.assert_one_line_error(str(path), *fragments)
     assert "planted-Pw-7f3c9e" not in line
     assert ran.wall_s < 10, f"took {ran.wall_s:.1f} s"
 
@@ -65,14 +65,14 @@ def test_a_bad_environment_file_is_one_line_in_bounded_time(env_text, cli, spoil
         "huge-remote-workers"])
 def test_conflicting_or_unbounded_flags_are_one_line(env_text, cli, args, fragments, reports):
     ran = cli(*args, timeout=30)
-    ran.one_line_error(*fragments)
+    ran.assert_one_line_error(*fragments)
     assert not reports.exists() or not any(reports.iterdir()), "refused before a run folder exists"
 
 
 def test_more_users_than_one_locust_process_holds_asks_for_workers(env_text, cli):
     path, text = env_text
     path.write_text(text.replace("users: 4", "users: 20000"))
-    cli("load", "hostile", "--profile", "steady").one_line_error(
+    cli("load", "hostile", "--profile", "steady").assert_one_line_error(
         "load_profiles.steady.users: 20000 users in 1 Locust process is more than 5000 per process: run it with --workers 4")
 
 
@@ -80,9 +80,9 @@ def test_an_unusable_reports_folder_is_one_line(env_text, cli, tmp_path, monkeyp
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("GAUNTLET_REPORTS_DIR", str(blocker))
-    cli("gate", "hostile").one_line_error(f"{blocker}: cannot create a run folder there (Not a directory)")
+    cli("gate", "hostile").assert_one_line_error(f"{blocker}: cannot create a run folder there (Not a directory)")
     monkeypatch.setenv("GAUNTLET_REPORTS_DIR", str(blocker / "reports"))
-    cli("gate", "hostile").one_line_error(f"{blocker / 'reports'}: cannot create a run folder there (Not a directory)")
+    cli("gate", "hostile").assert_one_line_error(f"{blocker / 'reports'}: cannot create a run folder there (Not a directory)")
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def finished_run(env_text) -> Path:
 def test_reporting_a_broken_run_is_one_line(finished_run, cli, spoil, fragments):
     (finished_run / "checks.jsonl").touch()
     spoil(finished_run)
-    cli("report", finished_run.name).one_line_error(*fragments)
+    cli("report", finished_run.name).assert_one_line_error(*fragments)
 
 
 def test_a_last_check_cut_short_is_left_out_and_said(finished_run, cli):
@@ -131,7 +131,7 @@ def test_a_last_check_cut_short_is_left_out_and_said(finished_run, cli):
 def test_a_bad_kubeconfig_refuses_the_chaos_run_in_one_line(guarded, kube_api, cli, kubeconfig, fragments):
     path = guarded()
     path.write_text(kubeconfig)
-    cli("chaos", "fakeprod", "athens-pod-loss").one_line_error(str(path), *fragments)
+    cli("chaos", "fakeprod", "athens-pod-loss").assert_one_line_error(str(path), *fragments)
     assert kube_api.requests == []
 
 

@@ -24,10 +24,11 @@ $(CACHE)/.browser:
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; }
 	mkdir -p $(CACHE) && touch $@
 
-# Then Debian's PostgreSQL and HAProxy for the database tier, and nginx, njs, busybox-static and gcc that the real
-# nodes' images are made of (gauntlet/local/node_images.py); their services never started (idempotent).
+# Then Debian's PostgreSQL and HAProxy for the database tier; containerd, runc, the CNI plugins, iptables and socat
+# the real nodes run on, and nginx, njs, busybox-static and gcc their images are made of (gauntlet/local/kube_nodes.py,
+# node_images.py); their services never started (idempotent).
 setup: $(VENV)/.installed $(CACHE)/.browser
-	$(BIN)/python -c "from gauntlet.local import db_tier, node_images; db_tier.install_packages(); node_images.install_packages()"
+	$(BIN)/python -c "from gauntlet.local import db_tier, kube_nodes; db_tier.install_packages(); kube_nodes.install_packages()"
 
 run: setup
 	$(BIN)/gauntlet run

@@ -11,8 +11,10 @@ every flag is ours and nothing is downloaded.
 - Each component runs in its own session with a pid file; ``down`` signals
   only process groups whose leader's command line names our state folder.
 - Nodes: :data:`NODES`, two pools over three zones, created as Node objects
-  carrying kwok's annotation and their own pod CIDR; kwok (``--manage-all-nodes``)
-  makes them Ready, keeps their leases, and plays the pods bound to them.
+  carrying kwok's annotation and their own pod CIDR; kwok (managing the nodes with
+  that annotation only) makes them Ready, keeps their leases, and plays the pods
+  bound to them. Beside them two real nodes (:mod:`gauntlet.local.kube_nodes`):
+  kubelets whose pods run processes, tainted for the workloads meant for them.
 - Then the seed workloads of ``fixtures/manifests/`` are applied with the
   cluster-tier fault profiles asked for (:mod:`gauntlet.local.kube_workloads`),
   and ``up`` returns once they are available.
@@ -22,7 +24,6 @@ every flag is ours and nothing is downloaded.
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 import ssl
@@ -34,32 +35,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import trustme
 import yaml
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gauntlet.exceptions import LocalStackError
-from gauntlet.local import kube_build, kube_workloads, processes, tier_state
+from gauntlet.local import kube_build, kube_nodes, kube_workloads, processes, tier_state
 from gauntlet.local.faults import FAULTS
-from gauntlet.paths import cache_dir, state_dir
+from gauntlet.local.kube_pki import API_PORT, API_SERVER, CONTEXT, HOST, ensure_pki, kubeconfig_path, pki_dir, write_kubeconfigs
+from gauntlet.paths import state_dir
 from gauntlet.waiting import until
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
-HOST = "127.0.0.1"
-CONTEXT = "gauntlet-local"
 #: component -> loopback port (kube-apiserver's is the one environments/local.yaml names).
 PORTS: dict[str, int] = {
     "etcd": 12379,
     "etcd-peer": 12380,
-    "kube-apiserver": 6443,
+    "kube-apiserver": API_PORT,
     "kube-controller-manager": 10257,
     "kube-scheduler": 10259,
     "kwok": 10247,
 }
-API_SERVER = f"https://{HOST}:{PORTS['kube-apiserver']}"
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.1/16"
 REGION = "us-east-1"
@@ -99,23 +95,10 @@ NODES = tuple(
 )
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+_KWOK_NODES = "kwok.x-k8s.io/node=fake"
 
 
 # --------------------------------------------------------------------------- paths
-
-
-def kube_dir() -> Path:
-    """PKI and the user's kubeconfig (``{cache}/kube``)."""
-    return cache_dir() / "kube"
-
-
-def kubeconfig_path() -> Path:
-    """The admin kubeconfig with the ``gauntlet-local`` context (``{cache}/kube/kubeconfig``)."""
-    return kube_dir() / "kubeconfig"
-
-
-def pki_dir() -> Path:
-    return kube_dir() / "pki"
 
 
 def tier_dir() -> Path:
@@ -139,91 +122,6 @@ def _state_file() -> Path:
     return tier_dir() / "workloads.json"
 
 
-# --------------------------------------------------------------------------- PKI
-
-
-#: client identity -> (common name, organisation); system:masters for the admin and kwok.
-_CLIENTS: dict[str, tuple[str, str]] = {
-    "admin": ("gauntlet-admin", "system:masters"),
-    "kube-controller-manager": ("system:kube-controller-manager", "gauntlet-local"),
-    "kube-scheduler": ("system:kube-scheduler", "gauntlet-local"),
-    "kwok": ("system:kwok-controller", "system:masters"),
-}
-_APISERVER_NAMES = ("localhost", HOST, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                    "kubernetes.default.svc.cluster.local", "10.96.0.1")
-
-
-def _ca(name: str = "ca", organization: str = "gauntlet local cluster CA") -> trustme.CA:
-    ca_pem, ca_key = pki_dir() / f"{name}.pem", pki_dir() / f"{name}.key"
-    if ca_pem.is_file() and ca_key.is_file():
-        return trustme.CA.from_pem(ca_pem.read_bytes(), ca_key.read_bytes())
-    ca = trustme.CA(organization_name=organization)
-    pki_dir().mkdir(parents=True, exist_ok=True)
-    ca.cert_pem.write_to_path(str(ca_pem))
-    ca.private_key_pem.write_to_path(str(ca_key))
-    ca_key.chmod(0o600)
-    return ca
-
-
-def _issue(ca: trustme.CA, name: str, *identities: str, cn: str, org: str | None = None) -> None:
-    cert, key = pki_dir() / f"{name}.pem", pki_dir() / f"{name}.key"
-    if cert.is_file() and key.is_file():
-        return
-    leaf = ca.issue_cert(*identities, common_name=cn, organization_name=org)
-    cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-    leaf.private_key_pem.write_to_path(str(key))
-    key.chmod(0o600)
-
-
-def ensure_pki() -> None:
-    """CA, serving certificate, one client certificate per identity, service-account keys. Idempotent."""
-    ca = _ca()
-    _issue(ca, "kube-apiserver", *_APISERVER_NAMES, cn="kube-apiserver")
-    for name, (cn, org) in _CLIENTS.items():  # the SAN is a DNS name; the identity is CN and O
-        _issue(ca, name, f"{name}.gauntlet.localhost", cn=cn, org=org)
-    # The aggregation layer's own CA and client (kubeadm's front-proxy-ca), for aggregated APIs such as metrics.
-    front_proxy = _ca("front-proxy-ca", "gauntlet local front-proxy CA")
-    _issue(front_proxy, "front-proxy-client", "front-proxy-client.gauntlet.localhost", cn="front-proxy-client")
-    sa_key, sa_pub = pki_dir() / "sa.key", pki_dir() / "sa.pub"
-    if not (sa_key.is_file() and sa_pub.is_file()):
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        sa_key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                             serialization.NoEncryption()))
-        sa_key.chmod(0o600)
-        sa_pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
-
-
-def _kubeconfig(user: str, embed: bool) -> dict:
-    ca, cert, key = pki_dir() / "ca.pem", pki_dir() / f"{user}.pem", pki_dir() / f"{user}.key"
-
-    def ref(field: str, path: Path) -> dict:
-        if embed:
-            return {f"{field}-data": base64.b64encode(path.read_bytes()).decode()}
-        return {field: str(path)}
-
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": CONTEXT, "cluster": {"server": API_SERVER, **ref("certificate-authority", ca)}}],
-        "users": [{"name": f"{CONTEXT}-{user}",
-                   "user": {**ref("client-certificate", cert), **ref("client-key", key)}}],
-        "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": f"{CONTEXT}-{user}"}}],
-        "current-context": CONTEXT,
-    }
-
-
-def write_kubeconfigs() -> Path:
-    """The user's kubeconfig (certificates embedded) and one per component; returns the user's."""
-    _conf("x").parent.mkdir(parents=True, exist_ok=True)
-    for user in ("kube-controller-manager", "kube-scheduler", "kwok"):
-        _conf(f"{user}.kubeconfig").write_text(yaml.safe_dump(_kubeconfig(user, embed=False)))
-    path = kubeconfig_path()
-    path.write_text(yaml.safe_dump(_kubeconfig("admin", embed=True)))
-    path.chmod(0o600)
-    return path
-
-
 # --------------------------------------------------------------------------- processes
 
 
@@ -238,7 +136,9 @@ def _kwok_config() -> str:
             "nodeIP": HOST,
             "nodePort": PORTS["kwok"],
             "serverAddress": f"{HOST}:{PORTS['kwok']}",
-            "manageAllNodes": True,
+            # Only the nodes carrying kwok's annotation (node_manifest's): the real nodes are their kubelets'.
+            "manageAllNodes": False,
+            "manageNodesWithAnnotationSelector": _KWOK_NODES,
             "enableDebuggingHandlers": True,
             "enableContentionProfiling": False,
             "enableProfilingHandler": False,
@@ -378,6 +278,10 @@ def argv(name: str, bins: dict[str, Path]) -> list[str]:
                 "--requestheader-extra-headers-prefix=X-Remote-Extra-",
                 f"--proxy-client-cert-file={pki / 'front-proxy-client.pem'}",
                 f"--proxy-client-key-file={pki / 'front-proxy-client.key'}",
+                # The real nodes' kubelets (logs, exec, port-forward), reached at their InternalIP on the bridge.
+                f"--kubelet-client-certificate={pki / 'kube-apiserver-kubelet-client.pem'}",
+                f"--kubelet-client-key={pki / 'kube-apiserver-kubelet-client.key'}",
+                "--kubelet-preferred-address-types=InternalIP,Hostname",
                 "--profiling=false"]
     if name in ("kube-controller-manager", "kube-scheduler"):
         kubeconfig = _conf(f"{name}.kubeconfig")
@@ -397,7 +301,7 @@ def argv(name: str, bins: dict[str, Path]) -> list[str]:
                 "--kube-api-qps=100", "--kube-api-burst=200"]
     if name == "kwok":
         return [str(bins["kwok"]), f"--kubeconfig={_conf('kwok.kubeconfig')}", f"--config={_conf('kwok.yaml')}",
-                "--manage-all-nodes=true", f"--server-address={HOST}:{port}", f"--node-port={port}",
+                f"--manage-nodes-with-annotation-selector={_KWOK_NODES}", f"--server-address={HOST}:{port}", f"--node-port={port}",
                 f"--node-ip={HOST}"]
     raise KeyError(name)
 
@@ -414,6 +318,16 @@ def health_url(name: str) -> str:
 def running_pid(name: str) -> int | None:
     """The pid of our process for this component, if it runs (its command line names our state folder)."""
     return processes.running_pid(_pid_file(name), str(tier_dir()), str(pki_dir()))
+
+
+def _outdated(name: str, bins: dict[str, Path]) -> bool:
+    """A running component started with other flags than this version of gauntlet gives it."""
+    pid = running_pid(name)
+    try:
+        return pid is not None and Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1] != [
+            a.encode() for a in argv(name, bins)]
+    except OSError:
+        return False
 
 
 def _start(name: str, bins: dict[str, Path]) -> subprocess.Popen:
@@ -469,7 +383,7 @@ def node_manifest(node: Node) -> dict:
         "kind": "Node",
         "metadata": {
             "name": node.name,
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "annotations": {_KWOK_NODES.split("=")[0]: _KWOK_NODES.split("=")[1], "node.alpha.kubernetes.io/ttl": "0"},
             "labels": {
                 "kubernetes.io/hostname": node.name,
                 "kubernetes.io/os": "linux",
@@ -493,16 +407,17 @@ def node_manifest(node: Node) -> dict:
 
 
 def register_nodes(nodes: Iterable[Node] = NODES, progress: Progress = print) -> None:
-    """Create the Node objects that do not exist yet (kwok does the rest); make existing ones schedulable
-    again, without the cordon or outage taint a chaos experiment left (one killed before its rollbacks)."""
+    """Create the Node objects that do not exist yet (kwok does the rest); make existing ones, and the real nodes
+    their kubelets registered, schedulable again, without the cordon or outage taint a chaos experiment left (one
+    killed before its rollbacks)."""
     from kubernetes import client
     from kubernetes.client.rest import ApiException
-
-    from gauntlet.chaos.actions import CORDON_LABEL, OUTAGE_TAINT
 
     with api_client() as api:
         core = client.CoreV1Api(api)
         existing = {n.metadata.name: n for n in core.list_node().items}
+        for name in [n.name for n in kube_nodes.REAL_NODES if n.name in existing]:
+            _heal_node(api, core, existing[name], progress)
         for node in nodes:
             if node.name in existing:
                 spec = existing[node.name].spec
@@ -510,13 +425,7 @@ def register_nodes(nodes: Iterable[Node] = NODES, progress: Progress = print) ->
                     core.patch_node_status(node.name, {"status": {"allocatable": node.resources, "capacity": node.resources}})
                 if not spec.pod_cidr:  # registered before nodes had pod CIDRs (settable once)
                     core.patch_node(node.name, {"spec": {"podCIDR": node.pod_cidr, "podCIDRs": [node.pod_cidr]}})
-                outage = [t for t in spec.taints or () if t.key == OUTAGE_TAINT]
-                if spec.unschedulable or outage:
-                    healed = ["uncordoned"] * bool(spec.unschedulable) + [f"taint {OUTAGE_TAINT} removed"] * bool(outage)
-                    progress(f"node {node.name}: {', '.join(healed)}")
-                    kept = [api.sanitize_for_serialization(t) for t in spec.taints or () if t.key != OUTAGE_TAINT]
-                    core.patch_node(node.name, {"metadata": {"labels": {CORDON_LABEL: None}},
-                                                "spec": {"unschedulable": False, "taints": kept or None}})
+                _heal_node(api, core, existing[node.name], progress)
                 continue
             progress(f"registering node {node.name} ({node.pool}, {node.zone})")
             try:
@@ -524,6 +433,20 @@ def register_nodes(nodes: Iterable[Node] = NODES, progress: Progress = print) ->
             except ApiException as exc:
                 if exc.status != 409:
                     raise LocalStackError(f"cannot create node {node.name}: {exc.status} {exc.reason}: {exc.body}") from exc
+
+
+def _heal_node(api: ApiClient, core: Any, node: Any, progress: Progress) -> None:
+    """Uncordon the node and remove the outage taint, if a chaos experiment left them."""
+    from gauntlet.chaos.actions import CORDON_LABEL, OUTAGE_TAINT
+
+    spec, name = node.spec, node.metadata.name
+    outage = [t for t in spec.taints or () if t.key == OUTAGE_TAINT]
+    if spec.unschedulable or outage:
+        healed = ["uncordoned"] * bool(spec.unschedulable) + [f"taint {OUTAGE_TAINT} removed"] * bool(outage)
+        progress(f"node {name}: {', '.join(healed)}")
+        kept = [api.sanitize_for_serialization(t) for t in spec.taints or () if t.key != OUTAGE_TAINT]
+        core.patch_node(name, {"metadata": {"labels": {CORDON_LABEL: None}},
+                               "spec": {"unschedulable": False, "taints": kept or None}})
 
 
 def _forget_node_leases(progress: Progress) -> None:
@@ -588,13 +511,15 @@ def install(progress: Progress = print) -> dict[str, Path]:
     """Binaries (built once, cached), PKI and kubeconfigs."""
     bins = kube_build.build(progress)
     ensure_pki()
-    write_kubeconfigs()
+    write_kubeconfigs(tier_dir() / "conf")
     return bins
 
 
 def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
     """Start what is not running, register the nodes, wait until every node is Ready, apply the seed
     workloads with these cluster-tier fault profiles and wait until they are available; return status()."""
+    from kubernetes import client
+
     faults = sorted(set(faults))
     wrong = [f for f in faults if f not in FAULTS or FAULTS[f].tier != "cluster"]
     if wrong:
@@ -610,6 +535,10 @@ def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
     with _probe_client() as probe:
         for name in COMPONENTS:
             proc = None
+            if _outdated(name, bins):
+                progress(f"restarting {name}: its command line changed")
+                processes.stop(_pid_file(name), str(tier_dir()), str(pki_dir()), grace_s=10.0)
+                kwok_started = kwok_started or name == "kwok"
             if running_pid(name) is None:
                 if name == "kwok":
                     _forget_node_leases(progress)
@@ -617,7 +546,10 @@ def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
                 proc = _start(name, bins)
             _wait_healthy(name, proc, probe)
     register_nodes(progress=progress)
+    kube_nodes.up(bins, progress)
     wait_nodes_ready(renewed_after=time.time() - 1 if kwok_started else None)
+    with api_client() as api:
+        kube_nodes.wait_ready(client.CoreV1Api(api))
     progress(f"applying the seed workloads from {kube_workloads.MANIFESTS_DIR} "
              f"({', '.join(faults) or 'no fault profile'})")
     _state_file().unlink(missing_ok=True)
@@ -630,7 +562,9 @@ def up(faults: Sequence[str] = (), progress: Progress = print) -> dict:
 
 
 def down(purge: bool = False) -> None:
-    """Stop the processes this tier started (by their pid files), in reverse order; ``purge`` wipes etcd's data."""
+    """Stop the real nodes and the processes this tier started (by their pid files), in reverse order; ``purge``
+    wipes etcd's data and the real nodes' state."""
+    kube_nodes.purge() if purge else kube_nodes.down()
     for name in reversed(COMPONENTS):
         processes.stop(_pid_file(name), str(tier_dir()), str(pki_dir()), grace_s=10.0)
     if purge:
@@ -660,6 +594,7 @@ def status() -> dict:
         "etcd_version": kube_build.ETCD_VERSION,
         "kwok_version": kube_build.KWOK_VERSION,
         "nodes": [{"name": n.name, "pool": n.pool, "zone": n.zone} for n in NODES],
+        "real_nodes": kube_nodes.status(),
     }
 
 

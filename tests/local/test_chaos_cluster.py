@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from gauntlet import paths
-from gauntlet.local import kube_cluster
+from gauntlet.local import kube_cluster, kube_pki
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -183,7 +183,7 @@ def test_each_refusal_deletes_no_pod_of_the_real_cluster(throwaway, environment,
 
 
 def test_an_unreachable_cluster_is_refused_and_nothing_is_deleted(throwaway, environment, tmp_path):
-    config = yaml.safe_load(kube_cluster.kubeconfig_path().read_text())
+    config = yaml.safe_load(kube_pki.kubeconfig_path().read_text())
     config["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
     (tmp_path / "down.kubeconfig").write_text(yaml.safe_dump(config))
     environment(**{"kubernetes.api_server": "https://127.0.0.1:1", "kubernetes.kubeconfig": str(tmp_path / "down.kubeconfig")})

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import gauntlet.local as local
 from gauntlet import cli
-from gauntlet.local import cloud_tier, goproxy_tier, kube_cluster
+from gauntlet.local import cloud_tier, goproxy_tier, kube_cluster, kube_pki
 
 
 @pytest.fixture
@@ -24,8 +24,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     cluster_components = {name: {"healthy": True, "address": f"127.0.0.1:{port}", "pid": 4242}
                           for name, port in kube_cluster.PORTS.items() if name in kube_cluster.COMPONENTS}
     monkeypatch.setattr(kube_cluster, "status", lambda: {
-        "components": cluster_components, "api_server": kube_cluster.API_SERVER, "context": kube_cluster.CONTEXT,
-        "kubeconfig": str(kube_cluster.kubeconfig_path()), "faults": ["no-pdb"]})
+        "components": cluster_components, "api_server": kube_pki.API_SERVER, "context": kube_pki.CONTEXT,
+        "kubeconfig": str(kube_pki.kubeconfig_path()), "faults": ["no-pdb"]})
     return seen
 
 
@@ -52,7 +52,7 @@ def test_status_json_carries_the_cluster_components_and_kubeconfig(calls: list[t
     result = CliRunner().invoke(cli.app, ["local", "status", "--json"])
     assert result.exit_code == 0, result.output
     status = json.loads(result.stdout)
-    assert status["kubeconfig"] == str(kube_cluster.kubeconfig_path())
+    assert status["kubeconfig"] == str(kube_pki.kubeconfig_path())
     assert {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"} <= set(status["components"])
     assert status["cluster"]["context"] == "gauntlet-local" and "no-pdb" in status["faults"]
 

@@ -21,7 +21,7 @@ import yaml
 
 from gauntlet import paths
 from gauntlet.environment import load_environment
-from gauntlet.local import kube_cluster
+from gauntlet.local import kube_cluster, kube_pki
 from gauntlet.local.faults import FAULTS
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -190,13 +190,13 @@ def test_upgrade_manifests_with_a_removed_version_and_a_typo_are_violated(cluste
 
 def _nobody_kubeconfig(path: Path) -> Path:
     """A client certificate of the cluster's own CA for a user no RBAC rule names."""
-    pki = kube_cluster.pki_dir()
+    pki = kube_pki.pki_dir()
     ca = trustme.CA.from_pem((pki / "ca.pem").read_bytes(), (pki / "ca.key").read_bytes())
     leaf = ca.issue_cert("gauntlet-nobody.gauntlet.localhost", common_name="gauntlet-nobody")
     b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
     path.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "nobody",
-        "clusters": [{"name": "local", "cluster": {"server": kube_cluster.API_SERVER,
+        "clusters": [{"name": "local", "cluster": {"server": kube_pki.API_SERVER,
                                                    "certificate-authority-data": b64((pki / "ca.pem").read_bytes())}}],
         "users": [{"name": "nobody", "user": {"client-certificate-data": b64(b"".join(b.bytes() for b in leaf.cert_chain_pems)),
                                               "client-key-data": b64(leaf.private_key_pem.bytes())}}],

@@ -462,7 +462,7 @@ def _start_node(node: RealNode, bins: dict[str, Path], progress: Progress) -> No
         _stop_node(node)
     for name in sorted(n for n in changed & set(_DAEMONS) if running_pid(node, n) is not None):
         progress(f"real node {node.name}: restarting {name}, its configuration changed")
-        processes.stop(_pid_file(node, name), str(node_dir(node)), grace_s=10.0)
+        _stop_daemon(node, name)
     if _sandbox_pid(node) is None:
         _stop_node(node)  # daemons left in a mount namespace that is gone
         progress(f"real node {node.name}: sandbox {node.netns} ({node.ip}, pods {node.pod_cidr})")
@@ -492,12 +492,16 @@ def _mounted(node: RealNode, sandbox: subprocess.Popen) -> bool:
         return False
 
 
+def _stop_daemon(node: RealNode, name: str) -> None:
+    processes.stop(_pid_file(node, name), str(node_dir(node)), str(_api_socket()), grace_s=10.0)
+
+
 def _stop_node(node: RealNode) -> None:
     """kubelet first (it would restart what is killed), then the pods, the daemons, the shims and the sandbox."""
     for name in reversed(_DAEMONS):
         if name == "kube-proxy":  # kubelet is stopped: nothing restarts the pods' containers now
             _kill_all(_pids_in_cgroups(node))
-        processes.stop(_pid_file(node, name), str(node_dir(node)), str(_api_socket()), grace_s=10.0)
+        _stop_daemon(node, name)
     processes.stop(_pid_file(node, "sandbox"), str(node_dir(node)))
     inode = _netns_inode(node)
 
@@ -521,7 +525,6 @@ def up(bins: dict[str, Path], progress: Progress = print) -> None:
     if os.geteuid() != 0:
         raise LocalStackError("real nodes need root (network and mount namespaces, cgroups): run gauntlet local up as root")
     install_packages(progress)
-    node_images.build(progress)
     ensure_pki()
     _ensure_network(progress)
     if _relay_pid() is None:

@@ -112,15 +112,13 @@ def _live_workloads(exp: Experiment, env: Environment, values: dict[str, Any], d
             values[f"{prefix}_floor"] = max(1, values.get(f"{prefix}_replicas", replicas) - 1)
 
 
-def _goproxy_values(env: Environment, declared: set[str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    names = {e.name: e for e in env.endpoints}
-    if "edge" in names:
-        edge = names["edge"]
-        values.update(edge_url=str(edge.url).rstrip("/"), ca_bundle=str(edge.ca_path) if edge.ca_path else None,
-                      server_name=edge.server_name)
-    if "lb" in names:
-        values["lb_url"] = str(names["lb"].url).rstrip("/")
+def _endpoint_values(env: Environment, declared: set[str]) -> dict[str, Any]:
+    """The URL of each endpoint of the environment as ``NAME_url`` (``edge_url``, ``lb_url``, ``www_url``), the edge's
+    CA bundle and server name, and the GOPROXY list budget: those the experiment declares."""
+    values: dict[str, Any] = {f"{e.name.replace('-', '_')}_url": str(e.url).rstrip("/") for e in env.endpoints}
+    edge = next((e for e in env.endpoints if e.name == "edge"), None)
+    if edge is not None:
+        values.update(ca_bundle=str(edge.ca_path) if edge.ca_path else None, server_name=edge.server_name)
     if env.goproxy and env.goproxy.budgets_ms.get("list"):
         values["budget_ms"] = env.goproxy.budgets_ms["list"]
     return {k: v for k, v in values.items() if k in declared and v is not None}
@@ -168,7 +166,6 @@ def preflight(env: Environment, exp: Experiment, confirm: str | None, *, resolve
         _live_workloads(exp, env, values, declared)
     elif exp.tier == "goproxy":
         guards.check_goproxy_target(env)
-        values.update(_goproxy_values(env, declared))
     elif exp.tier == "database" and values.get("db_failover") == "local-tier":
         guards.check_db_tier(env)
     else:  # the AWS API: a cloud experiment, or a database failed over by RDS
@@ -182,6 +179,7 @@ def preflight(env: Environment, exp: Experiment, confirm: str | None, *, resolve
             from gauntlet.cloud.rds import MOTO_FAILOVER
 
             emulated = MOTO_FAILOVER
+    values.update(_endpoint_values(env, declared))
     values = {k: v for k, v in values.items() if k in declared}
     configuration = load_configuration(exp.data.get("configuration") or {}, dict(values))
     pre = Preflight(env, exp, values, configuration, child_env, not_checked=not_checked, emulated=emulated)

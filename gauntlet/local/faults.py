@@ -326,6 +326,15 @@ FAULTS: dict[str, Fault] = {
             "reaches the second tier",
             "kubernetes.network-policy.restricts-ingress@castle/backend",
         ),
+        _cluster(
+            "backend-one-replica-set",
+            "castle's backend runs in one replica-set: backend-a holds both replicas, backend-b is scaled to 0; the "
+            "failure of that ReplicaSet takes the second tier down until Kubernetes brings new pods up",
+            "kubernetes.replica-sets.as-claimed@castle/backend",
+            "kubernetes.replica-sets.survive-one-loss@castle/backend",
+            "chaos.replica-set-loss.keeps-serving",
+            "load.error-rate@castle-failover",
+        ),
         # --- database tier (gauntlet local up --db): PostgreSQL and its clients misconfigured, see db_tier.py
         _db(
             "db-async-replication",

@@ -89,8 +89,9 @@ class RealNode:
         return f"gauntlet-{self.name}"
 
 
-#: Two nodes in two of the three zones (the KWOK nodes' zones; pool ``real``).
-REAL_NODES = (RealNode("real-a", "us-east-1a", 1), RealNode("real-b", "us-east-1b", 2))
+#: Three nodes in two of the three zones (the KWOK nodes' zones; pool ``real``): castle, single-AZ by its seed, spreads
+#: over the two in us-east-1a; the GOPROXY replicas over both zones.
+REAL_NODES = (RealNode("real-a", "us-east-1a", 1), RealNode("real-b", "us-east-1b", 2), RealNode("real-c", "us-east-1a", 3))
 
 
 def install_packages(progress: Progress = print) -> None:

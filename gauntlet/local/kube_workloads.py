@@ -133,6 +133,13 @@ def _readiness_is_liveness(docs: list[Doc]) -> list[Doc]:
     return docs
 
 
+def _backend_one_replica_set(docs: list[Doc]) -> list[Doc]:
+    """castle's backend in one replica-set: backend-a holds both replicas, backend-b is scaled to 0."""
+    _find(docs, "Deployment", "castle", "backend-a")["spec"]["replicas"] = 2
+    _find(docs, "Deployment", "castle", "backend-b")["spec"]["replicas"] = 0
+    return docs
+
+
 def _pdb_blocks_unhealthy_eviction(docs: list[Doc]) -> list[Doc]:
     _find(docs, "PodDisruptionBudget", "athens", "athens")["spec"].pop("unhealthyPodEvictionPolicy", None)
     return docs
@@ -161,6 +168,7 @@ RENDERERS: dict[str, Callable[[list[Doc]], list[Doc]]] = {
     "pdb-blocks-unhealthy-eviction": _pdb_blocks_unhealthy_eviction,
     "athens-disk-unbounded": _athens_disk_unbounded,
     "backend-ingress-open": _backend_ingress_open,
+    "backend-one-replica-set": _backend_one_replica_set,
 }
 
 

@@ -9,7 +9,8 @@ name from the manifest descriptor's ``io.containerd.image.name`` annotation):
   ``gcc -static``, its ``-DVERSION`` as the Makefile beside it spells it; user 65535 as upstream's Dockerfile.
 - ``docker.io/local/nginx:1.22``: Debian's nginx and its njs module, every library ``ldd`` names for
   them and the loader, at their paths with the host's symlinks (merged /usr), busybox-static's applets,
-  passwd/group/nsswitch and nginx's directories. No configuration: workloads pass ``-c`` and mount theirs.
+  passwd/group/nsswitch and nginx's directories; stop signal SIGQUIT. No configuration: workloads pass ``-c``
+  and mount theirs.
 
 Archives are deterministic (sorted entries, mtime 0, uid/gid 0, sorted JSON): the same inputs give the
 same digests. An archive is rewritten only when the hash of its inputs (their bytes, the image config and
@@ -322,7 +323,10 @@ def _nginx_layer() -> _Layer:
 
 def _nginx_plan() -> _Plan:
     layer = _nginx_layer()
-    config = {"Entrypoint": ["/usr/sbin/nginx", "-g", "daemon off;"], "Env": [PATH_ENV], "WorkingDir": "/"}
+    # SIGQUIT, nginx's graceful shutdown, as the kubelet's stop signal (the nginx image's STOPSIGNAL): requests in
+    # flight are answered before the pod's process ends; SIGTERM would drop them.
+    config = {"Entrypoint": ["/usr/sbin/nginx", "-g", "daemon off;"], "Env": [PATH_ENV], "StopSignal": "SIGQUIT",
+              "WorkingDir": "/"}
     return _Plan(_key(_layer_key(layer), _json(config)), config, lambda: layer)
 
 

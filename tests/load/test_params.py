@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from gauntlet import paths
 from gauntlet.environment import load_environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.load.params import default_profile, read_module_set, resolve
+from gauntlet.local import kube_nodes
 
 
 def test_local_smoke_targets_the_loopback_edge_with_its_ca_and_the_corpus():
@@ -23,11 +25,13 @@ def test_local_smoke_targets_the_loopback_edge_with_its_ca_and_the_corpus():
     assert (p.duration_s, p.max_requests) == (20, 5000)
 
 
-def test_every_local_profile_targets_loopback_only():
+def test_every_local_profile_targets_loopback_or_the_real_nodes_bridge_only():
+    """The network rule: the local stack's load goes to loopback, or to the bridge the cluster tier made for its nodes."""
     env = load_environment("local", paths.ROOT / "environments")
     for name, profile in env.load_profiles.items():
-        url = str(env.endpoint(profile.endpoint).url)
-        assert url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")), f"{name}: {url}"
+        host = env.endpoint(profile.endpoint).url.host
+        address = ipaddress.ip_address(host)
+        assert address.is_loopback or address in ipaddress.ip_network(kube_nodes.NODE_NET), f"{name}: {host}"
 
 
 def test_without_a_module_set_the_probe_set_is_used(write_env, env_data):

@@ -285,13 +285,17 @@ def seeds(api, cluster, tmp_path, monkeypatch):
 
 
 def test_castle_backend_survives_losing_a_replica_set_and_kubernetes_replaces_it(seeds, tmp_path):
-    proc = gauntlet("chaos", "local", "castle-backend-replicaset-loss", "--json")
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    claims = {c["id"]: c for c in json.loads(proc.stdout)["claims"]}
-    assert claims["castle-backend-survives-replicaset-loss"]["verdict"] == "verified"
+    """Browsers on www (real pods) while a backend ReplicaSet is deleted: every request answered, the ReplicaSet back."""
+    proc = gauntlet("chaos", "local", "castle-backend-replicaset-loss", "--load", "castle-failover", "--json")
     run = _latest_run(tmp_path)
     check = _check(run, "chaos:castle-backend-replicaset-loss")
+    assert proc.returncode == 0, check["message"] + proc.stderr[-3000:]
+    claims = {c["id"]: c for c in json.loads(proc.stdout)["claims"]}
+    assert claims["castle-backend-survives-replicaset-loss"]["verdict"] == "verified", claims["castle-backend-survives-replicaset-loss"]
     assert check["outcome"] == "passed" and check["details"]["time_to_recovery_s"] is not None
+    phases = check["details"]["load"]["phases"]
+    assert phases["during"]["requests"] > 50 and sum(phases[p]["failures"] for p in phases) == 0, phases
+    assert _check(run, "load:castle-failover:error_rate")["outcome"] == "passed"
     journal = json.loads((run / "chaos" / "castle-backend-replicaset-loss" / "journal.json").read_text())
     deleted = journal["run"][0]["output"]
     assert deleted["deployment"] in ("backend-a", "backend-b") and len(deleted["pods"]) == 1, "one of the two went"
@@ -299,9 +303,28 @@ def test_castle_backend_survives_losing_a_replica_set_and_kubernetes_replaces_it
 
     now = client.AppsV1Api(seeds).read_namespaced_replica_set(deleted["replicaset"], "castle")
     assert now.metadata.uid != deleted["uid"], "its Deployment created the ReplicaSet again (same name, new object)"
-    assert journal["steady_states"]["after"]["steady_state_met"], "two replica-sets with Ready pods again"
+    assert journal["steady_states"]["after"]["steady_state_met"], "castle answers, both backend replicas Ready again"
     changes = json.loads((run / "timeline-castle-backend-replicaset-loss.json").read_text())["changes"]
-    assert all(c["held"] for c in changes if c["probe"] == "backend-service-has-ready-endpoints"), "the other served"
+    assert all(c["held"] for c in changes if c["probe"] in ("backend-service-has-ready-endpoints", "www-answers-every-request"))
+
+
+@pytest.mark.parametrize("cluster", [("backend-one-replica-set",)], indirect=True)
+def test_with_one_backend_replica_set_its_loss_fails_client_requests(seeds, tmp_path):
+    """Both backend pods in one ReplicaSet: deleting it takes the tier down until new pods warm up; clients see it."""
+    proc = gauntlet("chaos", "local", "castle-backend-replicaset-loss", "--load", "castle-failover", "--json")
+    run = _latest_run(tmp_path)
+    check = _check(run, "chaos:castle-backend-replicaset-loss")
+    assert proc.returncode == 1, check["message"] + proc.stderr[-3000:]
+    claim = next(c for c in json.loads(proc.stdout)["claims"] if c["id"] == "castle-backend-survives-replicaset-loss")
+    assert claim["verdict"] == "violated", claim
+    assert check["outcome"] == "failed" and "invariant broken" in check["message"], check["message"]
+    assert "GET http://10.250.0.11:30081/" in check["message"] or "Service castle/backend: 0 ready endpoints" in check["message"]
+    phases = check["details"]["load"]["phases"]
+    assert phases["during"]["failures"] > 0, phases
+    failover = _check(run, "load:castle-failover:error_rate")
+    assert failover["outcome"] == "failed" and "inside the fault window of castle-backend-replicaset-loss" in failover["message"]
+    journal = json.loads((run / "chaos" / "castle-backend-replicaset-loss" / "journal.json").read_text())
+    assert len(journal["run"][0]["output"]["pods"]) == 2, "the one ReplicaSet held both pods"
 
 
 def test_a_zone_outage_shows_castles_single_az_risk_as_violated_and_expected(seeds, tmp_path):

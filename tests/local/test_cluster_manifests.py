@@ -11,7 +11,7 @@ from gauntlet import environment, paths
 from gauntlet.catalogue import catalogue
 from gauntlet.kubernetes.alb import INJECT_LABEL, INJECT_VALUE, READINESS_GATE_PREFIX
 from gauntlet.kubernetes.workload.probes import probe_handler
-from gauntlet.local import FAULTS, kube_cluster, kube_workloads
+from gauntlet.local import FAULTS, kube_cluster, kube_nodes, kube_workloads, node_images
 from gauntlet.local.kube_workloads import pod_template, render
 
 CLUSTER_FAULTS = sorted(n for n, f in FAULTS.items() if f.tier == "cluster")
@@ -82,16 +82,25 @@ def test_athens_rolls_one_at_a_time_and_its_pdb_keeps_two() -> None:
     assert keys == {"topology.kubernetes.io/zone": "DoNotSchedule", "kubernetes.io/hostname": "ScheduleAnyway"}
 
 
-def test_castle_is_single_az_and_its_backend_service_spans_both_replica_sets() -> None:
+def test_castle_is_single_az_on_real_pods_and_its_backend_service_spans_both_replica_sets() -> None:
     docs = render()
     deployments = [d for d in of_kind(docs, "Deployment") if d["metadata"]["namespace"] == "castle"]
     assert {d["metadata"]["name"] for d in deployments} == {"www", "backend-a", "backend-b"}
     for d in deployments:
-        assert d["spec"]["template"]["spec"]["nodeSelector"] == {"topology.kubernetes.io/zone": "us-east-1a"}
+        spec = d["spec"]["template"]["spec"]
+        assert spec["nodeSelector"] == {"topology.kubernetes.io/zone": "us-east-1a", "gauntlet.dev/node-pool": kube_nodes.POOL}
+        assert {"key": kube_nodes.TAINT["key"], "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
+        assert [c["image"] for c in spec["containers"]] == [node_images.NGINX_IMAGE], "an image the real nodes have"
+        assert spec["containers"][0]["imagePullPolicy"] == "Never", "no registry is ever asked"
+    zone_a = [n.name for n in kube_nodes.REAL_NODES if n.zone == "us-east-1a"]
+    assert len(zone_a) >= 2, "castle spreads over two real nodes of its zone"
     selectors = [d["spec"]["selector"]["matchLabels"] for d in deployments if d["metadata"]["name"] != "www"]
     assert selectors[0] != selectors[1], "two Deployments with one selector would fight over the same pods"
     backend = find(docs, "Service", "castle", "backend")
     assert backend["spec"]["type"] == "ClusterIP" and backend["spec"]["selector"] == {"app.kubernetes.io/name": "backend"}
+    aliases = find(docs, "Deployment", "castle", "www")["spec"]["template"]["spec"]["hostAliases"]
+    assert aliases == [{"ip": backend["spec"]["clusterIP"], "hostnames": ["backend.castle.svc.cluster.local"]}]
+    assert "proxy_pass http://backend.castle.svc.cluster.local;" in find(docs, "ConfigMap", "castle", "www-nginx")["data"]["nginx.conf"]
     assert not [i for i in of_kind(docs, "Ingress") if i["metadata"]["namespace"] == "castle"], "the backend is not public"
 
 
@@ -137,6 +146,7 @@ def test_cluster_fault_profiles_are_exactly_the_renderers_and_break_kinds_local_
     ("pdb-blocks-unhealthy-eviction", {"athens"}),
     ("athens-disk-unbounded", {"athens"}),
     ("backend-ingress-open", {"castle"}),
+    ("backend-one-replica-set", {"castle"}),
 ])
 def test_a_fault_recreates_only_the_namespaces_it_changes(fault: str, changed: set[str]) -> None:
     healthy, faulted = render(), render([fault])
@@ -166,6 +176,8 @@ def test_each_fault_renders_what_it_says() -> None:
     athens = pod_template(find(render(["athens-disk-unbounded"]), "Deployment", "athens", "athens"))["spec"]["containers"][0]
     assert not any("ephemeral-storage" in bound for bound in athens["resources"].values())
     assert find(render(["backend-ingress-open"]), "NetworkPolicy", "castle", "backend")["spec"]["ingress"] == [{}]
+    backends = [d for d in of_kind(render(["backend-one-replica-set"]), "Deployment") if d["metadata"]["name"].startswith("backend")]
+    assert [(d["metadata"]["name"], d["spec"]["replicas"]) for d in backends] == [("backend-a", 2), ("backend-b", 0)]
 
 
 def test_liveness_is_not_readiness_and_disk_and_drains_are_bounded() -> None:

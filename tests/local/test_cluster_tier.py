@@ -420,6 +420,13 @@ def _backend_ingress_open(present: bool, core, apps, kube_api) -> list[str]:
     return [] if (rules == [{}]) == present else [f"castle/backend NetworkPolicy ingress {rules}"]
 
 
+def _backend_one_replica_set(present: bool, core, apps, kube_api) -> list[str]:
+    found = {d.metadata.name: d.spec.replicas for d in apps.list_namespaced_deployment(
+        "castle", label_selector="app.kubernetes.io/name=backend").items}
+    expected = {"backend-a": 2, "backend-b": 0} if present else {"backend-a": 1, "backend-b": 1}
+    return [] if found == expected else [f"castle's backend Deployments {found}"]
+
+
 #: fault profile -> what differs from the profile's being present (True) or absent (False); [] when as expected.
 CHECKS = {
     "no-readiness-gate-label": _no_readiness_gate_label,
@@ -431,6 +438,7 @@ CHECKS = {
     "pdb-blocks-unhealthy-eviction": _pdb_blocks_unhealthy_eviction,
     "athens-disk-unbounded": _athens_disk_unbounded,
     "backend-ingress-open": _backend_ingress_open,
+    "backend-one-replica-set": _backend_one_replica_set,
 }
 
 

@@ -93,6 +93,8 @@ FAULT_FINDINGS = {
                                                 "expected at least 2 zones, found 1 (us-east-1a: 3)"),
     "hpa-min-1": ("castle-www-hpa-5-10", "castle/www: HorizontalPodAutoscaler www spec.minReplicas/maxReplicas: "
                                          "expected 5/10, found 1/10"),
+    "backend-one-replica-set": ("castle-backend-survives-replicaset-loss",
+                                "castle/backend: Ready pods left after losing ReplicaSet backend-a-"),
 }
 
 

@@ -12,6 +12,7 @@ from gauntlet.environment import load_environment
 from gauntlet.exceptions import ConfigError
 from gauntlet.load.params import default_profile, read_module_set, resolve
 from gauntlet.local import kube_nodes
+from gauntlet.urls import is_loopback_host
 
 
 def test_local_smoke_targets_the_loopback_edge_with_its_ca_and_the_corpus():
@@ -30,8 +31,7 @@ def test_every_local_profile_targets_loopback_or_the_real_nodes_bridge_only():
     env = load_environment("local", paths.ROOT / "environments")
     for name, profile in env.load_profiles.items():
         host = env.endpoint(profile.endpoint).url.host
-        address = ipaddress.ip_address(host)
-        assert address.is_loopback or address in ipaddress.ip_network(kube_nodes.NODE_NET), f"{name}: {host}"
+        assert is_loopback_host(host) or ipaddress.ip_address(host) in ipaddress.ip_network(kube_nodes.NODE_NET), f"{name}: {host}"
 
 
 def test_without_a_module_set_the_probe_set_is_used(write_env, env_data):

@@ -311,12 +311,19 @@ def _pids_in_cgroups(node: RealNode) -> set[int]:
     """Every process in the node's cgroups (its pods' containers)."""
     pids: set[int] = set()
     for top in _cgroup_dirs(node):
-        for procs in top.rglob("cgroup.procs"):
-            try:
-                pids.update(int(p) for p in procs.read_text().split())
-            except OSError:
-                continue
+        for folder, _, files in os.walk(top):  # not rglob: a pod's cgroup may vanish during the walk
+            if "cgroup.procs" in files:
+                try:
+                    pids.update(int(p) for p in Path(folder, "cgroup.procs").read_text().split())
+                except OSError:
+                    continue
     return pids
+
+
+def node_pids(node: RealNode) -> set[int]:
+    """Every process of the node: those in its network namespace and those in its cgroups."""
+    inode = _netns_inode(node)
+    return set(_pids_in_netns(inode) if inode else ()) | _pids_in_cgroups(node)
 
 
 def _kill_all(pids: set[int] | list[int]) -> None:
@@ -504,10 +511,9 @@ def _stop_node(node: RealNode) -> None:
             _kill_all(_pids_in_cgroups(node))
         _stop_daemon(node, name)
     processes.stop(_pid_file(node, "sandbox"), str(node_dir(node)))
-    inode = _netns_inode(node)
 
     def gone() -> bool:
-        left = set(_pids_in_netns(inode) if inode else ()) | _pids_in_cgroups(node)
+        left = node_pids(node)
         _kill_all(left)
         return not left
 

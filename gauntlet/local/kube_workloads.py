@@ -261,7 +261,7 @@ def apply(api: Any, discovery_cache: Path, faults: Iterable[str] = (), progress:
         _apply_one(dyn, doc)
         if doc["kind"] == "CustomResourceDefinition":
             _wait_established(api, doc["metadata"]["name"])
-    _delete_changed_namespaces(core, wanted, progress)
+    _delete_changed_namespaces(api, wanted, progress)
     injection_checked = False
     for doc in (d for d in docs if _namespace_of(d) is not None):
         if doc["kind"] == "Namespace":
@@ -375,9 +375,11 @@ def _wait_established(api: Any, name: str, within_s: float = 30.0) -> None:
           error=LocalStackError)
 
 
-def _delete_changed_namespaces(core: Any, wanted: dict[str, str], progress: Progress) -> None:
+def _delete_changed_namespaces(api: Any, wanted: dict[str, str], progress: Progress) -> None:
+    from kubernetes import client
     from kubernetes.client.rest import ApiException
 
+    core = client.CoreV1Api(api)
     doomed = []
     for name, sha in wanted.items():
         try:
@@ -391,6 +393,7 @@ def _delete_changed_namespaces(core: Any, wanted: dict[str, str], progress: Prog
             continue
         if (namespace.metadata.annotations or {}).get(HASH_ANNOTATION) != sha:
             progress(f"recreating namespace {name}: its manifests or fault profiles changed")
+            _stop_pods(api, name)
             core.delete_namespace(name)
             doomed.append(name)
 
@@ -409,6 +412,31 @@ def _delete_changed_namespaces(core: Any, wanted: dict[str, str], progress: Prog
 
     until(all_gone, _NAMESPACE_GONE_WITHIN_S, 0.25,
           lambda: f"namespace {doomed[0]} still terminating after {_NAMESPACE_GONE_WITHIN_S:.0f} s", error=LocalStackError)
+
+
+def _stop_pods(api: Any, namespace: str) -> None:
+    """Delete the namespace's workloads, then its pods without grace (the kubelets stop their containers on
+    their own), until none is left.
+
+    The namespace controller, finding pods, waits their whole terminationGracePeriodSeconds (30 s by
+    default) before it looks again, however fast they stop: a namespace emptied of pods first goes at once.
+    """
+    from kubernetes import client
+
+    apps, batch, core = client.AppsV1Api(api), client.BatchV1Api(api), client.CoreV1Api(api)
+    for delete in (apps.delete_collection_namespaced_deployment, apps.delete_collection_namespaced_stateful_set,
+                   apps.delete_collection_namespaced_daemon_set, apps.delete_collection_namespaced_replica_set,
+                   batch.delete_collection_namespaced_job):
+        delete(namespace, propagation_policy="Background")
+
+    def no_pods() -> bool:
+        if not core.list_namespaced_pod(namespace, limit=1).items:
+            return True
+        core.delete_collection_namespaced_pod(namespace, grace_period_seconds=0)
+        return False
+
+    until(no_pods, _NAMESPACE_GONE_WITHIN_S, 0.25,
+          lambda: f"pods of namespace {namespace} still there after {_NAMESPACE_GONE_WITHIN_S:.0f} s", error=LocalStackError)
 
 
 # --------------------------------------------------------------------------- waiting and reading

@@ -12,7 +12,9 @@ complete, PDBs observed), in two flavours:
 
 Memory: the resident set of the tier's five processes (etcd, kube-apiserver, kube-controller-manager,
 kube-scheduler, kwok) summed and sampled every 0.2 s during the rounds and a settled minute after;
-also the sum of each process's own peak (VmHWM), an upper bound of the tier's peak.
+also the sum of each process's own peak (VmHWM), an upper bound of the tier's peak. Each real node's
+resident set likewise: every process in its network namespace or its cgroups (kubelet, kube-proxy,
+containerd, the shims, the pods' containers), at its peak and once settled.
 
 Run: flock /tmp/gauntlet-cluster.lock .venv/bin/python tests/benchmarks/cluster_up.py [ROUNDS]
 Leaves the tier as it found it (up and healthy, or stopped).
@@ -26,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from gauntlet.local import kube_build, kube_cluster
+from gauntlet.local import kube_build, kube_cluster, kube_nodes
 
 BUDGET_S = 90.0
 SETTLE_S = 60.0
@@ -43,12 +45,15 @@ def _kib(pid: int, field: str) -> int:
 
 
 class RssSampler(threading.Thread):
-    """Sums VmRSS of the tier's processes every 0.2 s; remembers the highest sum and each process's VmHWM."""
+    """Sums VmRSS of the tier's processes every 0.2 s; remembers the highest sum and each process's VmHWM,
+    and each real node's highest and latest sum."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak_kib = 0
         self.hwm_kib: dict[str, int] = {}
+        self.node_peak_kib: dict[str, int] = {}
+        self.node_last_kib: dict[str, int] = {}
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -58,6 +63,10 @@ class RssSampler(threading.Thread):
             for name, pid in pids.items():
                 if pid:
                     self.hwm_kib[name] = max(self.hwm_kib.get(name, 0), _kib(pid, "VmHWM"))
+            for node in kube_nodes.REAL_NODES:
+                kib = sum(_kib(pid, "VmRSS") for pid in kube_nodes.node_pids(node))
+                self.node_last_kib[node.name] = kib
+                self.node_peak_kib[node.name] = max(self.node_peak_kib.get(node.name, 0), kib)
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -94,6 +103,10 @@ def main(rounds: int = 3) -> int:
     print(f"peak RSS of the tier (sampled sum): {sampler.peak_kib / 1024:.0f} MiB; sum of per-process peaks (VmHWM): "
           f"{sum(sampler.hwm_kib.values()) / 1024:.0f} MiB ("
           + ", ".join(f"{name} {kib / 1024:.0f}" for name, kib in sampler.hwm_kib.items()) + ")")
+    print("real nodes' RSS (their processes and pods), peak / settled: "
+          + ", ".join(f"{name} {sampler.node_peak_kib[name] / 1024:.0f} / {kib / 1024:.0f} MiB"
+                      for name, kib in sampler.node_last_kib.items())
+          + f"; settled in all {sum(sampler.node_last_kib.values()) / 1024:.0f} MiB")
     return 0 if worst < BUDGET_S else 1
 
 

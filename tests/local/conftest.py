@@ -1,6 +1,5 @@
 """Fixtures of the local stack's tests: the GOPROXY tier with or without fault profiles; the cluster tier,
-one for the whole session, healthy again before each test that asks for it. The cluster tier's tests with
-fault profiles run last, grouped (:func:`pytest_collection_modifyitems`)."""
+one for the whole session, healthy again before each test that asks for it."""
 
 from __future__ import annotations
 
@@ -10,41 +9,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gauntlet.local import goproxy_tier, kube_cluster, kube_workloads
+from gauntlet.local import goproxy_tier, kube_cluster
 from gauntlet.local.goproxy_tier import COMPONENTS, running_pid
 
 
 def quiet(_: str) -> None:
     pass
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Move the tests of the cluster tier with fault profiles to the end, those of one set of profiles together
-    and the sets that change the same namespaces side by side: each change recreates its namespaces, whose
-    real pods stop and start again, so grouping does it once per set rather than once per test and once more
-    to heal."""
-    faulted = [item for item in items if _cluster_faults(item)]
-    if not faulted:
-        return
-    healthy = kube_workloads.render(())
-    touched: dict[tuple[str, ...], tuple[str, ...]] = {}
-
-    def group(item: pytest.Item) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        faults = _cluster_faults(item)
-        if faults not in touched:
-            docs = kube_workloads.render(faults)
-            touched[faults] = tuple(ns for ns in kube_workloads.namespaces(healthy)
-                                    if kube_workloads.digest(docs, ns) != kube_workloads.digest(healthy, ns))
-        return touched[faults], faults
-
-    moved = set(map(id, faulted))
-    items[:] = [item for item in items if id(item) not in moved] + sorted(faulted, key=group)
-
-
-def _cluster_faults(item: pytest.Item) -> tuple[str, ...]:
-    """The cluster fault profiles a test asks of the ``cluster`` fixture (none when healthy or not a cluster test)."""
-    callspec = getattr(item, "callspec", None)
-    return tuple(sorted(callspec.params.get("cluster", ()))) if callspec else ()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ per kind and endpoint, `concurrency` at a time, within `within_s` seconds.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 
 import pytest
@@ -55,10 +56,13 @@ def _record(record_property, sampling: Sampling) -> None:
 
 @pytest.mark.check("goproxy.not-found.stable")
 def test_not_found_answers_are_stable(goproxy, goproxy_config, samplers, record_property):
-    """Versions that do not exist, asked for `samples` times (each a different one, so no cache answers for
-    the origin), answer 404/410 every time: a 500 in one request of many stops that client's build."""
+    """Versions that do not exist, asked for `samples` times, answer 404/410 every time: a 500 in one request
+    of many stops that client's build. Each a different one, from a random offset per run, so no cache (an
+    edge keeping an earlier run's 404s) answers for the origin."""
     modules = [p.module for p in goproxy_config.probe_set]
-    paths = [unknown_version_path(modules[i % len(modules)], 1 + i // len(modules)) for i in range(goproxy_config.repetition.samples)]
+    first = 1 + secrets.randbelow(10**9)
+    paths = [unknown_version_path(modules[i % len(modules)], first + i // len(modules))
+             for i in range(goproxy_config.repetition.samples)]
     sampling = _sampled(goproxy, goproxy_config, samplers, paths, _status, per_path=1)
     _record(record_property, sampling)
     wrong = [t for t in sampling.tallies if set(t.seen) - {"404", "410"}]

@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -453,14 +454,38 @@ def _in_node(node: RealNode, argv: list[str]) -> list[str]:
     return ["nsenter", f"--target={_sandbox_pid(node)}", "--net", "--mount", "--", *argv]
 
 
-def _wait_socket(node: RealNode, proc: subprocess.Popen) -> None:
+def _accepts(path: Path) -> bool:
+    """Whether something listens on the Unix socket ``path`` (a socket file a killed daemon left refuses)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+def _check_containerd(node: RealNode, proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        raise LocalStackError(f"containerd of node {node.name} exited at start (code {proc.returncode}): "
+                              f"see {_log(node, 'containerd')}\n" + processes.tail(_log(node, "containerd")))
+
+
+def _start_containerd(node: RealNode, argv: list[str], progress: Progress) -> None:
+    """Start it (the socket file a killed one left is removed first: it would pass for served), wait until it
+    accepts connections, then import the node's images."""
+    _socket(node).unlink(missing_ok=True)
+    proc = processes.start(argv, _log(node, "containerd"), pid_file=_pid_file(node, "containerd"))
+
     def ready() -> bool:
-        if proc.poll() is not None:
-            raise LocalStackError(f"containerd of node {node.name} exited at start (code {proc.returncode}): "
-                                  f"see {_log(node, 'containerd')}\n" + processes.tail(_log(node, "containerd")))
-        return _socket(node).is_socket()
+        _check_containerd(node, proc)
+        return _accepts(_socket(node))
 
     until(ready, 30.0, 0.1, f"containerd of node {node.name} to serve {_socket(node)}", error=LocalStackError)
+    try:
+        node_images.import_into(_socket(node), progress)
+    except LocalStackError:
+        _check_containerd(node, proc)  # the cause, when containerd died under the import
+        raise
 
 
 def _start_node(node: RealNode, bins: dict[str, Path], progress: Progress) -> None:
@@ -484,10 +509,11 @@ def _start_node(node: RealNode, bins: dict[str, Path], progress: Progress) -> No
         if running_pid(node, name) is not None:
             continue
         progress(f"real node {node.name}: starting {name}")
-        proc = processes.start(_in_node(node, _argv(node, name, bins)), _log(node, name), pid_file=_pid_file(node, name))
+        argv = _in_node(node, _argv(node, name, bins))
         if name == "containerd":
-            _wait_socket(node, proc)
-            node_images.import_into(_socket(node), progress)
+            _start_containerd(node, argv, progress)
+        else:
+            processes.start(argv, _log(node, name), pid_file=_pid_file(node, name))
 
 
 def _mounted(node: RealNode, sandbox: subprocess.Popen) -> bool:

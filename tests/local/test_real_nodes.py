@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -154,3 +155,18 @@ def test_local_down_leaves_no_interface_route_mount_cgroup_rule_or_process(clust
         assert not os.path.exists(f"/run/netns/{kube_nodes.REAL_NODES[0].netns}")
     finally:
         kube_cluster.up(progress=lambda _: None)
+
+
+def test_up_restarts_a_killed_containerd_though_its_socket_file_is_left(cluster: dict) -> None:
+    node = kube_nodes.REAL_NODES[0]
+    killed = kube_nodes.running_pid(node, "containerd")
+    assert killed is not None
+    os.kill(killed, signal.SIGKILL)
+    until(lambda: kube_nodes.running_pid(node, "containerd") is None, 10.0, 0.1, f"containerd {killed} to exit")
+    socket_file = kube_nodes.node_dir(node) / "containerd.sock"
+    assert socket_file.is_socket(), "SIGKILL leaves the socket file, which no one serves"
+    said: list[str] = []
+    kube_cluster.up(progress=said.append)
+    restarted = kube_nodes.running_pid(node, "containerd")
+    assert restarted not in (None, killed) and f"real node {node.name}: starting containerd" in said, said
+    assert node_images.present(socket_file).keys() >= set(node_images.IMAGES)

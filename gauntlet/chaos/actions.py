@@ -16,6 +16,9 @@ workload made of several Deployments (castle's backend) is one target.
 - :func:`zone_outage` taints every node of a zone ``NoExecute``: Kubernetes' own
   taint-eviction controller removes their pods at once, PDBs or not, as when a zone
   goes dark, and nothing is scheduled there until :func:`end_zone_outage`;
+- :func:`kill_container` kills the processes of one pod's container through its node's
+  container runtime (SIGKILL: a crash; the pod object stays, the kubelet restarts the
+  container): on the local stack's real nodes;
 - :func:`kill_local_replica` kills a replica of the local GOPROXY tier (its process
   group, SIGKILL: a crash), :func:`restart_local_replica` starts it again.
 
@@ -35,10 +38,13 @@ from chaoslib.types import Configuration, Secrets
 
 from gauntlet.chaos import kube
 from gauntlet.children import signal_group
+from gauntlet.exceptions import GauntletError
 from gauntlet.waiting import until
 
 #: Label a drain puts on the node it cordons; the rollback uncordons exactly those.
 CORDON_LABEL = "gauntlet.dev/chaos-cordoned"
+#: Annotation a container kill leaves on its pod: ``<container>:<restarts before>`` (the recovery probe reads it).
+KILLED_ANNOTATION = "gauntlet.dev/chaos-container-killed"
 #: Taint of a simulated zone outage.
 OUTAGE_TAINT = "gauntlet.dev/zone-outage"
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -75,6 +81,20 @@ def select_replica_set(namespace: str, label_selector: str, configuration: Confi
     pods = [p for p in selected_pods(namespace, label_selector, configuration)
             if kube.owned_by(p, "ReplicaSet", chosen.metadata.name)]
     return chosen, pods
+
+
+def container_status(pod: Any, container: str) -> Any:
+    return next((c for c in pod.status.container_statuses or () if c.name == container), None)
+
+
+def select_container(namespace: str, label_selector: str, container: str,
+                     configuration: Configuration | None = None) -> tuple[Any, Any]:
+    """Of the workload's Ready pods whose ``container`` runs, the first by name: the pod and that container's status."""
+    for pod in selected_pods(namespace, label_selector, configuration):
+        status = container_status(pod, container)
+        if kube.pod_ready(pod) and status is not None and status.state.running and status.container_id:
+            return pod, status
+    raise ActivityFailed(f"no Ready pod of {label_selector} in {namespace} runs a container {container!r}")
 
 
 def _pods_on(core: Any, node: str) -> list:
@@ -154,6 +174,30 @@ def delete_one_replica_set(namespace: str, label_selector: str, configuration: C
     owner = next((o.name for o in rs.metadata.owner_references or () if o.kind == "Deployment"), None)
     return {"replicaset": rs.metadata.name, "uid": rs.metadata.uid, "deployment": owner,
             "pods": sorted(p.metadata.name for p in pods)}
+
+
+def kill_container(namespace: str, label_selector: str, container: str, configuration: Configuration | None = None,
+                   secrets: Secrets | None = None) -> dict:
+    """SIGKILL the processes of ``container`` in one Ready pod of the workload through its node's container runtime:
+    the process crashes, the pod object stays. The kubelet restarts the container (its back-off and the probes
+    decide when it is Ready again). The pod is annotated first (:data:`KILLED_ANNOTATION`) for the recovery probe.
+    Only on the local stack's real nodes, whose containerd gauntlet reaches."""
+    from gauntlet.local import kube_nodes
+
+    pod, status = select_container(namespace, label_selector, container, configuration)
+    runtime, _, container_id = status.container_id.partition("://")
+    node = kube_nodes.node_named(pod.spec.node_name)
+    if runtime != "containerd" or node is None:
+        raise ActivityFailed(f"{namespace}/{pod.metadata.name} runs on {pod.spec.node_name} ({status.container_id}): gauntlet "
+                             f"kills containers through the containerd of the local stack's real nodes only")
+    kube.core(configuration).patch_namespaced_pod(pod.metadata.name, namespace, {"metadata": {"annotations": {
+        KILLED_ANNOTATION: f"{container}:{status.restart_count}"}}})
+    try:
+        kube_nodes.kill_container(node, container_id)
+    except GauntletError as exc:
+        raise ActivityFailed(str(exc)) from None
+    return {"pod": pod.metadata.name, "uid": pod.metadata.uid, "node": node.name, "container": container,
+            "container_id": container_id, "restarts_before": status.restart_count, "signal": "SIGKILL"}
 
 
 # --------------------------------------------------------------------------- nodes

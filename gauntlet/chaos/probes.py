@@ -91,6 +91,47 @@ def await_pods_ready(namespace: str, label_selector: str, min_ready: int, timeou
     return round(time.monotonic() - started, 2)
 
 
+def measure_killed_containers_restarted(namespace: str, label_selector: str, configuration: Configuration | None = None,
+                                        secrets: Secrets | None = None) -> Measurement:
+    """The pods a container kill marked (``gauntlet.chaos.actions.kill_container``): each restarted the killed
+    container in place (its restart count above the one before the kill) and is Ready again."""
+    from gauntlet.chaos import actions, kube
+
+    what = f"killed containers of {label_selector} in {namespace}"
+    try:
+        pods = actions.selected_pods(namespace, label_selector, configuration)
+    except Exception as exc:  # the API's answer is the observation
+        return Measurement(False, None, "pods", f"{what}: {exc}")
+    marked = [p for p in pods if actions.KILLED_ANNOTATION in (p.metadata.annotations or {})]
+    if not marked:
+        return Measurement(False, 0.0, "pods", f"{what}: no pod carries {actions.KILLED_ANNOTATION} (replaced, not restarted?)")
+    back, states = 0, []
+    for pod in marked:
+        container, _, before = pod.metadata.annotations[actions.KILLED_ANNOTATION].rpartition(":")
+        status = actions.container_status(pod, container)
+        restarts = status.restart_count if status is not None else 0
+        ready = kube.pod_ready(pod)
+        back += restarts > int(before) and ready
+        states.append(f"{pod.metadata.name} {container} restarts {before} -> {restarts}, {'Ready' if ready else 'not Ready'}")
+    return Measurement(back == len(marked), float(back), "pods", f"{what}: {'; '.join(states)}")
+
+
+def await_killed_containers_restarted(namespace: str, label_selector: str, timeout_s: float = 120,
+                                      configuration: Configuration | None = None, secrets: Secrets | None = None) -> float:
+    """Wait (at most ``timeout_s``) until every killed container was restarted in place and its pod is Ready again;
+    the seconds it took. Raises on timeout."""
+    started, detail = time.monotonic(), ""
+
+    def recovered() -> bool:
+        nonlocal detail
+        m = measure_killed_containers_restarted(namespace, label_selector, configuration)
+        detail = m.detail
+        return m.ok
+
+    until(recovered, float(timeout_s), 0.1, lambda: f"not recovered within {timeout_s} s: {detail}", error=ActivityFailed)
+    return round(time.monotonic() - started, 2)
+
+
 def measure_replica_sets_ready(namespace: str, label_selector: str, min_sets: int,
                                configuration: Configuration | None = None, secrets: Secrets | None = None) -> Measurement:
     from gauntlet.kubernetes.pod.probes import list_pods, pod_summary

@@ -161,6 +161,7 @@ def _measure(done: Finished) -> Measured:
     recov = timeline.recoveries([(s.t, s.ok) for s in samples], faults)
     load, series = _load_figures(done.loader, done, faults, recov) if done.loader is not None else (None, [])
     db, client_breaches, db_series, db_markers = _client_probes(done, samples, recov)
+    client_breaches += _load_breaches(done.loader, load)
     return Measured(samples, faults, recov, _time_to_recovery(recov), timeline.invariant_breaches(samples, done.exp.invariants, done.t0),
                     load, db, client_breaches, series + db_series, _markers(done, faults, recov) + db_markers)
 
@@ -173,6 +174,19 @@ def _client_probes(done: Finished, samples: list[timeline.Sample], recov: list[t
     served_again = next((r.recovered_at for r in recov), None)
     end = samples[-1].t if samples else done.t0 + done.duration_s
     return _db_clients(done.beside, served_again, end, done.t0)
+
+
+def _load_breaches(loader: LoadBeside | None, load: dict | None) -> list[str]:
+    """The load beside the experiment is its clients: failures in the fault window beyond the profile's error-rate
+    SLO break the experiment's hypothesis, however rarely its own probes sampled them."""
+    if loader is None or load is None:
+        return []
+    during = load["phases"]["during"]
+    limits = [s.max for s in loader.env.load_profile(loader.profile).slos if s.metric == "error_rate" and s.max is not None]
+    if not limits or not during["requests"] or during["failures"] / during["requests"] <= min(limits):
+        return []
+    return [f"load {loader.profile}: {during['failures']} of {during['requests']} requests failed in the fault window "
+            f"(error rate {during['failures'] / during['requests']:.2%}, SLO at most {min(limits):.2%})"]
 
 
 def _time_to_recovery(recov: list[timeline.Recovery]) -> float | None:

@@ -193,6 +193,14 @@ def _end_zone(name: str, call: str, a: dict, c: Configuration) -> Target:
     return Target(name, call, f"remove the {actions.OUTAGE_TAINT} taint from every node carrying it")
 
 
+def _kill_container(name: str, call: str, a: dict, c: Configuration) -> Target:
+    ns, selector, container = a["namespace"], a["label_selector"], a["container"]
+    pod, status = actions.select_container(ns, selector, container, c)
+    return _pods_target(name, call, f"SIGKILL container {container} of pod {ns}/{pod.metadata.name} on node "
+                                    f"{pod.spec.node_name} (the pod stays; its kubelet restarts the container)", [pod], ns=ns,
+                        objects=(f"container {status.container_id}",))
+
+
 def _kill_replica(name: str, call: str, a: dict, c: Configuration) -> Target:
     replica = a.get("replica", "replica-2")
     try:
@@ -248,6 +256,7 @@ RESOLVERS: dict[str, Callable[[str, str, dict, Configuration], Target]] = {
     "gauntlet.chaos.actions.zone_outage": _zone,
     "gauntlet.chaos.actions.uncordon_nodes": _uncordon,
     "gauntlet.chaos.actions.end_zone_outage": _end_zone,
+    "gauntlet.chaos.actions.kill_container": _kill_container,
     "gauntlet.chaos.actions.kill_local_replica": _kill_replica,
     "gauntlet.chaos.actions.restart_local_replica": _restart_replica,
     "chaosaws.rds.actions.reboot_db_instance": _reboot_db,

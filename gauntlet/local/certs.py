@@ -12,7 +12,7 @@ from cryptography import x509
 from gauntlet.paths import cache_dir
 
 #: Names the edge certificate is valid for.
-EDGE_NAMES = ("localhost", "127.0.0.1", "goproxy.gauntlet.localhost")
+EDGE_NAMES = ("localhost", "127.0.0.1", "goproxy.gauntlet.localhost", "athens.gauntlet.localhost")
 _VALIDITY = dt.timedelta(days=397)  # the CA/Browser Forum's ceiling for a public leaf
 _RENEW_BEFORE = dt.timedelta(days=30)
 
@@ -56,7 +56,9 @@ def _needs_renewal(cert: EdgeCert, now: dt.datetime) -> bool:
     if not (cert.chain.is_file() and cert.key.is_file()):
         return True
     leaf = x509.load_pem_x509_certificate(cert.chain.read_bytes())
-    return leaf.not_valid_after_utc - now < _RENEW_BEFORE
+    sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    names = {str(v) for kind in (x509.DNSName, x509.IPAddress) for v in sans.get_values_for_type(kind)}
+    return leaf.not_valid_after_utc - now < _RENEW_BEFORE or not set(EDGE_NAMES) <= names
 
 
 def ensure() -> Path:

@@ -241,6 +241,15 @@ FAULTS: dict[str, Fault] = {
             "chaos.replica-crash.no-client-errors",
             "load.error-rate@failover",
         ),
+        _goproxy(
+            "lb-no-retries",
+            "HAProxy health-checks its servers but retries nothing: the requests it sends to a replica that died, or to "
+            "the node of a crashed Athens pod, before its checks take it out are the clients' failures",
+            "chaos.replica-crash.no-client-errors",
+            "load.error-rate@failover",
+            "chaos.container-crash.no-client-errors",
+            "load.error-rate@pods-failover",
+        ),
         # --- cloud tier (moto as the Artifact Hub account): provisioned differently, see cloud_tier.py
         _cloud(
             "db-single-az",
@@ -319,6 +328,12 @@ FAULTS: dict[str, Fault] = {
             "athens/athens keeps its disk storage on an emptyDir without ephemeral-storage requests or limits: the "
             "scheduler ignores the disk it needs, and a full cache fills the node's disk for every pod on it",
             "kubernetes.resources.ephemeral-storage@athens/athens",
+        ),
+        _cluster(
+            "athens-memory-storage",
+            "athens/athens runs with ATHENS_STORAGE_TYPE=memory: what it fetched is lost with the process, and every "
+            "crashed or restarted pod fetches its modules again with git while clients wait",
+            "athens.storage.persistent@athens/athens",
         ),
         _cluster(
             "backend-ingress-open",

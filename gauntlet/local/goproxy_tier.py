@@ -2,6 +2,8 @@
 
 edge (nginx: TLS, HTTP/2, cache) -> lb (HAProxy, active health checks) ->
 replica-1, replica-2 (nginx serving the module corpus) -> corpus on disk;
+for athens.gauntlet.localhost the edge goes to the lb's frontend of Athens' pods on the
+cluster tier's real nodes instead (their NodePorts, when ``local up --cluster`` runs them);
 the replicas pass /sumdb/ on to sumdb (golang.org/x/mod/sumdb's server, the
 corpus' go.sum as its records); storage (nginx, HTTPS) serves the corpus as
 blob storage, where Athens' redirect download mode sends clients.
@@ -29,6 +31,7 @@ from gauntlet.edge.client import unverified_tls
 from gauntlet.exceptions import LocalStackError
 from gauntlet.local import certs, corpus, install, processes, tier_state
 from gauntlet.local.faults import FAULTS
+from gauntlet.local.kube_nodes import REAL_NODES
 from gauntlet.local.ports import HOST, PORTS, address
 from gauntlet.paths import ROOT, state_dir
 from gauntlet.waiting import until
@@ -38,6 +41,9 @@ CDN_VOCABULARIES = ("frontdoor", "cloudfront")
 #: The checksum database the replicas proxy; its verifier key is ``gauntlet-sumdb -print-key``.
 SUMDB_NAME = "sum.gauntlet.localhost"
 _CLOSED = f"{HOST}:9"  # nothing listens there: an upstream that is down
+#: The athens/athens Service's nodePort and healthCheckNodePort (fixtures/manifests/athens.yaml): the load balancer's
+#: way to Athens' pods on the cluster tier's real nodes.
+ATHENS_NODE_PORT, ATHENS_HEALTH_NODE_PORT = 30300, 30301
 _TEMPLATES = ROOT / "fixtures" / "local"
 _HEALTHY_WITHIN_S = 30.0
 
@@ -60,7 +66,7 @@ COMPONENTS = (
     Component("storage", ("storage",), f"https://{address('storage')}/healthz"),
     Component("replica-1", ("replica-1",), f"http://{address('replica-1')}/healthz"),
     Component("replica-2", ("replica-2",), f"http://{address('replica-2')}/healthz"),
-    Component("lb", ("lb", "lb stats"), f"http://{address('lb stats')}/healthz"),
+    Component("lb", ("lb", "lb stats", "lb athens pods"), f"http://{address('lb stats')}/healthz"),
     Component("edge", ("edge https", "edge http"), f"{EDGE_URL}/healthz"),
 )
 
@@ -122,10 +128,12 @@ def render(faults: Sequence[str] = (), cdn: str = "frontdoor") -> dict[str, str]
     texts["lb"] = env.get_template("haproxy.cfg.j2").render(
         common, lb_address=address("lb"), stats_address=address("lb stats"),
         replicas=[(name, address(name)) for name in ("replica-1", "replica-2")],
+        pods_address=address("lb athens pods"), pods_health_port=ATHENS_HEALTH_NODE_PORT,
+        pods=[(node.name, f"{node.ip}:{ATHENS_NODE_PORT}") for node in REAL_NODES],
     )
     texts["edge"] = env.get_template("edge.nginx.conf.j2").render(
         common, cdn=cdn, tmp_dir=base / "tmp" / "edge", cache_dir=base / "edge-cache",
-        edge_js=_TEMPLATES / "edge.js", lb_address=address("lb"),
+        edge_js=_TEMPLATES / "edge.js", lb_address=address("lb"), pods_lb_address=address("lb athens pods"),
         http_address=address("edge http"), https_address=address("edge https"), https_port=PORTS["edge https"],
         cert=certs.edge_cert(expired="edge-expired-cert" in faults),
     )

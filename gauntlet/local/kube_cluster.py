@@ -13,7 +13,7 @@ every flag is ours and nothing is downloaded.
 - Nodes: :data:`NODES`, two pools over three zones, created as Node objects
   carrying kwok's annotation and their own pod CIDR; kwok (managing the nodes with
   that annotation only) makes them Ready, keeps their leases, and plays the pods
-  bound to them. Beside them three real nodes (:mod:`gauntlet.local.kube_nodes`):
+  bound to them. Beside them four real nodes (:mod:`gauntlet.local.kube_nodes`):
   kubelets whose pods run processes, tainted for the workloads meant for them.
 - Then the seed workloads of ``fixtures/manifests/`` are applied with the
   cluster-tier fault profiles asked for (:mod:`gauntlet.local.kube_workloads`),

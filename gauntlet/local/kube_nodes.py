@@ -7,7 +7,8 @@ Each node is a sandbox of its own on this machine, much like a kind node without
   plugin); the host routes each node's pod CIDR to it, kube-proxy's iptables rules and
   ``ip_forward`` live in the node's namespace only;
 - a private mount namespace (held by a small shell, the sandbox's first process): ``/run`` a tmpfs,
-  ``/var/lib`` and ``/var/log`` bind mounts of the node's folder, and the three ``/proc/sys`` files
+  ``/var/lib`` and ``/var/log`` bind mounts of the node's folder, the GOPROXY tier's module corpus
+  read-only under ``/srv/goproxy`` (Athens' pods copy it), and the three ``/proc/sys`` files
   kubelet would otherwise set host-wide (``vm.overcommit_memory``, ``kernel.panic``,
   ``kernel.panic_on_oops``) masked with the values it wants;
 - Debian's containerd and runc, the cached build's kubelet and kube-proxy, entered into both
@@ -37,7 +38,7 @@ from typing import Any
 import yaml
 
 from gauntlet.exceptions import LocalStackError, WaitTimeout
-from gauntlet.local import kube_pki, node_images, processes
+from gauntlet.local import corpus, kube_pki, node_images, processes
 from gauntlet.local.install import apt_install
 from gauntlet.paths import state_dir
 from gauntlet.waiting import until
@@ -90,9 +91,10 @@ class RealNode:
         return f"gauntlet-{self.name}"
 
 
-#: Three nodes in two of the three zones (the KWOK nodes' zones; pool ``real``): castle, single-AZ by its seed, spreads
-#: over the two in us-east-1a; the GOPROXY replicas over both zones.
-REAL_NODES = (RealNode("real-a", "us-east-1a", 1), RealNode("real-b", "us-east-1b", 2), RealNode("real-c", "us-east-1a", 3))
+#: Four nodes in the KWOK nodes' three zones (pool ``real``): castle, single-AZ by its seed, spreads over the two in
+#: us-east-1a; Athens, one pod per zone, over one node of each.
+REAL_NODES = (RealNode("real-a", "us-east-1a", 1), RealNode("real-b", "us-east-1b", 2), RealNode("real-c", "us-east-1a", 3),
+              RealNode("real-d", "us-east-1c", 4))
 
 
 def install_packages(progress: Progress = print) -> None:
@@ -261,6 +263,9 @@ set -e
 mount -t tmpfs -o mode=0755 gauntlet-run /run
 mount --bind {d / 'varlib'} /var/lib
 mount --bind {d / 'varlog'} /var/log
+mount -t tmpfs -o mode=0755 gauntlet-srv /srv
+mkdir /srv/goproxy
+mount --bind -o ro {corpus.corpus_dir().parent} /srv/goproxy
 {masks}
 trap 'exit 0' TERM INT
 while :; do sleep 3600 & wait $!; done
@@ -550,6 +555,23 @@ def _stop_node(node: RealNode) -> None:
     _remove_cgroups(node)
 
 
+# --------------------------------------------------------------------------- containers
+
+
+def node_named(name: str) -> RealNode | None:
+    return next((n for n in REAL_NODES if n.name == name), None)
+
+
+def kill_container(node: RealNode, container_id: str) -> None:
+    """SIGKILL every process of a container, as its runtime does (``ctr tasks kill --all``): the pod object and
+    its sandbox stay; the kubelet sees the container exit and restarts it."""
+    proc = subprocess.run(["ctr", "--address", str(_socket(node)), "--connect-timeout", "5s", "-n", node_images.NAMESPACE,
+                           "tasks", "kill", "--all", "--signal", "SIGKILL", container_id],
+                          capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:
+        raise LocalStackError(f"ctr tasks kill {container_id[:12]} on node {node.name}: {proc.stderr.strip() or proc.stdout.strip()}")
+
+
 # --------------------------------------------------------------------------- up / down / status
 
 
@@ -558,6 +580,7 @@ def up(bins: dict[str, Path], progress: Progress = print) -> None:
     if os.geteuid() != 0:
         raise LocalStackError("real nodes need root (network and mount namespaces, cgroups): run gauntlet local up as root")
     install_packages(progress)
+    corpus.build(progress)  # what the sandboxes mount for Athens' pods
     ensure_pki()
     _ensure_network(progress)
     if _relay_pid() is None:

@@ -152,6 +152,14 @@ def _athens_disk_unbounded(docs: list[Doc]) -> list[Doc]:
     return docs
 
 
+def _athens_memory_storage(docs: list[Doc]) -> list[Doc]:
+    for container in _find(docs, "Deployment", "athens", "athens")["spec"]["template"]["spec"]["containers"]:
+        for var in container["env"]:
+            if var["name"] == "ATHENS_STORAGE_TYPE":
+                var["value"] = "memory"
+    return docs
+
+
 def _backend_ingress_open(docs: list[Doc]) -> list[Doc]:
     _find(docs, "NetworkPolicy", "castle", "backend")["spec"]["ingress"] = [{}]
     return docs
@@ -167,6 +175,7 @@ RENDERERS: dict[str, Callable[[list[Doc]], list[Doc]]] = {
     "readiness-is-liveness": _readiness_is_liveness,
     "pdb-blocks-unhealthy-eviction": _pdb_blocks_unhealthy_eviction,
     "athens-disk-unbounded": _athens_disk_unbounded,
+    "athens-memory-storage": _athens_memory_storage,
     "backend-ingress-open": _backend_ingress_open,
     "backend-one-replica-set": _backend_one_replica_set,
 }

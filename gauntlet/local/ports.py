@@ -9,6 +9,7 @@ PORTS: dict[str, int] = {
     "edge https": 8443,
     "edge http": 8080,
     "lb": 3100,
+    "lb athens pods": 3101,
     "lb stats": 3199,
     "replica-1": 3001,
     "replica-2": 3002,

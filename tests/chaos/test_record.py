@@ -10,7 +10,7 @@ import pytest
 from gauntlet import paths, run_folder
 from gauntlet.chaos import experiments, timeline
 from gauntlet.chaos.probes import Measurement
-from gauntlet.chaos.record import Finished, record
+from gauntlet.chaos.record import Finished, _load_breaches, record
 from gauntlet.environment import load_environment
 
 T0 = 1000.0
@@ -70,3 +70,21 @@ def test_a_refusal_by_the_guard_before_any_action_is_the_interruption_the_verdic
     result = record(env, run, finished(exp, sampled(1, 1), [{"event": "refused", "reason": "not this cluster", "t": T0}]))
     assert result.outcome == "skipped" and "refused by the guard before an action: not this cluster" in result.message
     assert result.details["interrupted"] is None and result.details["figures"] == {}
+
+
+@pytest.mark.parametrize(("failures", "breached"), [(0, False), (10, True)])
+def test_the_load_beside_breaks_the_hypothesis_with_failures_beyond_its_slo_in_the_fault_window(failures, breached):
+    """The load profile is the experiment's clients: its failures in the fault window fail the experiment however
+    rarely the probes sampled them (before and after the window they are the load check's alone)."""
+    from types import SimpleNamespace
+
+    from gauntlet.environment import Slo
+
+    profile = SimpleNamespace(slos=[Slo(metric="p95_ms", max=500), Slo(metric="error_rate", max=0)])
+    loader = SimpleNamespace(profile="pods-failover", env=SimpleNamespace(load_profile=lambda name: profile))
+    load = {"phases": {"before": {"failures": 3, "requests": 600}, "during": {"failures": failures, "requests": 3140},
+                       "after": {"failures": 0, "requests": 400}}}
+    found = _load_breaches(loader, load)
+    assert bool(found) == breached, found
+    if breached:
+        assert found == ["load pods-failover: 10 of 3140 requests failed in the fault window (error rate 0.32%, SLO at most 0.00%)"]

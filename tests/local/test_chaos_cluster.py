@@ -327,6 +327,53 @@ def test_with_one_backend_replica_set_its_loss_fails_client_requests(seeds, tmp_
     assert len(journal["run"][0]["output"]["pods"]) == 2, "the one ReplicaSet held both pods"
 
 
+def test_a_crashed_athens_container_is_restarted_in_place_and_no_client_request_fails(seeds, stack, tmp_path):
+    """go clients through the edge and the load balancer in front of Athens' pods while one pod's container is
+    SIGKILLed: the kubelet restarts it in the same pod, Ready again within the deadline; not one request fails."""
+    proc = gauntlet("chaos", "local", "athens-container-crash", "--load", "pods-failover", "--json")
+    run = _latest_run(tmp_path)
+    check = _check(run, "chaos:athens-container-crash")
+    assert proc.returncode == 3, check["message"] + proc.stderr[-3000:]  # not violated; still not-checked: see below
+    failover = next(c for c in json.loads(proc.stdout)["claims"] if c["id"] == "athens-replica-failover")
+    assert failover["verdict"] == "not-checked" and failover["evidence"][0].startswith(
+        "required evidence chaos.replica-crash.no-client-errors proved nothing"), "its replica-crash experiment did not run"
+    assert failover["coverage"]["checks"]["failed"] == 0 and failover["coverage"]["checks"]["passed"] >= 2, failover
+    assert check["outcome"] == "passed" and check["details"]["time_to_recovery_s"] is not None, check
+    phases = check["details"]["load"]["phases"]
+    assert phases["during"]["requests"] > 50 and sum(phases[p]["failures"] for p in phases) == 0, phases
+    assert _check(run, "load:pods-failover:error_rate")["outcome"] == "passed"
+    journal = json.loads((run / "chaos" / "athens-container-crash" / "journal.json").read_text())
+    killed = journal["run"][0]["output"]
+    from kubernetes import client
+
+    pod = client.CoreV1Api(seeds).read_namespaced_pod(killed["pod"], "athens")
+    assert pod.metadata.uid == killed["uid"], "the same pod: its container restarted, the pod was not replaced"
+    restarts = next(c.restart_count for c in pod.status.container_statuses if c.name == "athens")
+    assert restarts == killed["restarts_before"] + 1, (killed, restarts)
+    changes = json.loads((run / "timeline-athens-container-crash.json").read_text())["changes"]
+    lb = [c for c in changes if c["probe"] == "athens-pods-up-at-the-load-balancer"]
+    assert any(not c["held"] for c in lb), f"the load balancer never saw the crashed pod's node go: {lb}"
+
+
+@pytest.mark.parametrize("stack", [("lb-no-retries",)], indirect=True)
+def test_a_load_balancer_that_does_not_retry_lets_clients_see_a_container_crash(seeds, stack, tmp_path):
+    """The same crash behind a load balancer that health-checks the nodes but retries nothing: the requests sent
+    to the crashed pod's node before its checks take it out fail."""
+    proc = gauntlet("chaos", "local", "athens-container-crash", "--load", "pods-failover", "--json")
+    run = _latest_run(tmp_path)
+    check = _check(run, "chaos:athens-container-crash")
+    assert proc.returncode == 1, check["message"] + proc.stderr[-3000:]
+    claim = next(c for c in json.loads(proc.stdout)["claims"] if c["id"] == "athens-replica-failover")
+    assert claim["verdict"] == "violated", claim
+    message = check["message"]
+    assert check["outcome"] == "failed", message
+    assert "requests failed in the fault window" in message or "GET https://127.0.0.1:8443/" in message, message
+    phases = check["details"]["load"]["phases"]
+    assert phases["during"]["failures"] > 0, phases
+    failover = _check(run, "load:pods-failover:error_rate")
+    assert failover["outcome"] == "failed" and "inside the fault window of athens-container-crash" in failover["message"]
+
+
 def test_a_zone_outage_shows_castles_single_az_risk_as_violated_and_expected(seeds, tmp_path):
     proc = gauntlet("chaos", "local", "zone-outage", "--json")
     assert proc.returncode == 0, "a known risk's expected violation does not fail the run: " + proc.stderr[-3000:]

@@ -11,7 +11,7 @@ from gauntlet import environment, paths
 from gauntlet.catalogue import catalogue
 from gauntlet.kubernetes.alb import INJECT_LABEL, INJECT_VALUE, READINESS_GATE_PREFIX
 from gauntlet.kubernetes.workload.probes import probe_handler
-from gauntlet.local import FAULTS, kube_cluster, kube_nodes, kube_workloads, node_images
+from gauntlet.local import FAULTS, goproxy_tier, kube_cluster, kube_nodes, kube_workloads, node_images
 from gauntlet.local.kube_workloads import pod_template, render
 
 CLUSTER_FAULTS = sorted(n for n, f in FAULTS.items() if f.tier == "cluster")
@@ -145,6 +145,7 @@ def test_cluster_fault_profiles_are_exactly_the_renderers_and_break_kinds_local_
     ("readiness-is-liveness", {"castle"}),
     ("pdb-blocks-unhealthy-eviction", {"athens"}),
     ("athens-disk-unbounded", {"athens"}),
+    ("athens-memory-storage", {"athens"}),
     ("backend-ingress-open", {"castle"}),
     ("backend-one-replica-set", {"castle"}),
 ])
@@ -175,6 +176,8 @@ def test_each_fault_renders_what_it_says() -> None:
     assert "unhealthyPodEvictionPolicy" not in athens_pdb["spec"]
     athens = pod_template(find(render(["athens-disk-unbounded"]), "Deployment", "athens", "athens"))["spec"]["containers"][0]
     assert not any("ephemeral-storage" in bound for bound in athens["resources"].values())
+    athens = pod_template(find(render(["athens-memory-storage"]), "Deployment", "athens", "athens"))["spec"]["containers"][0]
+    assert {"name": "ATHENS_STORAGE_TYPE", "value": "memory"} in athens["env"]
     assert find(render(["backend-ingress-open"]), "NetworkPolicy", "castle", "backend")["spec"]["ingress"] == [{}]
     backends = [d for d in of_kind(render(["backend-one-replica-set"]), "Deployment") if d["metadata"]["name"].startswith("backend")]
     assert [(d["metadata"]["name"], d["spec"]["replicas"]) for d in backends] == [("backend-a", 2), ("backend-b", 0)]
@@ -213,3 +216,17 @@ def test_deployment_pending_reasons() -> None:
     assert kube_workloads.deployment_pending(_deployment(1), hpa_min=5) == "1 replicas, below its HPA minimum 5"
     assert kube_workloads.deployment_pending(_deployment(3, available_replicas=2)).startswith("2/3 available")
     assert "4 in total" in kube_workloads.deployment_pending(_deployment(3, replicas=4)), "old pods still running"
+
+
+def test_the_load_balancer_reaches_athens_where_its_service_says() -> None:
+    """The GOPROXY tier's HAProxy reaches Athens' pods as a cloud load balancer reaches a LoadBalancer Service with
+    externalTrafficPolicy Local: each real node's NodePort, checked on the Service's healthCheckNodePort."""
+    service = find(render(), "Service", "athens", "athens")["spec"]
+    assert (service["type"], service["externalTrafficPolicy"]) == ("LoadBalancer", "Local")
+    assert (service["ports"][0]["nodePort"], service["healthCheckNodePort"]) == (goproxy_tier.ATHENS_NODE_PORT,
+                                                                                 goproxy_tier.ATHENS_HEALTH_NODE_PORT)
+    lb = goproxy_tier.render()["lb"]
+    for node in kube_nodes.REAL_NODES:
+        assert f"server {node.name} {node.ip}:{goproxy_tier.ATHENS_NODE_PORT}\n" in lb
+    assert f"check port {goproxy_tier.ATHENS_HEALTH_NODE_PORT}\n" in lb
+    assert "check port" not in goproxy_tier.render(["lb-no-healthcheck"])["lb"]

@@ -414,6 +414,12 @@ def _athens_disk_unbounded(present: bool, core, apps, kube_api) -> list[str]:
     return [] if bounded == {not present} else [f"athens pods' requests and limits: {bounds}"]
 
 
+def _athens_memory_storage(present: bool, core, apps, kube_api) -> list[str]:
+    storage = {v.value for p in pods(core, "athens", "app.kubernetes.io/name=athens") for c in p.spec.containers
+               for v in c.env or () if v.name == "ATHENS_STORAGE_TYPE"}
+    return [] if storage == {"memory" if present else "disk"} else [f"athens pods' ATHENS_STORAGE_TYPE: {storage}"]
+
+
 def _backend_ingress_open(present: bool, core, apps, kube_api) -> list[str]:
     policy = client.NetworkingV1Api(kube_api).read_namespaced_network_policy("backend", "castle")
     rules = [kube_api.sanitize_for_serialization(r) for r in policy.spec.ingress or ()]
@@ -437,6 +443,7 @@ CHECKS = {
     "readiness-is-liveness": _readiness_is_liveness,
     "pdb-blocks-unhealthy-eviction": _pdb_blocks_unhealthy_eviction,
     "athens-disk-unbounded": _athens_disk_unbounded,
+    "athens-memory-storage": _athens_memory_storage,
     "backend-ingress-open": _backend_ingress_open,
     "backend-one-replica-set": _backend_one_replica_set,
 }

@@ -150,6 +150,14 @@ def test_lb_no_healthcheck(stack: dict, edge: httpx.Client) -> None:
     assert (any(code != 200 for code in codes)) == _faulted(stack), codes
 
 
+@healthy_and("lb-no-retries")
+def test_lb_no_retries(stack: dict, edge: httpx.Client) -> None:
+    """The requests sent before the health checks take the killed replica out (two failed checks) fail, unretried."""
+    os.kill(stack["components"]["replica-2"]["pid"], signal.SIGKILL)
+    codes = [edge.get(f"{TOML}/@v/list").status_code for _ in range(10)]
+    assert (any(code != 200 for code in codes)) == _faulted(stack), codes
+
+
 @healthy_and("origin-redirect-target-broken")
 def test_origin_redirect_target_broken(stack: dict) -> None:
     trust = ssl.create_default_context(cafile=stack["ca_bundle"])

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from kubernetes import client
 
-from gauntlet.local import kube_build, kube_cluster, kube_nodes, node_images
+from gauntlet.goproxy import protocol
+from gauntlet.local import corpus, goproxy_tier, kube_build, kube_cluster, kube_nodes, node_images
 from gauntlet.waiting import until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -170,3 +171,30 @@ def test_up_restarts_a_killed_containerd_though_its_socket_file_is_left(cluster:
     restarted = kube_nodes.running_pid(node, "containerd")
     assert restarted not in (None, killed) and f"real node {node.name}: starting containerd" in said, said
     assert node_images.present(socket_file).keys() >= set(node_images.IMAGES)
+
+
+def test_athens_pods_serve_the_module_corpus_one_per_zone_through_their_service(cluster: dict) -> None:
+    """Athens' pods run on the real nodes, one per zone, and serve the GOPROXY tier's corpus with Athens' headers:
+    each at its own address, and through its node's NodePort of the Service (traffic policy Local), whose
+    health-check node port kube-proxy answers 200 on the nodes holding a Ready pod and 503 elsewhere."""
+    with kube_cluster.api_client() as api:
+        pods = client.CoreV1Api(api).list_namespaced_pod("athens", label_selector="app.kubernetes.io/name=athens").items
+    zones = {n.name: n.zone for n in kube_nodes.REAL_NODES}
+    assert sorted(zones.get(p.spec.node_name, p.spec.node_name) for p in pods) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    path = protocol.list_path(corpus.load_modules()[0].path)
+    listed = (corpus.corpus_dir() / path).read_text()
+    for pod in pods:
+        answer = httpx.get(f"http://{pod.status.pod_ip}:3000/{path}", timeout=5)
+        assert (answer.status_code, answer.text) == (200, listed), (pod.metadata.name, answer.status_code, answer.text)
+        assert answer.headers["cache-control"] == "no-cache, no-store, must-revalidate"
+    hosting = {p.spec.node_name for p in pods}
+
+    def health(node: kube_nodes.RealNode) -> int:
+        return httpx.get(f"http://{node.ip}:{goproxy_tier.ATHENS_HEALTH_NODE_PORT}/healthz", timeout=5).status_code
+
+    until(lambda: {n.name: health(n) for n in kube_nodes.REAL_NODES} == {n.name: 200 if n.name in hosting else 503
+                                                                         for n in kube_nodes.REAL_NODES},
+          15.0, 0.2, lambda: f"kube-proxy's health checks: {({n.name: health(n) for n in kube_nodes.REAL_NODES})}, pods on {hosting}")
+    for node in (n for n in kube_nodes.REAL_NODES if n.name in hosting):
+        answer = httpx.get(f"http://{node.ip}:{goproxy_tier.ATHENS_NODE_PORT}/{path}", timeout=5)
+        assert (answer.status_code, answer.text) == (200, listed), (node.name, answer.status_code)

@@ -194,8 +194,13 @@ def _end_zone(name: str, call: str, a: dict, c: Configuration) -> Target:
 
 
 def _kill_container(name: str, call: str, a: dict, c: Configuration) -> Target:
+    from gauntlet.local import kube_nodes
+
     ns, selector, container = a["namespace"], a["label_selector"], a["container"]
     pod, status = actions.select_container(ns, selector, container, c)
+    if kube_nodes.node_named(pod.spec.node_name) is None or not status.container_id.startswith("containerd://"):
+        raise SafetyRefusal(f"action {name}: pod {ns}/{pod.metadata.name} runs on node {pod.spec.node_name}, not on a real "
+                            "node of the local stack: gauntlet kills containers only through those nodes' containerd")
     return _pods_target(name, call, f"SIGKILL container {container} of pod {ns}/{pod.metadata.name} on node "
                                     f"{pod.spec.node_name} (the pod stays; its kubelet restarts the container)", [pod], ns=ns,
                         objects=(f"container {status.container_id}",))

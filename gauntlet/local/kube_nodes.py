@@ -565,11 +565,7 @@ def node_named(name: str) -> RealNode | None:
 def kill_container(node: RealNode, container_id: str) -> None:
     """SIGKILL every process of a container, as its runtime does (``ctr tasks kill --all``): the pod object and
     its sandbox stay; the kubelet sees the container exit and restarts it."""
-    proc = subprocess.run(["ctr", "--address", str(_socket(node)), "--connect-timeout", "5s", "-n", node_images.NAMESPACE,
-                           "tasks", "kill", "--all", "--signal", "SIGKILL", container_id],
-                          capture_output=True, text=True, timeout=30)
-    if proc.returncode != 0:
-        raise LocalStackError(f"ctr tasks kill {container_id[:12]} on node {node.name}: {proc.stderr.strip() or proc.stdout.strip()}")
+    node_images.ctr(_socket(node), "tasks", "kill", "--all", "--signal", "SIGKILL", container_id, timeout=30)
 
 
 # --------------------------------------------------------------------------- up / down / status

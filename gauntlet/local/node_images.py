@@ -378,14 +378,15 @@ def build(progress: Progress = print, images: Iterable[str] = IMAGES) -> dict[st
     return out
 
 
-def _ctr(address: Path, *args: str, timeout: float = 60) -> str:
+def ctr(address: Path, *args: str, timeout: float = 60) -> str:
+    """``ctr`` against the containerd at ``address`` (namespace k8s.io), bounded; LocalStackError when it fails."""
     argv = ["ctr", "--address", str(address), "--connect-timeout", "5s", "-n", NAMESPACE, *args]
     return _run(argv, f"ctr {' '.join(args[:2])} on {address}", timeout=timeout)
 
 
 def present(address: Path) -> dict[str, str]:
     """Image name -> target digest in the containerd at ``address`` (namespace k8s.io)."""
-    lines = _ctr(address, "images", "ls").splitlines()[1:]  # REF TYPE DIGEST SIZE PLATFORMS LABELS
+    lines = ctr(address, "images", "ls").splitlines()[1:]  # REF TYPE DIGEST SIZE PLATFORMS LABELS
     return {parts[0]: parts[2] for parts in (line.split() for line in lines) if len(parts) >= 3}
 
 
@@ -399,7 +400,7 @@ def import_into(address: Path, progress: Progress = print) -> None:
         if there.get(name) == digest:
             progress(f"{name}: already in {address} ({digest})")
             continue
-        _ctr(address, "images", "import", "--all-platforms", str(archive), timeout=300)
+        ctr(address, "images", "import", "--all-platforms", str(archive), timeout=300)
         progress(f"{name}: imported into {address} ({digest})")
     if there.items() >= {name: manifest_digest(a) for name, a in archives.items()}.items():
         return

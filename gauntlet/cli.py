@@ -203,7 +203,7 @@ def load(env: str = typer.Argument(..., help="Environment name."),
     loaded = environment.load_environment(env)
     runner.confirm_production_load(loaded, confirm)  # refusals come before a run folder exists
     check_workers(workers, master_bind)
-    if loaded.load_profile(profile).during is None:  # a fault-window profile is not run on its own: nothing to resolve
+    if not loaded.load_profile(profile).during:  # a fault-window profile is not run on its own: nothing to resolve
         check_users(resolve_load(loaded, profile), workers)
     document = _with_run(loaded, "load", lambda run: runner.run_load(
         loaded, run, profile, workers=workers, remote=master_bind, confirm=confirm, progress=console.progress))

@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -529,10 +530,17 @@ class LoadProfile(Model):
         default=(), description="web, artifacthub: pages and assets to request; default: /.")
     queries: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
         default=(), description="artifacthub: search terms of the browse/search user.")
-    during: Annotated[str, Field(pattern=NAME)] | None = Field(
-        default=None, description="A chaos experiment this profile is evidence only alongside: its SLOs are judged on "
-                                  "the experiment's fault window; run alone, or when no fault was injected, they are "
-                                  "not evidence.")
+    during: Annotated[tuple[Annotated[str, Field(pattern=NAME)], ...], WithJsonSchema(
+        {"anyOf": [{"type": "string", "pattern": NAME}, {"type": "array", "items": {"type": "string", "pattern": NAME}}]}
+    )] = Field(
+        default=(), description="The chaos experiments this profile is evidence only alongside (a name or a list): "
+                                "its SLOs are judged on the fault window of the one it runs beside; run alone, or "
+                                "when no fault was injected, they are not evidence.")
+
+    @field_validator("during", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _user_fields(self) -> LoadProfile:

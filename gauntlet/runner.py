@@ -142,14 +142,18 @@ def sources_of(claims: Iterable[Claim]) -> list[str]:
     return catalogue().sources(p for c in claims for p in c.evidence)
 
 
+def _experiments(names: Sequence[str]) -> str:
+    return f"the chaos experiment{'s' if len(names) > 1 else ''} {', '.join(map(repr, names))}"
+
+
 def run_evidence(env: Environment, run: Run, refs: Iterable[str], *, claims: Iterable[str] | None = None,
                  environments_dir: Path | None = None, quiet_stdout: bool = False,
                  load_runner: Callable[..., None] = run_load, chaos_runner: Callable[..., None] = run_chaos) -> None:
     """Run every evidence source named in ``refs``; note the ones that cannot run and why.
 
-    A load profile with ``during: EXPERIMENT`` is evidence only alongside that chaos
-    experiment (a failover profile without the failure proves nothing): it runs during
-    the experiment when ``chaos:EXPERIMENT`` is among ``refs``, else it is noted as
+    A load profile with ``during: [EXPERIMENT, ...]`` is evidence only alongside those chaos
+    experiments (a failover profile without the failure proves nothing): it runs during
+    each of them whose ``chaos:EXPERIMENT`` is among ``refs``, else it is noted as
     unavailable, never run alone. A chaos experiment the policy refuses (production
     needs a typed confirmation the gate never gives, a lock held, an unreachable
     cluster) is noted as unavailable with the refusal.
@@ -157,29 +161,35 @@ def run_evidence(env: Environment, run: Run, refs: Iterable[str], *, claims: Ite
     refs = list(dict.fromkeys(refs))
     suites = [ref.partition(":")[2] for ref in refs if ref.startswith("conformance:")]
     experiments = [ref.partition(":")[2] for ref in refs if ref.startswith("chaos:")]
-    loads, during = [], {}
+    loads, beside = [], {}
     for ref in refs:
         kind, _, name = ref.partition(":")
-        if kind == "load":
-            experiment = env.load_profile(name).during
-            if experiment and experiment in experiments:
-                during[experiment] = name
-            elif experiment:
-                run.add_unavailable(ref, f"runs only during the chaos experiment {experiment!r}, not on its own")
-            else:
-                loads.append(name)
+        if kind != "load":
+            continue
+        fault_windows = env.load_profile(name).during
+        if not fault_windows:
+            loads.append(name)
+        elif in_run := [e for e in fault_windows if e in experiments]:
+            beside.update(dict.fromkeys(in_run, name))
+        else:
+            run.add_unavailable(ref, f"runs only during {_experiments(fault_windows)}, not on its own")
     if suites:
         try:
             run_conformance(env, run, suites, claims=claims, environments_dir=environments_dir, quiet_stdout=quiet_stdout)
         except RunError as exc:  # noted in the run (its suites unavailable, the run an error): the gate goes on
             _progress_to_stderr(f"gauntlet: error: {exc}")
+    refused = set()
     for name in experiments:
         try:
-            chaos_runner(env, run, name, load=during.get(name), progress=_progress_to_stderr)
+            chaos_runner(env, run, name, load=beside.get(name), progress=_progress_to_stderr)
         except (SafetyRefusal, ConfigError) as exc:
             run.add_unavailable(f"chaos:{name}", f"refused before anything was done: {exc}")
-            if name in during:
-                run.add_unavailable(f"load:{during[name]}", f"runs only during the chaos experiment {name!r}, which was refused")
+            refused.add(name)
+    for profile in dict.fromkeys(beside.values()):
+        windows = [e for e, p in beside.items() if p == profile]
+        if refused.issuperset(windows):
+            run.add_unavailable(f"load:{profile}", f"runs only during {_experiments(windows)}, "
+                                                   f"which {'was' if len(windows) == 1 else 'were'} refused")
     for name in loads:
         try:
             load_runner(env, run, name, progress=_progress_to_stderr, environments_dir=environments_dir)

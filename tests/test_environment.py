@@ -23,6 +23,13 @@ def test_minimal_environment_loads(write_env, env_data):
     assert env.load_profile("smoke").max_requests == 100
 
 
+@pytest.mark.parametrize(("during", "expected"), [("pod-loss", ("pod-loss",)), (["pod-loss", "node-drain"], ("pod-loss", "node-drain"))])
+def test_a_fault_window_profile_names_one_experiment_or_several(write_env, env_data, during, expected):
+    env_data["load_profiles"]["smoke"]["during"] = during
+    write_env(env_data)
+    assert load_environment("sample").load_profile("smoke").during == expected
+
+
 def _set(path: str, value) -> Callable[[dict], None]:
     def mutate(data: dict) -> None:
         *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
@@ -95,6 +102,8 @@ BAD = [
      "load_profiles.smoke.slos[1].metric", "a second p95_ms SLO: a profile has one SLO per metric"),
     ("slo-two-bounds", _set("load_profiles.smoke.slos.0.min", 1), "load_profiles.smoke.slos[0]", "exactly one of min or max"),
     ("slo-unknown-metric", _set("load_profiles.smoke.slos.0.metric", "p42"), "load_profiles.smoke.slos[0].metric", "expected 'rps'"),
+    ("profile-during-not-a-name", _set("load_profiles.smoke.during", ["pod-loss", "Node Drain"]),
+     "load_profiles.smoke.during[1]", "expected a lower-case name (letters, digits, dashes, dots), got 'Node Drain'"),
     ("waiver-unknown-claim", _set("waivers", [{"claim": "sample-nope", "reason": "r", "owner": "o", "expires": "2030-01-01"}]),
      "waivers[0].claim", "expected a claim id of this environment"),
     ("waiver-bad-date", _set("waivers", [{"claim": "sample-fast", "reason": "r", "owner": "o", "expires": "next week"}]),

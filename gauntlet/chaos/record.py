@@ -161,7 +161,7 @@ def _measure(done: Finished) -> Measured:
     recov = timeline.recoveries([(s.t, s.ok) for s in samples], faults)
     load, series = _load_figures(done.loader, done, faults, recov) if done.loader is not None else (None, [])
     db, client_breaches, db_series, db_markers = _client_probes(done, samples, recov)
-    client_breaches += _load_breaches(done.loader, load)
+    client_breaches += _load_breaches(done.loader, load, done.claims)
     return Measured(samples, faults, recov, _time_to_recovery(recov), timeline.invariant_breaches(samples, done.exp.invariants, done.t0),
                     load, db, client_breaches, series + db_series, _markers(done, faults, recov) + db_markers)
 
@@ -176,13 +176,18 @@ def _client_probes(done: Finished, samples: list[timeline.Sample], recov: list[t
     return _db_clients(done.beside, served_again, end, done.t0)
 
 
-def _load_breaches(loader: LoadBeside | None, load: dict | None) -> list[str]:
-    """The load beside the experiment is its clients: failures in the fault window beyond the profile's error-rate
-    SLO break the experiment's hypothesis, however rarely its own probes sampled them."""
+def _load_breaches(loader: LoadBeside | None, load: dict | None, claims: tuple[str, ...]) -> list[str]:
+    """The load beside the experiment is the clients of the claims both are evidence for: failures in the fault
+    window beyond an error-rate SLO one of the experiment's ``claims`` names break its hypothesis, however rarely
+    its own probes sampled them. A claim of the experiment that names no such SLO (a pod back within a deadline) is
+    not the clients' to break: their failures are the load check's, judged for the claims that name it."""
+    from gauntlet.load import slo
+
     if loader is None or load is None:
         return []
     during = load["phases"]["during"]
-    limits = [s.max for s in loader.env.load_profile(loader.profile).slos if s.metric == "error_rate" and s.max is not None]
+    limits = [s.max for s in loader.env.load_profile(loader.profile).slos if s.metric == "error_rate" and s.max is not None
+              and set(slo.claims_of(loader.env, loader.profile, s)) & set(claims)]
     if not limits or not during["requests"] or during["failures"] / during["requests"] <= min(limits):
         return []
     return [f"load {loader.profile}: {during['failures']} of {during['requests']} requests failed in the fault window "
@@ -321,7 +326,7 @@ def _record_load(env: Environment, run: Run, exp: Experiment, loader: LoadBeside
     during this experiment, on its fault window; not evidence when no fault was injected."""
     from gauntlet.load import slo
 
-    if env.load_profile(loader.profile).during != exp.name:
+    if exp.name not in env.load_profile(loader.profile).during:
         results = loader.results
     elif load_info is None:
         results = slo.not_evidence(env, loader.profile, f"no fault was injected by {exp.name}: the load ran beside "

@@ -262,8 +262,8 @@ class ChaosRun:
         self.exp = experiments.load(name)
         if load is not None:
             profile = env.load_profile(load)
-            if profile.during not in (None, name):
-                raise ConfigError(f"--load {load}: this profile runs only during the experiment {profile.during!r}")
+            if profile.during and name not in profile.during:
+                raise ConfigError(f"--load {load}: this profile runs only during the experiments {', '.join(profile.during)}")
         self.claims = tuple(c.id for c in self.exp.claims_in(env))
         if not self.claims:
             raise ConfigError(f"experiment {name} implements {', '.join(self.exp.checks)}: no claim of {env.name} names "

@@ -45,7 +45,6 @@ class LoadParams:
     cold_ratio: float = 0.0
     paths: tuple[str, ...] = ("/",)
     queries: tuple[str, ...] = ()
-    during: str | None = None
     slos: tuple[dict, ...] = field(default_factory=tuple)
     timeout_s: float = 10.0
     deadline_s: float = 30.0
@@ -114,7 +113,6 @@ def resolve(env: Environment, name: str) -> LoadParams:
         cold_ratio=profile.cold_ratio if profile.user == "goproxy" else 0.0,
         paths=profile.paths or ("/",),
         queries=profile.queries,
-        during=profile.during,
         slos=tuple(s.model_dump() for s in profile.slos),
         timeout_s=endpoint.timeout_s,
         deadline_s=endpoint.request_deadline_s,

@@ -246,9 +246,9 @@ def run_profile(env: Environment, run: Run, name: str, *, workers: int = 0, prog
     remote = check_workers(workers, remote)
     profile = env.load_profile(name)
     run.add_ran(f"load:{name}")
-    if profile.during is not None and beside != profile.during:
-        why = (f"load profile {name} is evidence only inside the fault window of chaos experiment {profile.during}: "
-               f"run `gauntlet chaos {env.name} {profile.during} --load {name}`")
+    if profile.during and beside not in profile.during:
+        why = (f"load profile {name} is evidence only inside the fault window of chaos experiment "
+               f"{' or '.join(profile.during)}: run `gauntlet chaos {env.name} {profile.during[0]} --load {name}`")
         if progress:
             progress(f"load {name}: not run: {why}")
         results = slo.not_evidence(env, name, why)

@@ -30,6 +30,32 @@ def test_a_load_profile_runs_during_its_chaos_experiment_and_not_alone(local_cop
     assert run.meta["unavailable"] == {}
 
 
+def test_a_profile_of_several_fault_windows_runs_beside_each_and_is_unavailable_only_when_all_are_refused(local_copy):
+    """pods-failover is evidence during the container crash, the pod loss and the node drain: the gate runs it beside
+    each of them it runs; refused in one, it was still evidence in the others."""
+    run = run_folder.new_run(local_copy, "gate", "gauntlet gate local")
+    calls = []
+
+    def drain_refused(env, run, name, load=None, progress=None):
+        if name == "node-drain":
+            raise SafetyRefusal("local: another run holds the lock")
+        calls.append((name, load))
+
+    refs = ["chaos:athens-container-crash", "chaos:node-drain", "chaos:athens-pod-loss", "load:pods-failover"]
+    run_evidence(local_copy, run, refs, chaos_runner=drain_refused)
+    assert calls == [("athens-container-crash", "pods-failover"), ("athens-pod-loss", "pods-failover")]
+    assert set(run.meta["unavailable"]) == {"chaos:node-drain"}
+
+    run = run_folder.new_run(local_copy, "gate", "gauntlet gate local")
+    run_evidence(local_copy, run, refs[1:], chaos_runner=lambda *a, **kw: (_ for _ in ()).throw(SafetyRefusal("no")))
+    assert run.meta["unavailable"]["load:pods-failover"] == ("runs only during the chaos experiments 'athens-pod-loss', "
+                                                             "'node-drain', which were refused")
+    run = run_folder.new_run(local_copy, "gate", "gauntlet gate local")
+    run_evidence(local_copy, run, ["load:pods-failover"], chaos_runner=drain_refused)
+    assert run.meta["unavailable"]["load:pods-failover"] == (
+        "runs only during the chaos experiments 'athens-container-crash', 'athens-pod-loss', 'node-drain', not on its own")
+
+
 def test_a_refused_experiment_is_noted_with_the_refusal_and_the_gate_goes_on(local_copy):
     run = run_folder.new_run(local_copy, "gate", "gauntlet gate local")
 

@@ -72,19 +72,27 @@ def test_a_refusal_by_the_guard_before_any_action_is_the_interruption_the_verdic
     assert result.details["interrupted"] is None and result.details["figures"] == {}
 
 
-@pytest.mark.parametrize(("failures", "breached"), [(0, False), (10, True)])
-def test_the_load_beside_breaks_the_hypothesis_with_failures_beyond_its_slo_in_the_fault_window(failures, breached):
-    """The load profile is the experiment's clients: its failures in the fault window fail the experiment however
-    rarely the probes sampled them (before and after the window they are the load check's alone)."""
+@pytest.mark.parametrize(("failures", "claims", "breached"), [
+    (0, ("athens-replica-failover",), False),
+    (10, ("athens-replica-failover",), True),
+    (10, ("athens-pods-recover",), False),  # a pod back within its deadline: the clients' failures are the load check's
+])
+def test_the_load_beside_breaks_the_hypothesis_with_failures_beyond_its_slo_in_the_fault_window(failures, claims, breached):
+    """The load profile is the clients of the claims it and the experiment are evidence for: its failures in the
+    fault window fail the experiment however rarely the probes sampled them (before and after the window they are
+    the load check's alone), when one of the experiment's claims names the profile's error-rate SLO."""
     from types import SimpleNamespace
 
     from gauntlet.environment import Slo
 
     profile = SimpleNamespace(slos=[Slo(metric="p95_ms", max=500), Slo(metric="error_rate", max=0)])
-    loader = SimpleNamespace(profile="pods-failover", env=SimpleNamespace(load_profile=lambda name: profile))
+    failover = SimpleNamespace(id="athens-replica-failover", evidence=("load.error-rate@pods-failover",))
+    recover = SimpleNamespace(id="athens-pods-recover", evidence=("chaos.pod-loss.recovers",))
+    env = SimpleNamespace(load_profile=lambda name: profile, claims=(failover, recover))
+    loader = SimpleNamespace(profile="pods-failover", env=env)
     load = {"phases": {"before": {"failures": 3, "requests": 600}, "during": {"failures": failures, "requests": 3140},
                        "after": {"failures": 0, "requests": 400}}}
-    found = _load_breaches(loader, load)
+    found = _load_breaches(loader, load, claims)
     assert bool(found) == breached, found
     if breached:
         assert found == ["load pods-failover: 10 of 3140 requests failed in the fault window (error rate 0.32%, SLO at most 0.00%)"]

@@ -374,6 +374,38 @@ def test_a_load_balancer_that_does_not_retry_lets_clients_see_a_container_crash(
     assert failover["outcome"] == "failed" and "inside the fault window of athens-container-crash" in failover["message"]
 
 
+@pytest.mark.parametrize("experiment", ["athens-pod-loss", "node-drain"])
+def test_athens_loses_pods_or_a_node_and_no_client_request_fails(seeds, stack, tmp_path, experiment):
+    """go clients through the edge and the load balancer in front of Athens' pods while pods are deleted, or the node
+    of one is drained: the replacements come up elsewhere and not one request fails."""
+    proc = gauntlet("chaos", "local", experiment, "--load", "pods-failover", "--json")
+    run = _latest_run(tmp_path)
+    check = _check(run, f"chaos:{experiment}")
+    assert check["outcome"] == "passed" and check["details"]["time_to_recovery_s"] is not None, check
+    phases = check["details"]["load"]["phases"]
+    assert phases["during"]["requests"] > 50 and sum(phases[p]["failures"] for p in phases) == 0, phases
+    failover = _check(run, "load:pods-failover:error_rate")
+    assert failover["outcome"] == "passed" and f"inside the fault window of {experiment}" in failover["message"], failover
+    assert proc.returncode == 3, proc.stderr[-3000:]  # nothing violated; athens-replica-failover's crash did not run
+
+
+@pytest.mark.parametrize("stack", [("lb-no-retries",)], indirect=True)
+def test_a_load_balancer_that_does_not_retry_lets_clients_see_pod_deletions(seeds, stack, tmp_path):
+    """Deleted pods behind a load balancer that retries nothing: the requests sent to their nodes before the checks
+    take them out fail. That violates athens-replica-failover (the load's SLO); the pods still came back within the
+    deadline, which is all athens-pods-recover says, so the experiment's own check passes."""
+    proc = gauntlet("chaos", "local", "athens-pod-loss", "--load", "pods-failover", "--json")
+    run = _latest_run(tmp_path)
+    check = _check(run, "chaos:athens-pod-loss")
+    assert check["outcome"] == "passed" and check["details"]["load"]["phases"]["during"]["failures"] > 0, check
+    failover = _check(run, "load:pods-failover:error_rate")
+    assert failover["outcome"] == "failed" and "inside the fault window of athens-pod-loss" in failover["message"], failover
+    claims = {c["id"]: c for c in json.loads(proc.stdout)["claims"]}
+    assert claims["athens-replica-failover"]["verdict"] == "violated", claims["athens-replica-failover"]
+    assert claims["athens-pods-recover"]["verdict"] != "violated", claims["athens-pods-recover"]
+    assert proc.returncode == 1, proc.stderr[-3000:]
+
+
 def test_a_zone_outage_shows_castles_single_az_risk_as_violated_and_expected(seeds, tmp_path):
     proc = gauntlet("chaos", "local", "zone-outage", "--json")
     assert proc.returncode == 0, "a known risk's expected violation does not fail the run: " + proc.stderr[-3000:]

@@ -19,16 +19,19 @@ workload made of several Deployments (castle's backend) is one target.
 - :func:`kill_container` kills the processes of one pod's container through its node's
   container runtime (SIGKILL: a crash; the pod object stays, the kubelet restarts the
   container): on the local stack's real nodes;
+- :func:`make_pod_unready` removes the file one pod's readiness endpoint answers from, for a while
+  (a process in the container puts it back); :func:`restore_readiness_files` is its rollback;
 - :func:`kill_local_replica` kills a replica of the local GOPROXY tier (its process
   group, SIGKILL: a crash), :func:`restart_local_replica` starts it again.
 
-Rollbacks (:func:`uncordon_nodes`, :func:`end_zone_outage`, :func:`restart_local_replica`)
-find what to undo by the marks the actions leave (a node label, a taint, a pid file), so
+Rollbacks (:func:`uncordon_nodes`, :func:`end_zone_outage`, :func:`restore_readiness_files`, :func:`restart_local_replica`)
+find what to undo by the marks the actions leave (a node label, a taint, a pod annotation, a pid file), so
 they are idempotent and also right after an interruption.
 """
 
 from __future__ import annotations
 
+import shlex
 import signal
 from collections import Counter
 from typing import Any
@@ -45,6 +48,9 @@ from gauntlet.waiting import until
 CORDON_LABEL = "gauntlet.dev/chaos-cordoned"
 #: Annotation a container kill leaves on its pod: ``<container>:<restarts before>`` (the recovery probe reads it).
 KILLED_ANNOTATION = "gauntlet.dev/chaos-container-killed"
+#: Annotation an unreadiness leaves on its pod: ``<container>:<restarts before>:<path>`` (the probe that judges it
+#: and the rollback that puts the file back read it).
+UNREADY_ANNOTATION = "gauntlet.dev/chaos-unready"
 #: Taint of a simulated zone outage.
 OUTAGE_TAINT = "gauntlet.dev/zone-outage"
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -198,6 +204,67 @@ def kill_container(namespace: str, label_selector: str, container: str, configur
         raise ActivityFailed(str(exc)) from None
     return {"pod": pod.metadata.name, "uid": pod.metadata.uid, "node": node.name, "container": container,
             "container_id": container_id, "restarts_before": status.restart_count, "signal": "SIGKILL"}
+
+
+def _exec(core: Any, pod: Any, container: str, argv: list[str]) -> None:
+    """Run ``argv`` in ``container`` of ``pod`` (``kubectl exec``); ActivityFailed unless it exits 0."""
+    from kubernetes.stream import stream
+
+    what = f"{pod.metadata.namespace}/{pod.metadata.name} container {container}: {' '.join(argv)}"
+    try:
+        ws = stream(core.connect_get_namespaced_pod_exec, pod.metadata.name, pod.metadata.namespace, container=container,
+                    command=argv, stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False,
+                    _request_timeout=kube.REQUEST_TIMEOUT_S)
+        ws.run_forever(timeout=10)
+        code, err = ws.returncode, ws.read_stderr()
+        ws.close()
+    except Exception as exc:  # the API's or the kubelet's answer is the observation
+        raise ActivityFailed(f"{what}: exec failed: {exc}") from None
+    if code != 0:
+        raise ActivityFailed(f"{what}: exited {code}: {err.strip()[:300]}")
+
+
+def make_pod_unready(namespace: str, label_selector: str, container: str, path: str, for_s: float = 25,
+                     configuration: Configuration | None = None, secrets: Secrets | None = None) -> dict:
+    """Remove ``path``, the file the readiness endpoint of ``container`` answers from, in one Ready pod of the
+    workload, for ``for_s`` seconds (a process in the container puts it back: a transient hiccup of what the pod
+    needs to serve). The pod is annotated first (:data:`UNREADY_ANNOTATION`: the probe and the rollback read it)."""
+    core = kube.core(configuration)
+    pod, status = select_container(namespace, label_selector, container, configuration)
+    core.patch_namespaced_pod(pod.metadata.name, namespace, {"metadata": {"annotations": {
+        UNREADY_ANNOTATION: f"{container}:{status.restart_count}:{path}"}}})
+    file = shlex.quote(path)
+    _exec(core, pod, container, ["sh", "-c", f"rm -f {file} && (sleep {float(for_s):g}; touch {file}) >/dev/null 2>&1 &"])
+    return {"pod": pod.metadata.name, "uid": pod.metadata.uid, "node": pod.spec.node_name, "container": container,
+            "path": path, "restarts": status.restart_count, "for_s": float(for_s)}
+
+
+def unready_marks(pod: Any) -> tuple[str, int, str] | None:
+    """(container, restarts before, path) of the unreadiness :func:`make_pod_unready` left on ``pod``; None."""
+    mark = (pod.metadata.annotations or {}).get(UNREADY_ANNOTATION)
+    if mark is None:
+        return None
+    container, restarts, path = mark.split(":", 2)
+    return container, int(restarts), path
+
+
+def restore_readiness_files(namespace: str | None = None, configuration: Configuration | None = None,
+                            secrets: Secrets | None = None) -> list[str]:
+    """Rollback of :func:`make_pod_unready`: put the file back in each pod it marked in ``namespace`` (default: every
+    namespace), and unmark the pod."""
+    core = kube.core(configuration)
+    pods = core.list_namespaced_pod(namespace).items if namespace else core.list_pod_for_all_namespaces().items
+    done = []
+    for pod in pods:
+        mark = unready_marks(pod)
+        if mark is None:
+            continue
+        if pod.metadata.deletion_timestamp is None:
+            _exec(core, pod, mark[0], ["touch", mark[2]])
+        core.patch_namespaced_pod(pod.metadata.name, pod.metadata.namespace,
+                                  {"metadata": {"annotations": {UNREADY_ANNOTATION: None}}})
+        done.append(f"{pod.metadata.namespace}/{pod.metadata.name}")
+    return done
 
 
 # --------------------------------------------------------------------------- nodes

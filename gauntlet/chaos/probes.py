@@ -132,6 +132,53 @@ def await_killed_containers_restarted(namespace: str, label_selector: str, timeo
     return round(time.monotonic() - started, 2)
 
 
+def measure_unready_pods_out(namespace: str, label_selector: str, configuration: Configuration | None = None,
+                             secrets: Secrets | None = None) -> Measurement:
+    """The pods an unreadiness marked (``gauntlet.chaos.actions.make_pod_unready``): each taken out of the Service by
+    its readiness probe (not Ready) while its container runs on. A restarted container is the answer no at once
+    (ActivityFailed): its liveness probe failed on what the readiness probe asks."""
+    from gauntlet.chaos import actions, kube
+
+    what = f"unready pods of {label_selector} in {namespace}"
+    try:
+        pods = actions.selected_pods(namespace, label_selector, configuration)
+    except Exception as exc:  # the API's answer is the observation
+        return Measurement(False, None, "pods", f"{what}: {exc}")
+    marked = [(p, m) for p in pods if (m := actions.unready_marks(p)) is not None]
+    if not marked:
+        return Measurement(False, 0.0, "pods", f"{what}: no pod carries {actions.UNREADY_ANNOTATION} (replaced?)")
+    out, states = 0, []
+    for pod, (container, before, path) in marked:
+        status = actions.container_status(pod, container)
+        restarts = status.restart_count if status is not None else before
+        if restarts != before:
+            raise ActivityFailed(f"{namespace}/{pod.metadata.name}: container {container} was restarted ({before} -> "
+                                 f"{restarts} restarts) when {path} was removed: expected its readiness probe to take the "
+                                 "pod out of the Service, not its liveness probe to restart it")
+        ready = kube.pod_ready(pod)
+        out += not ready
+        states.append(f"{pod.metadata.name}: {path} removed from container {container}, "
+                      f"{'still Ready' if ready else 'not Ready'}, {restarts} restarts")
+    return Measurement(out == len(marked), float(out), "pods", f"{what}: {'; '.join(states)}")
+
+
+def await_unready_pods_out(namespace: str, label_selector: str, timeout_s: float = 25,
+                           configuration: Configuration | None = None, secrets: Secrets | None = None) -> float:
+    """Wait (at most ``timeout_s``) until every pod an unreadiness marked is out of the Service, its container not
+    restarted; the seconds it took. Raises on timeout, or at once when the container was restarted."""
+    started, detail = time.monotonic(), ""
+
+    def out() -> bool:
+        nonlocal detail
+        m = measure_unready_pods_out(namespace, label_selector, configuration)
+        detail = m.detail
+        return m.ok
+
+    until(out, float(timeout_s), 0.2, lambda: (f"{detail} after {timeout_s} s: expected its readiness probe to take it "
+                                               "out of the Service"), error=ActivityFailed)
+    return round(time.monotonic() - started, 2)
+
+
 def measure_replica_sets_ready(namespace: str, label_selector: str, min_sets: int,
                                configuration: Configuration | None = None, secrets: Secrets | None = None) -> Measurement:
     from gauntlet.kubernetes.pod.probes import list_pods, pod_summary

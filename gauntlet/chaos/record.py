@@ -263,17 +263,18 @@ def _observed(env: Environment, done: Finished, seen: Measured) -> verdict.Obser
         deadline_s=float(env.chaos.steady_state_deadline_s), journal_status=journal.get("status"),
         before_met=None if before is None else bool(before.get("steady_state_met")), before_detail=_probe_detail(before),
         steady_state_is_the_claim=done.exp.steady_state_is_the_claim,
-        deviated=bool(journal.get("deviated")), after_detail=_probe_detail(after), failed_actions=_failed_actions(journal),
+        deviated=bool(journal.get("deviated")), after_detail=_probe_detail(after), failed_actions=_failed(journal, "action"),
         failed_rollbacks=_failed_rollbacks(journal), rollbacks_ran=tuple(r["activity"].get("name") for r in rollbacks),
         interrupted=_interrupted(done), stop_condition=done.stop_condition, invariant_breaches=tuple(seen.invariant_breaches),
         faults=len(seen.faults), lost=any(r.lost for r in seen.recoveries), time_to_recovery_s=seen.time_to_recovery_s,
-        emulated=done.emulated, client_breaches=tuple(seen.client_breaches),
+        emulated=done.emulated, client_breaches=tuple(seen.client_breaches), failed_probes=_failed(journal, "probe"),
         client_summary=_db_summary(seen.db) if seen.db and not seen.db["error"] else "")
 
 
-def _failed_actions(journal: dict) -> tuple[str, ...]:
+def _failed(journal: dict, kind: str) -> tuple[str, ...]:
+    """The method's activities of ``kind`` (action, probe) that failed, each with why."""
     return tuple(f"{r['activity'].get('name')}: {why(r)}"
-                 for r in journal.get("run") or [] if r.get("status") == "failed" and r["activity"].get("type") == "action")
+                 for r in journal.get("run") or [] if r.get("status") == "failed" and r["activity"].get("type") == kind)
 
 
 def _failed_rollbacks(journal: dict) -> tuple[str, ...]:

@@ -206,6 +206,19 @@ def _kill_container(name: str, call: str, a: dict, c: Configuration) -> Target:
                         objects=(f"container {status.container_id}",))
 
 
+def _make_pod_unready(name: str, call: str, a: dict, c: Configuration) -> Target:
+    ns, selector, container, path = a["namespace"], a["label_selector"], a["container"], a["path"]
+    pod, _ = actions.select_container(ns, selector, container, c)
+    return _pods_target(name, call, f"remove {path} from container {container} of pod {ns}/{pod.metadata.name} for "
+                                    f"{float(a.get('for_s', 25)):g} s (its readiness probe must take it out of the Service)",
+                        [pod], ns=ns)
+
+
+def _restore_readiness_files(name: str, call: str, a: dict, c: Configuration) -> Target:
+    where = f" in namespace {a['namespace']}" if a.get("namespace") else ""
+    return Target(name, call, f"put back the file removed from each pod annotated {actions.UNREADY_ANNOTATION}{where}")
+
+
 def _kill_replica(name: str, call: str, a: dict, c: Configuration) -> Target:
     replica = a.get("replica", "replica-2")
     try:
@@ -262,6 +275,8 @@ RESOLVERS: dict[str, Callable[[str, str, dict, Configuration], Target]] = {
     "gauntlet.chaos.actions.uncordon_nodes": _uncordon,
     "gauntlet.chaos.actions.end_zone_outage": _end_zone,
     "gauntlet.chaos.actions.kill_container": _kill_container,
+    "gauntlet.chaos.actions.make_pod_unready": _make_pod_unready,
+    "gauntlet.chaos.actions.restore_readiness_files": _restore_readiness_files,
     "gauntlet.chaos.actions.kill_local_replica": _kill_replica,
     "gauntlet.chaos.actions.restart_local_replica": _restart_replica,
     "chaosaws.rds.actions.reboot_db_instance": _reboot_db,

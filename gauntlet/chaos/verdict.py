@@ -14,7 +14,8 @@ applies wins:
    (``failed`` when the experiment's extension says ``steady_state_is_the_claim``: Multi-AZ);
 4. an action failed -> ``skipped``, not evidence: the fault was not injected as planned;
 5. an invariant broke at any sample -> ``failed``; so did the client probes' hypothesis (a database:
-   unavailable beyond the budget, an acknowledged write lost);
+   unavailable beyond the budget, an acknowledged write lost), and a probe of the method whose question
+   was answered no (an unready pod its readiness probe never took out);
 6. the stop condition aborted the method -> ``failed``;
 7. steady state not met after the method -> ``failed``;
 8. no recovery, or slower than the deadline -> ``failed``;
@@ -56,6 +57,7 @@ class Observed:
     time_to_recovery_s: float | None = None
     emulated: str | None = None
     client_breaches: tuple[str, ...] = ()
+    failed_probes: tuple[str, ...] = ()  # the method's probes that raised: the question asked, answered no
     client_summary: str = ""  # the client probes' figures, for every message
     notes: tuple[str, ...] = field(default=())
 
@@ -82,6 +84,8 @@ def judge(o: Observed) -> tuple[Outcome, str]:
         return "failed", f"invariant broken: {'; '.join(o.invariant_breaches)}{stop}; {ttr}; {_rollbacks(o)}"
     if o.client_breaches:
         return "failed", f"client probes: {'; '.join(o.client_breaches)}; {o.client_summary or ttr}; {_rollbacks(o)}"
+    if o.failed_probes:
+        return "failed", f"the method's probes: {'; '.join(o.failed_probes)}; {ttr}; {_rollbacks(o)}"
     if o.stop_condition:
         return "failed", f"{o.stop_condition}; {ttr}; {_rollbacks(o)}"
     if o.deviated:

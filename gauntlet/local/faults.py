@@ -318,6 +318,13 @@ FAULTS: dict[str, Fault] = {
             "kubernetes.probes.readiness-differs-from-liveness@castle/www",
         ),
         _cluster(
+            "athens-readiness-is-liveness",
+            "athens/athens's readiness probe asks /healthz, its liveness endpoint, which answers whatever the storage "
+            "says: a pod that cannot serve from its storage stays in the Service",
+            "kubernetes.probes.readiness-differs-from-liveness@athens/athens",
+            "chaos.readiness.takes-pod-out",
+        ),
+        _cluster(
             "pdb-blocks-unhealthy-eviction",
             "athens/athens's PodDisruptionBudget has no unhealthyPodEvictionPolicy (IfHealthyBudget): crash-looping "
             "Athens pods that are not Ready block a node drain while the budget is spent",

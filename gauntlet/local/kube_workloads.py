@@ -140,6 +140,12 @@ def _backend_one_replica_set(docs: list[Doc]) -> list[Doc]:
     return docs
 
 
+def _athens_readiness_is_liveness(docs: list[Doc]) -> list[Doc]:
+    for container in _find(docs, "Deployment", "athens", "athens")["spec"]["template"]["spec"]["containers"]:
+        container["readinessProbe"]["httpGet"] = copy.deepcopy(container["livenessProbe"]["httpGet"])
+    return docs
+
+
 def _pdb_blocks_unhealthy_eviction(docs: list[Doc]) -> list[Doc]:
     _find(docs, "PodDisruptionBudget", "athens", "athens")["spec"].pop("unhealthyPodEvictionPolicy", None)
     return docs
@@ -173,6 +179,7 @@ RENDERERS: dict[str, Callable[[list[Doc]], list[Doc]]] = {
     "all-pods-one-zone": _all_pods_one_zone,
     "hpa-min-1": _hpa_min_1,
     "readiness-is-liveness": _readiness_is_liveness,
+    "athens-readiness-is-liveness": _athens_readiness_is_liveness,
     "pdb-blocks-unhealthy-eviction": _pdb_blocks_unhealthy_eviction,
     "athens-disk-unbounded": _athens_disk_unbounded,
     "athens-memory-storage": _athens_memory_storage,

@@ -53,7 +53,8 @@ def test_a_profile_of_several_fault_windows_runs_beside_each_and_is_unavailable_
     run = run_folder.new_run(local_copy, "gate", "gauntlet gate local")
     run_evidence(local_copy, run, ["load:pods-failover"], chaos_runner=drain_refused)
     assert run.meta["unavailable"]["load:pods-failover"] == (
-        "runs only during the chaos experiments 'athens-container-crash', 'athens-pod-loss', 'node-drain', not on its own")
+        "runs only during the chaos experiments 'athens-container-crash', 'athens-pod-loss', 'node-drain', "
+        "'athens-pod-unready', not on its own")
 
 
 def test_a_refused_experiment_is_noted_with_the_refusal_and_the_gate_goes_on(local_copy):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -389,21 +390,56 @@ def test_athens_loses_pods_or_a_node_and_no_client_request_fails(seeds, stack, t
     assert proc.returncode == 3, proc.stderr[-3000:]  # nothing violated; athens-replica-failover's crash did not run
 
 
-@pytest.mark.parametrize("stack", [("lb-no-retries",)], indirect=True)
-def test_a_load_balancer_that_does_not_retry_lets_clients_see_pod_deletions(seeds, stack, tmp_path):
-    """Deleted pods behind a load balancer that retries nothing: the requests sent to their nodes before the checks
-    take them out fail. That violates athens-replica-failover (the load's SLO); the pods still came back within the
-    deadline, which is all athens-pods-recover says, so the experiment's own check passes."""
-    proc = gauntlet("chaos", "local", "athens-pod-loss", "--load", "pods-failover", "--json")
+def _unready_pods(seeds) -> list[str]:
+    from kubernetes import client
+
+    from gauntlet.chaos.actions import UNREADY_ANNOTATION
+
+    pods = client.CoreV1Api(seeds).list_namespaced_pod("athens").items
+    return [p.metadata.name for p in pods if UNREADY_ANNOTATION in (p.metadata.annotations or {})]
+
+
+def test_an_unready_athens_pod_is_taken_out_by_its_readiness_probe_and_not_restarted(seeds, stack, tmp_path):
+    """One pod's readiness file removed for 25 s: its readiness probe takes it out of the Service, its liveness probe
+    leaves the container running; the file back, the pod is Ready again in place; not one client request fails."""
+    proc = gauntlet("chaos", "local", "athens-pod-unready", "--load", "pods-failover", "--json")
     run = _latest_run(tmp_path)
-    check = _check(run, "chaos:athens-pod-loss")
-    assert check["outcome"] == "passed" and check["details"]["load"]["phases"]["during"]["failures"] > 0, check
-    failover = _check(run, "load:pods-failover:error_rate")
-    assert failover["outcome"] == "failed" and "inside the fault window of athens-pod-loss" in failover["message"], failover
+    check = _check(run, "chaos:athens-pod-unready")
+    assert check["outcome"] == "passed" and check["details"]["time_to_recovery_s"] is not None, check
+    phases = check["details"]["load"]["phases"]
+    assert phases["during"]["requests"] > 50 and sum(phases[p]["failures"] for p in phases) == 0, phases
+    assert _check(run, "load:pods-failover:error_rate")["outcome"] == "passed"
+    journal = json.loads((run / "chaos" / "athens-pod-unready" / "journal.json").read_text())
+    unready, out_after = journal["run"][0]["output"], journal["run"][1]["output"]
+    assert 0 < out_after <= 25, journal["run"][1]
+    from kubernetes import client
+
+    pod = client.CoreV1Api(seeds).read_namespaced_pod(unready["pod"], "athens")
+    assert pod.metadata.uid == unready["uid"], "the same pod, back in the Service"
+    restarts = next(c.restart_count for c in pod.status.container_statuses if c.name == "athens")
+    assert restarts == unready["restarts"], "the liveness probe did not restart the container"
+    assert _unready_pods(seeds) == [], "the readiness file is back and the pod unmarked"
+    changes = json.loads((run / "timeline-athens-pod-unready.json").read_text())["changes"]
+    lb = [c for c in changes if c["probe"] == "athens-pods-up-at-the-load-balancer"]
+    assert any(not c["held"] for c in lb), f"the load balancer never saw the unready pod's node go: {lb}"
     claims = {c["id"]: c for c in json.loads(proc.stdout)["claims"]}
-    assert claims["athens-replica-failover"]["verdict"] == "violated", claims["athens-replica-failover"]
     assert claims["athens-pods-recover"]["verdict"] != "violated", claims["athens-pods-recover"]
+    assert proc.returncode == 3, proc.stderr[-3000:]  # nothing violated; the pod loss, its required evidence, did not run
+
+
+@pytest.mark.parametrize("cluster", [("athens-readiness-is-liveness",)], indirect=True)
+def test_a_readiness_probe_that_asks_the_liveness_endpoint_keeps_an_unready_pod_in_the_service(seeds, tmp_path):
+    proc = gauntlet("chaos", "local", "athens-pod-unready", "--json")
+    run = _latest_run(tmp_path)
+    check = _check(run, "chaos:athens-pod-unready")
+    assert check["outcome"] == "failed", check
+    assert "its-readiness-probe-takes-it-out: unready pods of app.kubernetes.io/name=athens in athens: athens-" in check["message"]
+    assert re.search(r": /var/lib/athens/\.ready removed from container athens, still Ready, \d+ restarts after 25 s: "
+                     "expected its readiness probe to take it out of the Service", check["message"]), check["message"]
+    claims = {c["id"]: c for c in json.loads(proc.stdout)["claims"]}
+    assert claims["athens-pods-recover"]["verdict"] == "violated", claims["athens-pods-recover"]
     assert proc.returncode == 1, proc.stderr[-3000:]
+    assert _unready_pods(seeds) == [], "the readiness file is back and the pod unmarked"
 
 
 def test_a_zone_outage_shows_castles_single_az_risk_as_violated_and_expected(seeds, tmp_path):

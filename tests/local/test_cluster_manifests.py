@@ -143,6 +143,7 @@ def test_cluster_fault_profiles_are_exactly_the_renderers_and_break_kinds_local_
     ("all-pods-one-zone", {"athens", "artifacthub"}),  # castle already lives in one zone
     ("hpa-min-1", {"castle"}),
     ("readiness-is-liveness", {"castle"}),
+    ("athens-readiness-is-liveness", {"athens"}),
     ("pdb-blocks-unhealthy-eviction", {"athens"}),
     ("athens-disk-unbounded", {"athens"}),
     ("athens-memory-storage", {"athens"}),
@@ -172,6 +173,8 @@ def test_each_fault_renders_what_it_says() -> None:
     assert find(render(["hpa-min-1"]), "HorizontalPodAutoscaler", "castle", "www")["spec"]["minReplicas"] == 1
     www = pod_template(find(render(["readiness-is-liveness"]), "Deployment", "castle", "www"))["spec"]["containers"][0]
     assert probe_handler(www["livenessProbe"], www) == probe_handler(www["readinessProbe"], www)
+    athens = pod_template(find(render(["athens-readiness-is-liveness"]), "Deployment", "athens", "athens"))["spec"]["containers"][0]
+    assert athens["readinessProbe"]["httpGet"] == athens["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     athens_pdb = find(render(["pdb-blocks-unhealthy-eviction"]), "PodDisruptionBudget", "athens", "athens")
     assert "unhealthyPodEvictionPolicy" not in athens_pdb["spec"]
     athens = pod_template(find(render(["athens-disk-unbounded"]), "Deployment", "athens", "athens"))["spec"]["containers"][0]

@@ -402,6 +402,12 @@ def _readiness_is_liveness(present: bool, core, apps, kube_api) -> list[str]:
     return [] if same == present else [f"castle/www: liveness {container.liveness_probe}, readiness {container.readiness_probe}"]
 
 
+def _athens_readiness_is_liveness(present: bool, core, apps, kube_api) -> list[str]:
+    container = apps.read_namespaced_deployment("athens", "athens").spec.template.spec.containers[0]
+    same = container.liveness_probe.http_get == container.readiness_probe.http_get
+    return [] if same == present else [f"athens/athens: liveness {container.liveness_probe}, readiness {container.readiness_probe}"]
+
+
 def _pdb_blocks_unhealthy_eviction(present: bool, core, apps, kube_api) -> list[str]:
     policy = client.PolicyV1Api(kube_api).read_namespaced_pod_disruption_budget("athens", "athens").spec.unhealthy_pod_eviction_policy
     return [] if policy == (None if present else "AlwaysAllow") else [f"athens/athens PDB unhealthyPodEvictionPolicy {policy}"]
@@ -441,6 +447,7 @@ CHECKS = {
     "all-pods-one-zone": _all_pods_one_zone,
     "hpa-min-1": _hpa_min_1,
     "readiness-is-liveness": _readiness_is_liveness,
+    "athens-readiness-is-liveness": _athens_readiness_is_liveness,
     "pdb-blocks-unhealthy-eviction": _pdb_blocks_unhealthy_eviction,
     "athens-disk-unbounded": _athens_disk_unbounded,
     "athens-memory-storage": _athens_memory_storage,

@@ -98,6 +98,9 @@ FAULT_FINDINGS = {
                                          "expected 5/10, found 1/10"),
     "backend-one-replica-set": ("castle-backend-survives-replicaset-loss",
                                 "castle/backend: Ready pods left after losing ReplicaSet backend-a-"),
+    "athens-readiness-is-liveness": ("athens-pods-recover",
+                                     "athens/athens: Deployment athens container athens: spec.template.spec.containers[0]."
+                                     "readinessProbe and livenessProbe both httpGet http://pod:3000/healthz"),
 }
 
 
